@@ -1,0 +1,37 @@
+//! The operator key check: an axum extractor guarding every `/operator/v1` route.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+use crate::auth::secrets::verify_key_digest;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Proof that the request carried the operator key (`Authorization: Bearer <key>`).
+#[derive(Debug, Clone, Copy)]
+pub struct Operator;
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let presented = bearer_token(parts).ok_or(ApiError::Unauthenticated("operator key required"))?;
+        let digest = state
+            .operator_key_hash
+            .as_ref()
+            .ok_or(ApiError::Unauthenticated("the operator API is disabled: no operator key is configured"))?;
+        if verify_key_digest(presented, digest) {
+            Ok(Operator)
+        } else {
+            Err(ApiError::Unauthenticated("invalid operator key"))
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer …` header (scheme case-insensitive), if any.
+pub fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}

@@ -1,0 +1,250 @@
+//! Signed access tokens (JWT, HS256) for partners: issuing and verification following
+//! RFC 8725 (one allowed algorithm, explicit `typ`, required `iss`/`aud`/`exp`/`sub`).
+
+use std::time::Duration;
+
+use anyhow::Context;
+use candex_domain::ObjectId;
+use candex_store::{SigningKey, Store};
+use jsonwebtoken::{decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::TokenSettings;
+
+/// The explicit `typ` of candex access tokens (RFC 9068); tokens of any other type are refused.
+pub const TOKEN_TYPE: &str = "at+jwt";
+const ALGORITHM: Algorithm = Algorithm::HS256;
+const MIN_KEY_BYTES: usize = 32;
+
+/// What kind of caller a token stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenKind {
+    /// A partner (client credentials grant).
+    Partner,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    iss: String,
+    sub: String,
+    aud: String,
+    exp: i64,
+    iat: i64,
+    nbf: i64,
+    jti: String,
+    #[serde(rename = "cdx_kind")]
+    kind: TokenKind,
+}
+
+/// A verified token's subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedToken {
+    /// The partner the token was issued to.
+    pub partner_id: ObjectId,
+    /// The kind of token.
+    pub kind: TokenKind,
+}
+
+/// Why a token was refused. Messages are safe to return to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Past its `exp`.
+    #[error("access token is expired")]
+    Expired,
+    /// Bad signature, algorithm, type, audience, issuer or shape.
+    #[error("access token is invalid")]
+    Invalid,
+}
+
+/// A freshly issued token.
+pub struct IssuedToken {
+    /// The JWT.
+    pub access_token: String,
+    /// Lifetime in seconds.
+    pub expires_in: u64,
+}
+
+/// Issues and verifies tokens with one HMAC key.
+pub struct TokenService {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    kid: String,
+    issuer: String,
+    audience: String,
+    lifetime: Duration,
+    validation: Validation,
+}
+
+impl TokenService {
+    /// Builds the service from settings: the configured key, else the key stored in the
+    /// database, else a new random key stored for every later start and every other instance.
+    pub async fn load(store: &dyn Store, settings: &TokenSettings, public_url: &str) -> anyhow::Result<Self> {
+        let (kid, secret) = match &settings.signing_key {
+            Some(key) => {
+                anyhow::ensure!(
+                    key.len() >= MIN_KEY_BYTES,
+                    "the token signing key must be at least {MIN_KEY_BYTES} bytes"
+                );
+                let digest = Sha256::digest(key);
+                (digest[..8].iter().map(|b| format!("{b:02x}")).collect(), key.clone())
+            }
+            None => {
+                let key = match store.signing_key().await.context("failed to read the token signing key")? {
+                    Some(key) => key,
+                    None => {
+                        let mut secret = vec![0u8; MIN_KEY_BYTES];
+                        rand::rngs::OsRng.fill_bytes(&mut secret);
+                        let mut kid = [0u8; 8];
+                        rand::rngs::OsRng.fill_bytes(&mut kid);
+                        let candidate = SigningKey {
+                            kid: kid.iter().map(|b| format!("{b:02x}")).collect(),
+                            algorithm: "HS256".into(),
+                            secret,
+                            created_at: candex_domain::time::now_ms(),
+                        };
+                        store
+                            .insert_signing_key_if_absent(candidate)
+                            .await
+                            .context("failed to store the token signing key")?
+                    }
+                };
+                anyhow::ensure!(key.algorithm == "HS256", "unsupported stored signing key algorithm {}", key.algorithm);
+                (key.kid, key.secret)
+            }
+        };
+        let issuer = settings.issuer.clone().unwrap_or_else(|| public_url.to_owned());
+        let audience = settings.audience.clone().unwrap_or_else(|| public_url.to_owned());
+        Ok(Self::new(&secret, kid, issuer, audience, settings.lifetime))
+    }
+
+    /// Builds the service from explicit parts.
+    pub fn new(secret: &[u8], kid: String, issuer: String, audience: String, lifetime: Duration) -> Self {
+        let mut validation = Validation::new(ALGORITHM);
+        validation.set_audience(&[&audience]);
+        validation.set_issuer(&[&issuer]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub", "nbf"]);
+        validation.validate_nbf = true;
+        validation.leeway = 5;
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            kid,
+            issuer,
+            audience,
+            lifetime,
+            validation,
+        }
+    }
+
+    /// The audience tokens are issued for and checked against.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// Issues a partner token.
+    pub fn issue_partner(&self, partner_id: &ObjectId) -> anyhow::Result<IssuedToken> {
+        let now = chrono::Utc::now().timestamp();
+        let lifetime = i64::try_from(self.lifetime.as_secs()).context("token lifetime too large")?;
+        let mut jti = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut jti);
+        let claims = Claims {
+            iss: self.issuer.clone(),
+            sub: partner_id.to_string(),
+            aud: self.audience.clone(),
+            exp: now + lifetime,
+            iat: now,
+            nbf: now,
+            jti: bs58::encode(jti).into_string(),
+            kind: TokenKind::Partner,
+        };
+        let mut header = Header::new(ALGORITHM);
+        header.typ = Some(TOKEN_TYPE.into());
+        header.kid = Some(self.kid.clone());
+        let access_token = encode(&header, &claims, &self.encoding).context("failed to sign a token")?;
+        Ok(IssuedToken { access_token, expires_in: self.lifetime.as_secs() })
+    }
+
+    /// Verifies a token: header type and algorithm first, then signature and claims.
+    pub fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
+        let header = decode_header(token).map_err(|_| TokenError::Invalid)?;
+        if header.alg != ALGORITHM || header.typ.as_deref() != Some(TOKEN_TYPE) {
+            return Err(TokenError::Invalid);
+        }
+        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+            _ => TokenError::Invalid,
+        })?;
+        let partner_id = ObjectId::parse(&data.claims.sub).map_err(|_| TokenError::Invalid)?;
+        Ok(VerifiedToken { partner_id, kind: data.claims.kind })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    fn service(key: &[u8], aud: &str) -> TokenService {
+        TokenService::new(key, "k1".into(), "https://iss".into(), aud.into(), Duration::from_secs(60))
+    }
+
+    fn partner() -> ObjectId {
+        ObjectId::parse("seekAnzPublicTest:partner:candex:abc").unwrap()
+    }
+
+    #[test]
+    fn issued_tokens_verify() {
+        let s = service(&[7; 32], "https://aud");
+        let t = s.issue_partner(&partner()).unwrap();
+        assert_eq!(t.expires_in, 60);
+        assert_eq!(s.verify(&t.access_token).unwrap().partner_id, partner());
+    }
+
+    #[test]
+    fn tokens_signed_with_another_key_or_for_another_audience_are_invalid() {
+        let t = service(&[8; 32], "https://aud").issue_partner(&partner()).unwrap();
+        assert_eq!(service(&[7; 32], "https://aud").verify(&t.access_token), Err(TokenError::Invalid));
+        let t = service(&[7; 32], "https://other").issue_partner(&partner()).unwrap();
+        assert_eq!(service(&[7; 32], "https://aud").verify(&t.access_token), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn alg_none_and_garbage_are_invalid() {
+        let s = service(&[7; 32], "https://aud");
+        let b64 = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        let now = chrono::Utc::now().timestamp();
+        let claims = format!(
+            r#"{{"iss":"https://iss","sub":"seekAnzPublicTest:partner:candex:abc","aud":"https://aud","exp":{},"iat":{now},"nbf":{now},"jti":"x","cdx_kind":"partner"}}"#,
+            now + 60
+        );
+        let none = format!("{}.{}.", b64(r#"{"alg":"none","typ":"at+jwt"}"#), b64(&claims));
+        assert_eq!(s.verify(&none), Err(TokenError::Invalid));
+        assert_eq!(s.verify("not-a-token"), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn expired_tokens_are_reported_as_expired() {
+        let s = service(&[7; 32], "https://aud");
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            iss: "https://iss".into(),
+            sub: partner().to_string(),
+            aud: "https://aud".into(),
+            exp: now - 3600,
+            iat: now - 7200,
+            nbf: now - 7200,
+            jti: "j".into(),
+            kind: TokenKind::Partner,
+        };
+        let mut header = Header::new(ALGORITHM);
+        header.typ = Some(TOKEN_TYPE.into());
+        let t = encode(&header, &claims, &EncodingKey::from_secret(&[7; 32])).unwrap();
+        assert_eq!(s.verify(&t), Err(TokenError::Expired));
+        // the same claims without the explicit typ are refused outright
+        let t = encode(&Header::new(ALGORITHM), &claims, &EncodingKey::from_secret(&[7; 32])).unwrap();
+        assert_eq!(s.verify(&t), Err(TokenError::Invalid));
+    }
+}

@@ -1,0 +1,101 @@
+//! Errors of the plain HTTP routes (operator API, health) and their one mapping to responses.
+//! GraphQL errors are mapped separately in `graphql::error`; the token endpoint answers in
+//! RFC 6749's shape (`auth::oauth`).
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use candex_domain::FieldErrors;
+use candex_store::StoreError;
+use serde::Serialize;
+
+use crate::operator::service::ServiceError;
+
+/// An error answered by a plain HTTP route.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Missing or wrong credentials (401).
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// The body is not parseable (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The body is not JSON (415).
+    #[error("request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    /// Parseable but invalid input, every field named (422).
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    /// The object in the path does not exist (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The change conflicts with stored data (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database is unreachable (503).
+    #[error("service temporarily unavailable")]
+    Unavailable,
+    /// Anything unexpected (500); logged once here, never shown.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// The JSON error body of every operator route.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// `UNAUTHENTICATED`, `BAD_REQUEST`, `UNSUPPORTED_MEDIA_TYPE`, `BAD_USER_INPUT`,
+    /// `NOT_FOUND`, `CONFLICT`, `UNAVAILABLE` or `INTERNAL_SERVER_ERROR`.
+    pub code: &'static str,
+    /// A message safe to show.
+    pub message: String,
+    /// For `BAD_USER_INPUT`: JSON pointer of each invalid field → what is wrong with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
+    pub invalid_fields: Option<FieldErrors>,
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+            Self::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
+            Self::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "BAD_USER_INPUT"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
+            Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let Self::Internal(e) = &self {
+            tracing::error!(error.cause_chain = ?e, "operator request failed: {e:#}");
+        }
+        let message = self.to_string();
+        let invalid_fields = match self {
+            Self::Invalid(fields) => Some(fields),
+            _ => None,
+        };
+        let mut response = (status, axum::Json(ErrorBody { code, message, invalid_fields })).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(fields) => Self::Invalid(fields),
+            ServiceError::NotFound(what) => Self::NotFound(format!("{what} not found")),
+            ServiceError::Conflict(message) => Self::Conflict(message),
+            ServiceError::Store(StoreError::Unavailable(_)) => Self::Unavailable,
+            ServiceError::Store(other) => Self::Internal(anyhow::Error::new(other)),
+        }
+    }
+}

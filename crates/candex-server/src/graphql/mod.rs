@@ -1,0 +1,79 @@
+//! The SEEK-compatible GraphQL API: schema construction, the `/graphql` handler (token →
+//! [`access::Access`]) and the explorer page.
+
+pub mod access;
+pub mod error;
+pub mod query;
+pub mod relay;
+pub mod scalars;
+pub mod types;
+
+use std::sync::Arc;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse};
+use candex_domain::Scheme;
+use candex_store::Store;
+
+use crate::state::AppState;
+
+/// The schema type.
+pub type CandexSchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+
+/// Deepest query accepted; SEEK's documented queries need about 8 levels, introspection 13.
+pub const MAX_DEPTH: usize = 16;
+/// Most complex query accepted (one point per field); the full documented profile query is ~120.
+pub const MAX_COMPLEXITY: usize = 2_000;
+
+/// Data every resolver may read.
+pub struct SchemaContext {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// Identifier scheme.
+    pub scheme: Scheme,
+    /// Public base URL without trailing slash.
+    pub public_url: String,
+}
+
+/// Builds the schema; the only constructor, shared by the server, tests and SDL export.
+pub fn build_schema(context: SchemaContext) -> CandexSchema {
+    Schema::build(query::Query, EmptyMutation, EmptySubscription)
+        .data(context)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// The schema's SDL, for compatibility checks.
+pub fn sdl() -> String {
+    Schema::build(query::Query, EmptyMutation, EmptySubscription).finish().sdl()
+}
+
+/// `POST /graphql`: verifies the bearer token (if any) once, then executes.
+pub async fn graphql_handler(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> GraphQLResponse {
+    let caller = match bearer(&headers) {
+        None => Err(access::AuthProblem::Missing),
+        Some(token) => state.tokens.verify(token).map_err(access::AuthProblem::Token),
+    };
+    let access = access::Access::new(caller, state.store.clone());
+    state.schema.execute(request.into_inner().data(access)).await.into()
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
+}
+
+/// `GET /graphql`: the GraphiQL explorer.
+pub async fn explorer() -> impl IntoResponse {
+    Html(GraphiQLSource::build().endpoint("/graphql").title("candex GraphQL explorer").finish())
+}

@@ -1,0 +1,39 @@
+//! The OpenAPI document of `/operator/v1`, generated from the handlers and types.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::dto::*;
+use super::routes;
+use crate::error::ErrorBody;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "candex operator API", description = "How a job board feeds candex: hirers, partners, relationships, job ads and applications. Authorise with `Authorization: Bearer <operator key>`."),
+    paths(
+        routes::create_hirer, routes::list_hirers, routes::create_partner, routes::list_partners,
+        routes::set_relationships, routes::create_position, routes::get_position, routes::close_position,
+        routes::list_applications, routes::ingest_application, routes::update_person,
+    ),
+    components(schemas(ErrorBody, NameInput, RelationshipsInput, HirerResponse, PartnerResponse, RelationshipsResponse,
+        PositionResponse, ApplicationResponse, CandidateResponse, ApplicationsPage, ApplicationListItem)),
+    modifiers(&OperatorKey)
+)]
+struct OperatorApi;
+
+struct OperatorKey;
+
+impl Modify for OperatorKey {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "operator_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The generated document.
+pub fn document() -> utoipa::openapi::OpenApi {
+    OperatorApi::openapi()
+}

@@ -1,0 +1,268 @@
+//! Operator use cases: validate input, mint identifiers, call the store. Shared by the HTTP
+//! routes and the `candex admin`/`import`/`seed` commands, so both behave identically.
+
+use std::sync::{Arc, Mutex};
+
+use candex_domain::input::{
+    validate_application, validate_name, validate_person, validate_position, ApplicationInput, NewApplication,
+    PersonInput, PositionInput,
+};
+use candex_domain::{FieldErrors, IdKind, ObjectId, RelationshipSet, RelationshipType, Scheme};
+use candex_store::{
+    ApplicationSummary, Candidate, Hirer, IngestedApplication, NewApplicationRecord, NewHirer, NewPartner, NewPosition,
+    Partner, Position, Store, StoreError,
+};
+use rand::{RngCore, SeedableRng};
+
+use crate::auth::secrets;
+
+/// Why an operator use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Invalid input; every field named by JSON pointer.
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    /// The object named in the request path does not exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The change conflicts with stored data.
+    #[error("{0}")]
+    Conflict(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+/// A partner just created, with its secret (shown once).
+#[derive(Debug)]
+pub struct CreatedPartner {
+    /// The partner.
+    pub partner: Partner,
+    /// The client secret; not stored anywhere.
+    pub client_secret: String,
+}
+
+/// The operator use cases over one store.
+pub struct OperatorService {
+    store: Arc<dyn Store>,
+    scheme: Scheme,
+    public_url: String,
+    rng: Mutex<Box<dyn RngCore + Send>>,
+}
+
+impl OperatorService {
+    /// Creates the service; ids are minted from the OS random source.
+    pub fn new(store: Arc<dyn Store>, scheme: Scheme, public_url: &str) -> Self {
+        let rng: Box<dyn RngCore + Send> = Box::new(rand::rngs::StdRng::from_entropy());
+        Self { store, scheme, public_url: public_url.trim_end_matches('/').to_owned(), rng: Mutex::new(rng) }
+    }
+
+    /// Creates a service whose ids and secrets come from a seeded generator, for the
+    /// deterministic demo and synthetic data. Never use it for real data.
+    pub fn deterministic(store: Arc<dyn Store>, scheme: Scheme, public_url: &str, seed: u64) -> Self {
+        let rng: Box<dyn RngCore + Send> = Box::new(rand::rngs::StdRng::seed_from_u64(seed));
+        Self { store, scheme, public_url: public_url.trim_end_matches('/').to_owned(), rng: Mutex::new(rng) }
+    }
+
+    /// The store behind the service.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    fn mint(&self, kind: IdKind) -> ObjectId {
+        let mut rng = self.rng.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        ObjectId::mint(&self.scheme, kind, &mut *rng)
+    }
+
+    /// Creates a hirer.
+    pub async fn create_hirer(&self, name: Option<String>) -> Result<Hirer, ServiceError> {
+        let name = validate_name(name).map_err(ServiceError::Invalid)?;
+        let hirer = NewHirer { id: self.mint(IdKind::Organization), name, created_at: candex_domain::time::now_ms() };
+        self.store.create_hirer(hirer).await.map_err(ServiceError::Store)
+    }
+
+    /// Creates a partner with fresh client credentials.
+    pub async fn create_partner(&self, name: Option<String>) -> Result<CreatedPartner, ServiceError> {
+        let creds = {
+            let mut rng = self.rng.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            secrets::generate(&mut *rng)
+        };
+        self.create_partner_with_credentials(name, creds).await
+    }
+
+    /// Creates a partner with the given credentials (the deterministic demo derives its own).
+    pub async fn create_partner_with_credentials(
+        &self,
+        name: Option<String>,
+        creds: secrets::GeneratedCredentials,
+    ) -> Result<CreatedPartner, ServiceError> {
+        let name = validate_name(name).map_err(ServiceError::Invalid)?;
+        let id = self.mint(IdKind::Partner);
+        let partner = self
+            .store
+            .create_partner(NewPartner {
+                id,
+                name,
+                client_id: creds.client_id,
+                client_secret_hash: creds.client_secret_hash,
+                created_at: candex_domain::time::now_ms(),
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => {
+                    ServiceError::Conflict("a partner with this client id already exists".into())
+                }
+                other => ServiceError::Store(other),
+            })?;
+        Ok(CreatedPartner { partner, client_secret: creds.client_secret })
+    }
+
+    /// Replaces the relationships a partner holds with a hirer; an empty list revokes.
+    pub async fn set_relationships(
+        &self,
+        partner_id: &str,
+        hirer_id: &str,
+        codes: Option<Vec<String>>,
+    ) -> Result<RelationshipSet, ServiceError> {
+        let partner_id =
+            ObjectId::parse_as(partner_id, IdKind::Partner).map_err(|_| ServiceError::NotFound("partner"))?;
+        let hirer_id =
+            ObjectId::parse_as(hirer_id, IdKind::Organization).map_err(|_| ServiceError::NotFound("hirer"))?;
+        let Some(codes) = codes else {
+            return Err(ServiceError::Invalid(FieldErrors::single(
+                "/relationshipTypeCodes",
+                "is required (an empty list revokes)",
+            )));
+        };
+        let mut errors = FieldErrors::new();
+        let types: Vec<RelationshipType> = codes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, code)| {
+                RelationshipType::parse(code).or_else(|| {
+                    errors.add(
+                        format!("/relationshipTypeCodes/{i}"),
+                        "must be one of ApplicationExport, JobPosting, ProactiveSourcing",
+                    );
+                    None
+                })
+            })
+            .collect();
+        let types = errors.into_result(types).map_err(ServiceError::Invalid)?;
+        self.store.set_relationships(&partner_id, &hirer_id, &types).await.map_err(not_found_or_store)
+    }
+
+    /// Creates a job ad.
+    pub async fn create_position(&self, input: PositionInput) -> Result<Position, ServiceError> {
+        let input = validate_position(input).map_err(ServiceError::Invalid)?;
+        let profile_id = self.mint(IdKind::PositionProfile);
+        let position_uri =
+            input.position_uri.unwrap_or_else(|| format!("{}/jobs/{}", self.public_url, profile_id.value_segment()));
+        let location_id = input.details.location.as_ref().map(|_| self.mint(IdKind::Location));
+        let job_category_id = input.details.job_category_name.as_ref().map(|_| self.mint(IdKind::JobCategory));
+        let position = NewPosition {
+            opening_id: self.mint(IdKind::PositionOpening),
+            profile_id,
+            hirer_id: input.hirer_id,
+            title: input.position_title,
+            position_uri,
+            seek_hirer_job_reference: input.seek_hirer_job_reference,
+            details: input.details,
+            location_id,
+            job_category_id,
+            created_at: candex_domain::time::now_ms(),
+        };
+        self.store.create_position(position).await.map_err(|e| match e {
+            StoreError::NotFound(_) => ServiceError::Invalid(FieldErrors::single("/hirerId", "no hirer has this id")),
+            other => ServiceError::Store(other),
+        })
+    }
+
+    /// Closes a job ad (idempotent).
+    pub async fn close_position(&self, id: &str) -> Result<Position, ServiceError> {
+        let id =
+            ObjectId::parse_as(id, IdKind::PositionProfile).map_err(|_| ServiceError::NotFound("position profile"))?;
+        self.store.close_position(&id).await.map_err(not_found_or_store)
+    }
+
+    /// Reads a job ad.
+    pub async fn get_position(&self, id: &str) -> Result<Position, ServiceError> {
+        let id =
+            ObjectId::parse_as(id, IdKind::PositionProfile).map_err(|_| ServiceError::NotFound("position profile"))?;
+        self.store
+            .get_position(&id)
+            .await
+            .map_err(ServiceError::Store)?
+            .ok_or(ServiceError::NotFound("position profile"))
+    }
+
+    /// Validates one application without storing it.
+    pub fn validate_application(&self, input: ApplicationInput) -> Result<NewApplication, ServiceError> {
+        validate_application(input).map_err(ServiceError::Invalid)
+    }
+
+    /// Ingests one application atomically.
+    pub async fn ingest(&self, input: ApplicationInput) -> Result<IngestedApplication, ServiceError> {
+        let app = self.validate_application(input)?;
+        let mut stored = self.ingest_validated(vec![app]).await?;
+        stored.pop().ok_or_else(|| ServiceError::Store(StoreError::Rejected("nothing was stored".into())))
+    }
+
+    /// Ingests validated applications in one transaction: all or nothing.
+    pub async fn ingest_validated(&self, apps: Vec<NewApplication>) -> Result<Vec<IngestedApplication>, ServiceError> {
+        let now = candex_domain::time::now_ms();
+        let records: Vec<NewApplicationRecord> = apps
+            .into_iter()
+            .map(|app| NewApplicationRecord {
+                profile_id: self.mint(IdKind::CandidateProfile),
+                candidate_id: self.mint(IdKind::Candidate),
+                position_profile_id: app.position_profile_id,
+                person: app.person,
+                snapshot: app.snapshot,
+                candidate_sources: app.candidate_sources,
+                created_at: app.create_date_time.unwrap_or(now),
+            })
+            .collect();
+        self.store.ingest_applications(&records).await.map_err(|e| match e {
+            StoreError::NotFound(_) => {
+                ServiceError::Invalid(FieldErrors::single("/positionProfileId", "no position profile has this id"))
+            }
+            StoreError::Rejected(_) => ServiceError::Invalid(FieldErrors::single(
+                "/positionProfileId",
+                "the position profile is closed and takes no applications",
+            )),
+            other => ServiceError::Store(other),
+        })
+    }
+
+    /// Replaces a candidate's live person data.
+    pub async fn update_person(&self, candidate_id: &str, input: PersonInput) -> Result<Candidate, ServiceError> {
+        let id =
+            ObjectId::parse_as(candidate_id, IdKind::Candidate).map_err(|_| ServiceError::NotFound("candidate"))?;
+        let person = validate_person(input).map_err(ServiceError::Invalid)?;
+        self.store.update_candidate_person(&id, &person).await.map_err(|e| match e {
+            StoreError::Conflict { .. } => {
+                ServiceError::Conflict("another candidate of this hirer already has that first email address".into())
+            }
+            other => not_found_or_store(other),
+        })
+    }
+
+    /// One page of a job ad's applications.
+    pub async fn list_applications(
+        &self,
+        position_id: &str,
+        after_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<ApplicationSummary>, ServiceError> {
+        let position = self.get_position(position_id).await?;
+        self.store.page_position_applications(&position.profile_id, after_seq, limit).await.map_err(ServiceError::Store)
+    }
+}
+
+fn not_found_or_store(e: StoreError) -> ServiceError {
+    match e {
+        StoreError::NotFound(what) => ServiceError::NotFound(what),
+        other => ServiceError::Store(other),
+    }
+}

@@ -1,0 +1,102 @@
+//! Wiring: builds the router and state from settings, a store and a bound listener, and serves
+//! until a shutdown signal.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use candex_store::Store;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::tokens::TokenService;
+use crate::config::Settings;
+use crate::graphql::{build_schema, SchemaContext};
+use crate::operator::service::OperatorService;
+use crate::state::AppState;
+
+/// A built server, bound to its listener and ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    state: AppState,
+    body_limit: usize,
+}
+
+impl Application {
+    /// Builds the server on an already bound listener (port 0 is fine; see [`Self::local_addr`]).
+    pub async fn build(settings: Settings, store: Arc<dyn Store>, listener: TcpListener) -> anyhow::Result<Self> {
+        let local_addr = listener.local_addr().context("failed to read the listener address")?;
+        let public_url = match &settings.public_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => default_public_url(local_addr),
+        };
+        let tokens = TokenService::load(store.as_ref(), &settings.tokens, &public_url).await?;
+        let operator = OperatorService::new(store.clone(), settings.scheme.clone(), &public_url);
+        let schema = build_schema(SchemaContext {
+            store: store.clone(),
+            scheme: settings.scheme.clone(),
+            public_url: public_url.clone(),
+        });
+        let state = AppState {
+            store,
+            tokens: Arc::new(tokens),
+            operator: Arc::new(operator),
+            operator_key_hash: settings.operator_key_hash,
+            schema,
+            scheme: settings.scheme.clone(),
+            public_url: public_url.into(),
+        };
+        Ok(Self { listener, local_addr, state, body_limit: settings.max_body_bytes })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The public base URL (audience of partner tokens).
+    pub fn public_url(&self) -> &str {
+        &self.state.public_url
+    }
+
+    /// The operator use cases, e.g. for loading demo data before serving.
+    pub fn operator(&self) -> Arc<OperatorService> {
+        self.state.operator.clone()
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let router = router(self.state, self.body_limit);
+        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await.context("server failed")
+    }
+}
+
+fn default_public_url(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("http://localhost:{}", addr.port())
+    } else {
+        format!("http://{addr}")
+    }
+}
+
+/// Every route of the server.
+pub fn router(state: AppState, body_limit: usize) -> Router {
+    Router::new()
+        .route("/graphql", post(crate::graphql::graphql_handler).get(crate::graphql::explorer))
+        .route("/oauth/token", post(crate::auth::oauth::token))
+        .route("/healthz", get(crate::http::healthz))
+        .nest("/operator/v1", crate::operator::routes::router())
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,29 @@
+//! Shared application state handed to every handler.
+
+use std::sync::Arc;
+
+use candex_domain::Scheme;
+use candex_store::Store;
+
+use crate::auth::tokens::TokenService;
+use crate::graphql::CandexSchema;
+use crate::operator::service::OperatorService;
+
+/// State shared by all routes; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// Issues and verifies tokens.
+    pub tokens: Arc<TokenService>,
+    /// Operator use cases, shared with the CLI.
+    pub operator: Arc<OperatorService>,
+    /// SHA-256 of the operator key, when configured.
+    pub operator_key_hash: Option<[u8; 32]>,
+    /// The GraphQL schema.
+    pub schema: CandexSchema,
+    /// Identifier scheme.
+    pub scheme: Scheme,
+    /// Public base URL without trailing slash.
+    pub public_url: Arc<str>,
+}

@@ -1,0 +1,239 @@
+//! Applications: ingesting them (candidate matched per hirer on email, plus the profile
+//! snapshot), reading profiles with their live candidate and job ad in one statement, and the
+//! candidate and job-ad views over them.
+
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use candex_domain::{ObjectId, Person};
+use candex_store::{
+    ApplicationSummary, Candidate, IngestedApplication, NewApplicationRecord, Position, PositionStatus, ProfileView,
+    StoreError, StoreResult,
+};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use crate::codec::{millis, to_json, RowExt};
+use crate::error::map_err;
+use crate::positions::{position_columns, position_from_row};
+
+/// The columns `candidate_from_row` reads, from `candidates c`.
+macro_rules! candidate_columns {
+    () => {
+        "c.id as c_id, c.hirer_id as c_hirer_id, c.person as c_person, \
+         c.created_at as c_created_at, c.updated_at as c_updated_at"
+    };
+}
+
+/// Everything a `ProfileView` needs, from one row of profiles, candidates, positions, hirers.
+macro_rules! profile_select {
+    ($where_order:literal) => {
+        concat!(
+            "select p.profile_id, p.created_at, p.updated_at, p.snapshot, p.candidate_sources, ",
+            candidate_columns!(),
+            ", ",
+            position_columns!(),
+            " from profiles p
+              join candidates c on c.id = p.candidate_id
+              join positions pos on pos.profile_id = p.position_profile_id
+              join hirers h on h.id = pos.hirer_id ",
+            $where_order
+        )
+    };
+}
+
+fn candidate_from_row(row: &SqliteRow) -> StoreResult<Candidate> {
+    Ok(Candidate {
+        id: row.id("c_id")?,
+        hirer_id: row.id("c_hirer_id")?,
+        person: row.json("c_person")?,
+        created_at: row.time("c_created_at")?,
+        updated_at: row.time("c_updated_at")?,
+    })
+}
+
+/// Builds views that share one `Arc` per candidate and per job ad, however many profiles
+/// refer to them.
+#[derive(Default)]
+struct ViewBuilder {
+    candidates: HashMap<ObjectId, Arc<Candidate>>,
+    positions: HashMap<ObjectId, Arc<Position>>,
+}
+
+impl ViewBuilder {
+    fn view(&mut self, row: &SqliteRow) -> StoreResult<ProfileView> {
+        let candidate = match self.candidates.entry(row.id("c_id")?) {
+            Entry::Occupied(e) => Arc::clone(e.get()),
+            Entry::Vacant(e) => Arc::clone(e.insert(Arc::new(candidate_from_row(row)?))),
+        };
+        let position = match self.positions.entry(row.id("pos_profile_id")?) {
+            Entry::Occupied(e) => Arc::clone(e.get()),
+            Entry::Vacant(e) => Arc::clone(e.insert(Arc::new(position_from_row(row)?))),
+        };
+        Ok(ProfileView {
+            profile_id: row.id("profile_id")?,
+            created_at: row.time("created_at")?,
+            updated_at: row.time("updated_at")?,
+            snapshot: Arc::new(row.json("snapshot")?),
+            candidate_sources: row.json("candidate_sources")?,
+            candidate,
+            position,
+        })
+    }
+}
+
+pub(crate) async fn ingest_applications(
+    writer: &SqlitePool,
+    applications: &[NewApplicationRecord],
+) -> StoreResult<Vec<IngestedApplication>> {
+    if applications.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One transaction for the batch: an error returns early and dropping `tx` rolls back,
+    // so nothing of the batch is stored.
+    let mut tx = writer.begin_with("begin immediate").await.map_err(map_err)?;
+    let mut ingested = Vec::with_capacity(applications.len());
+    for application in applications {
+        ingested.push(ingest_one(&mut tx, application).await?);
+    }
+    tx.commit().await.map_err(map_err)?;
+    Ok(ingested)
+}
+
+async fn ingest_one(
+    tx: &mut Transaction<'_, Sqlite>,
+    application: &NewApplicationRecord,
+) -> StoreResult<IngestedApplication> {
+    let position = sqlx::query("select hirer_id, status from positions where profile_id = ?1")
+        .bind(application.position_profile_id.as_str())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(map_err)?
+        .ok_or(StoreError::NotFound("position profile"))?;
+    let hirer_id = position.id("hirer_id")?;
+    if PositionStatus::from_code(&position.text("status")?) == PositionStatus::Closed {
+        return Err(StoreError::Rejected(format!("position profile {} is closed", application.position_profile_id)));
+    }
+    let at = millis(&application.created_at);
+    // On a match the existing candidate keeps its id and creation time; its live person data
+    // becomes this application's.
+    let candidate_id: String = sqlx::query_scalar(
+        "insert into candidates (id, hirer_id, email_key, person, created_at, updated_at)
+         values (?1, ?2, ?3, ?4, ?5, ?5)
+         on conflict (hirer_id, email_key)
+         do update set person = excluded.person, updated_at = excluded.updated_at
+         returning id",
+    )
+    .bind(application.candidate_id.as_str())
+    .bind(hirer_id.as_str())
+    .bind(application.person.email_key())
+    .bind(to_json(&application.person)?)
+    .bind(at)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(map_err)?;
+    sqlx::query(
+        "insert into profiles (profile_id, candidate_id, position_profile_id, hirer_id, snapshot,
+             candidate_sources, created_at, updated_at)
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+    )
+    .bind(application.profile_id.as_str())
+    .bind(&candidate_id)
+    .bind(application.position_profile_id.as_str())
+    .bind(hirer_id.as_str())
+    .bind(to_json(&application.snapshot)?)
+    .bind(to_json(&application.candidate_sources)?)
+    .bind(at)
+    .execute(&mut **tx)
+    .await
+    .map_err(map_err)?;
+    Ok(IngestedApplication {
+        profile_id: application.profile_id.clone(),
+        candidate_id: ObjectId::from_trusted(candidate_id),
+        hirer_id,
+        created_at: application.created_at,
+    })
+}
+
+pub(crate) async fn get_profile(reader: &SqlitePool, profile_id: &ObjectId) -> StoreResult<Option<ProfileView>> {
+    const SQL: &str = profile_select!("where p.profile_id = ?1");
+    let row = sqlx::query(SQL).bind(profile_id.as_str()).fetch_optional(reader).await.map_err(map_err)?;
+    row.map(|row| ViewBuilder::default().view(&row)).transpose()
+}
+
+pub(crate) async fn get_candidate(reader: &SqlitePool, candidate_id: &ObjectId) -> StoreResult<Option<Candidate>> {
+    const SQL: &str = concat!("select ", candidate_columns!(), " from candidates c where c.id = ?1");
+    let row = sqlx::query(SQL).bind(candidate_id.as_str()).fetch_optional(reader).await.map_err(map_err)?;
+    row.as_ref().map(candidate_from_row).transpose()
+}
+
+pub(crate) async fn candidate_profiles(
+    reader: &SqlitePool,
+    candidate_id: &ObjectId,
+    last: u32,
+) -> StoreResult<Vec<ProfileView>> {
+    // Newest first to apply the limit, then turned around: the result is oldest first.
+    const SQL: &str = profile_select!("where p.candidate_id = ?1 order by p.created_at desc, p.seq desc limit ?2");
+    let rows =
+        sqlx::query(SQL).bind(candidate_id.as_str()).bind(i64::from(last)).fetch_all(reader).await.map_err(map_err)?;
+    let mut builder = ViewBuilder::default();
+    let mut views = rows.iter().map(|row| builder.view(row)).collect::<StoreResult<Vec<_>>>()?;
+    views.reverse();
+    Ok(views)
+}
+
+pub(crate) async fn update_candidate_person(
+    writer: &SqlitePool,
+    candidate_id: &ObjectId,
+    person: &Person,
+) -> StoreResult<Candidate> {
+    const SQL: &str = concat!(
+        "update candidates set person = ?2, email_key = ?3, updated_at = ?4 where id = ?1 returning ",
+        // RETURNING takes no table qualifiers, so the aliases are spelled out here.
+        "id as c_id, hirer_id as c_hirer_id, person as c_person, created_at as c_created_at, ",
+        "updated_at as c_updated_at"
+    );
+    let row = sqlx::query(SQL)
+        .bind(candidate_id.as_str())
+        .bind(to_json(person)?)
+        .bind(person.email_key())
+        .bind(millis(&candex_domain::time::now_ms()))
+        .fetch_optional(writer)
+        .await
+        .map_err(map_err)?;
+    row.as_ref().map(candidate_from_row).transpose()?.ok_or(StoreError::NotFound("candidate"))
+}
+
+pub(crate) async fn page_position_applications(
+    reader: &SqlitePool,
+    position_profile_id: &ObjectId,
+    after_seq: Option<i64>,
+    limit: u32,
+) -> StoreResult<Vec<ApplicationSummary>> {
+    let rows = sqlx::query(
+        "select p.seq, p.profile_id, p.candidate_id, p.created_at,
+                json_extract(c.person, '$.name.formattedName') as formatted_name
+         from profiles p join candidates c on c.id = p.candidate_id
+         where p.position_profile_id = ?1 and (?2 is null or p.seq > ?2)
+         order by p.seq
+         limit ?3",
+    )
+    .bind(position_profile_id.as_str())
+    .bind(after_seq)
+    .bind(i64::from(limit))
+    .fetch_all(reader)
+    .await
+    .map_err(map_err)?;
+    rows.iter()
+        .map(|row| {
+            Ok(ApplicationSummary {
+                seq: row.int("seq")?,
+                profile_id: row.id("profile_id")?,
+                candidate_id: row.id("candidate_id")?,
+                formatted_name: row.text("formatted_name")?,
+                created_at: row.time("created_at")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,49 @@
+//! Token signing keys: the current one, and the race-safe first store of one.
+
+use candex_store::{SigningKey, StoreError, StoreResult};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqlitePool};
+
+use crate::codec::{millis, RowExt};
+use crate::error::map_err;
+
+/// The current key is the oldest one; ties (same millisecond) break on the key id so that
+/// every reader agrees.
+const CURRENT_KEY: &str =
+    "select kid, algorithm, secret, created_at from signing_keys order by created_at, kid limit 1";
+
+fn key_from_row(row: &SqliteRow) -> StoreResult<SigningKey> {
+    Ok(SigningKey {
+        kid: row.text("kid")?,
+        algorithm: row.text("algorithm")?,
+        secret: row.try_get("secret").map_err(map_err)?,
+        created_at: row.time("created_at")?,
+    })
+}
+
+pub(crate) async fn signing_key(reader: &SqlitePool) -> StoreResult<Option<SigningKey>> {
+    let row = sqlx::query(CURRENT_KEY).fetch_optional(reader).await.map_err(map_err)?;
+    row.as_ref().map(key_from_row).transpose()
+}
+
+pub(crate) async fn insert_signing_key_if_absent(writer: &SqlitePool, key: SigningKey) -> StoreResult<SigningKey> {
+    let mut tx = writer.begin_with("begin immediate").await.map_err(map_err)?;
+    // One statement that inserts only into an empty table: SQLite runs writers one at a time
+    // (and `begin immediate` holds the write lock until commit), so of several instances
+    // starting together exactly one key lands and all of them read that one back.
+    sqlx::query(
+        "insert into signing_keys (kid, algorithm, secret, created_at)
+         select ?1, ?2, ?3, ?4 where not exists (select 1 from signing_keys)",
+    )
+    .bind(&key.kid)
+    .bind(&key.algorithm)
+    .bind(&key.secret)
+    .bind(millis(&key.created_at))
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    let row = sqlx::query(CURRENT_KEY).fetch_optional(&mut *tx).await.map_err(map_err)?;
+    let current = row.as_ref().map(key_from_row).transpose()?.ok_or(StoreError::NotFound("signing key"))?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(current)
+}

@@ -1,0 +1,215 @@
+//! Hirers, partners and the relationships between them, including the keyset-paged list of
+//! the hirers a partner is related to.
+
+use candex_domain::{ObjectId, RelationshipSet, RelationshipType};
+use candex_store::{
+    Hirer, NewHirer, NewPartner, Partner, PartnerCredentials, RelatedHirer, RelatedHirersQuery, StoreError, StoreResult,
+};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use crate::codec::{millis, to_json, RowExt};
+use crate::error::map_err;
+
+fn hirer_from_row(row: &SqliteRow) -> StoreResult<Hirer> {
+    Ok(Hirer { id: row.id("id")?, name: row.text("name")?, created_at: row.time("created_at")? })
+}
+
+fn partner_from_row(row: &SqliteRow) -> StoreResult<Partner> {
+    Ok(Partner {
+        id: row.id("id")?,
+        name: row.text("name")?,
+        client_id: row.text("client_id")?,
+        created_at: row.time("created_at")?,
+    })
+}
+
+/// Parses a comma-separated list of stored type codes, as `group_concat` returns it.
+fn relationship_set(codes: &str) -> RelationshipSet {
+    codes.split(',').filter_map(RelationshipType::parse).collect()
+}
+
+pub(crate) async fn create_hirer(writer: &SqlitePool, hirer: NewHirer) -> StoreResult<Hirer> {
+    sqlx::query("insert into hirers (id, name, name_folded, created_at) values (?1, ?2, ?3, ?4)")
+        .bind(hirer.id.as_str())
+        .bind(&hirer.name)
+        .bind(hirer.name.to_lowercase())
+        .bind(millis(&hirer.created_at))
+        .execute(writer)
+        .await
+        .map_err(map_err)?;
+    Ok(Hirer { id: hirer.id, name: hirer.name, created_at: hirer.created_at })
+}
+
+pub(crate) async fn get_hirer(reader: &SqlitePool, id: &ObjectId) -> StoreResult<Option<Hirer>> {
+    let row = sqlx::query("select id, name, created_at from hirers where id = ?1")
+        .bind(id.as_str())
+        .fetch_optional(reader)
+        .await
+        .map_err(map_err)?;
+    row.as_ref().map(hirer_from_row).transpose()
+}
+
+pub(crate) async fn list_hirers(reader: &SqlitePool) -> StoreResult<Vec<Hirer>> {
+    let rows = sqlx::query("select id, name, created_at from hirers order by name, id")
+        .fetch_all(reader)
+        .await
+        .map_err(map_err)?;
+    rows.iter().map(hirer_from_row).collect()
+}
+
+pub(crate) async fn create_partner(writer: &SqlitePool, partner: NewPartner) -> StoreResult<Partner> {
+    sqlx::query(
+        "insert into partners (id, name, client_id, client_secret_hash, created_at) values (?1, ?2, ?3, ?4, ?5)",
+    )
+    .bind(partner.id.as_str())
+    .bind(&partner.name)
+    .bind(&partner.client_id)
+    .bind(&partner.client_secret_hash)
+    .bind(millis(&partner.created_at))
+    .execute(writer)
+    .await
+    .map_err(map_err)?;
+    Ok(Partner { id: partner.id, name: partner.name, client_id: partner.client_id, created_at: partner.created_at })
+}
+
+pub(crate) async fn get_partner(reader: &SqlitePool, id: &ObjectId) -> StoreResult<Option<Partner>> {
+    let row = sqlx::query("select id, name, client_id, created_at from partners where id = ?1")
+        .bind(id.as_str())
+        .fetch_optional(reader)
+        .await
+        .map_err(map_err)?;
+    row.as_ref().map(partner_from_row).transpose()
+}
+
+pub(crate) async fn find_partner_credentials(
+    reader: &SqlitePool,
+    client_id: &str,
+) -> StoreResult<Option<PartnerCredentials>> {
+    let row =
+        sqlx::query("select id, name, client_id, client_secret_hash, created_at from partners where client_id = ?1")
+            .bind(client_id)
+            .fetch_optional(reader)
+            .await
+            .map_err(map_err)?;
+    row.map(|row| {
+        Ok(PartnerCredentials { partner: partner_from_row(&row)?, client_secret_hash: row.text("client_secret_hash")? })
+    })
+    .transpose()
+}
+
+pub(crate) async fn list_partners(reader: &SqlitePool) -> StoreResult<Vec<Partner>> {
+    let rows = sqlx::query("select id, name, client_id, created_at from partners order by name, id")
+        .fetch_all(reader)
+        .await
+        .map_err(map_err)?;
+    rows.iter().map(partner_from_row).collect()
+}
+
+/// True when `sql` (a `select 1 … where id = ?1` of ours) finds a row for `id`.
+pub(crate) async fn exists(tx: &mut Transaction<'_, Sqlite>, sql: &'static str, id: &ObjectId) -> StoreResult<bool> {
+    let row = sqlx::query(sql).bind(id.as_str()).fetch_optional(&mut **tx).await.map_err(map_err)?;
+    Ok(row.is_some())
+}
+
+pub(crate) async fn set_relationships(
+    writer: &SqlitePool,
+    partner_id: &ObjectId,
+    hirer_id: &ObjectId,
+    types: &[RelationshipType],
+) -> StoreResult<RelationshipSet> {
+    // `begin immediate` takes the write lock up front, so the checks below cannot be
+    // invalidated by another process before the writes (SQLite would answer SQLITE_BUSY on
+    // the upgrade instead of waiting).
+    let mut tx = writer.begin_with("begin immediate").await.map_err(map_err)?;
+    if !exists(&mut tx, "select 1 from partners where id = ?1", partner_id).await? {
+        return Err(StoreError::NotFound("partner"));
+    }
+    if !exists(&mut tx, "select 1 from hirers where id = ?1", hirer_id).await? {
+        return Err(StoreError::NotFound("hirer"));
+    }
+    sqlx::query("delete from relationships where partner_id = ?1 and hirer_id = ?2")
+        .bind(partner_id.as_str())
+        .bind(hirer_id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    // Through the set, so a type given twice is stored once.
+    let set: RelationshipSet = types.iter().copied().collect();
+    for t in set.types() {
+        sqlx::query("insert into relationships (partner_id, hirer_id, type_code) values (?1, ?2, ?3)")
+            .bind(partner_id.as_str())
+            .bind(hirer_id.as_str())
+            .bind(t.code())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+    }
+    tx.commit().await.map_err(map_err)?;
+    Ok(set)
+}
+
+pub(crate) async fn relationships(
+    reader: &SqlitePool,
+    partner_id: &ObjectId,
+    hirer_id: &ObjectId,
+) -> StoreResult<RelationshipSet> {
+    let codes: Vec<String> =
+        sqlx::query_scalar("select type_code from relationships where partner_id = ?1 and hirer_id = ?2")
+            .bind(partner_id.as_str())
+            .bind(hirer_id.as_str())
+            .fetch_all(reader)
+            .await
+            .map_err(map_err)?;
+    Ok(codes.iter().filter_map(|c| RelationshipType::parse(c)).collect())
+}
+
+/// The page query in both directions. `?3` is a JSON array of type codes (empty keeps all);
+/// `instr` on the case-folded name is a literal substring test, so `%` and `_` in a search
+/// match only themselves and need no LIKE escaping.
+const RELATED_HIRERS_SQL_HEAD: &str = "
+    select h.id, h.name, h.created_at, group_concat(r.type_code) as type_codes
+    from relationships r
+    join hirers h on h.id = r.hirer_id
+    where r.partner_id = ?1
+      and (?2 is null or instr(h.name_folded, ?2) > 0)
+      and (?3 = '[]' or exists (
+            select 1 from relationships t
+            where t.partner_id = r.partner_id and t.hirer_id = r.hirer_id
+              and t.type_code in (select value from json_each(?3))))
+      and (?4 is null or (h.name, h.id) > (?4, ?5))
+      and (?6 is null or (h.name, h.id) < (?6, ?7))
+    group by h.id
+";
+
+pub(crate) async fn page_related_hirers(
+    reader: &SqlitePool,
+    query: &RelatedHirersQuery,
+) -> StoreResult<Vec<RelatedHirer>> {
+    const FORWARD: &str = "order by h.name, h.id limit ?8";
+    const BACKWARD: &str = "order by h.name desc, h.id desc limit ?8";
+    let sql = format!("{RELATED_HIRERS_SQL_HEAD}{}", if query.from_end { BACKWARD } else { FORWARD });
+    let codes: Vec<&str> = query.types.iter().map(|t| t.code()).collect();
+    let rows = sqlx::query(&sql)
+        .bind(query.partner_id.as_str())
+        .bind(query.name_search.as_ref().map(|s| s.to_lowercase()))
+        .bind(to_json(&codes)?)
+        .bind(query.after.as_ref().map(|k| k.name.as_str()))
+        .bind(query.after.as_ref().map(|k| k.id.as_str()))
+        .bind(query.before.as_ref().map(|k| k.name.as_str()))
+        .bind(query.before.as_ref().map(|k| k.id.as_str()))
+        .bind(i64::from(query.limit))
+        .fetch_all(reader)
+        .await
+        .map_err(map_err)?;
+    let mut page = rows
+        .iter()
+        .map(|row| {
+            Ok(RelatedHirer { hirer: hirer_from_row(row)?, relationships: relationship_set(&row.text("type_codes")?) })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    if query.from_end {
+        page.reverse();
+    }
+    Ok(page)
+}

@@ -1,0 +1,142 @@
+//! Job ads: a position opening with its posted profile, created, read, listed and closed.
+//! Also owns the column list and row mapping every query that returns a `Position` shares.
+
+use candex_domain::ObjectId;
+use candex_store::{NewPosition, Position, PositionStatus, StoreError, StoreResult};
+use sqlx::sqlite::SqliteRow;
+use sqlx::SqlitePool;
+
+use crate::codec::{millis, to_json, RowExt};
+use crate::error::map_err;
+
+/// The columns `position_from_row` reads, from `positions pos join hirers h`. A macro rather
+/// than a const so that `concat!` builds whole statements at compile time.
+macro_rules! position_columns {
+    () => {
+        "pos.profile_id as pos_profile_id, pos.opening_id as pos_opening_id, \
+         pos.hirer_id as pos_hirer_id, h.name as pos_hirer_name, pos.title as pos_title, \
+         pos.position_uri as pos_position_uri, \
+         pos.seek_hirer_job_reference as pos_seek_hirer_job_reference, pos.details as pos_details, \
+         pos.location_id as pos_location_id, pos.job_category_id as pos_job_category_id, \
+         pos.status as pos_status, pos.created_at as pos_created_at, pos.closed_at as pos_closed_at"
+    };
+}
+pub(crate) use position_columns;
+
+/// Maps the columns of `position_columns!`.
+pub(crate) fn position_from_row(row: &SqliteRow) -> StoreResult<Position> {
+    let closed_at: Option<i64> = sqlx::Row::try_get(row, "pos_closed_at").map_err(map_err)?;
+    Ok(Position {
+        profile_id: row.id("pos_profile_id")?,
+        opening_id: row.id("pos_opening_id")?,
+        hirer_id: row.id("pos_hirer_id")?,
+        hirer_name: row.text("pos_hirer_name")?,
+        title: row.text("pos_title")?,
+        position_uri: row.text("pos_position_uri")?,
+        seek_hirer_job_reference: row.opt_text("pos_seek_hirer_job_reference")?,
+        details: row.json("pos_details")?,
+        location_id: row.opt_id("pos_location_id")?,
+        job_category_id: row.opt_id("pos_job_category_id")?,
+        status: PositionStatus::from_code(&row.text("pos_status")?),
+        created_at: row.time("pos_created_at")?,
+        closed_at: closed_at.map(crate::codec::time).transpose()?,
+    })
+}
+
+const BY_PROFILE_ID: &str = concat!(
+    "select ",
+    position_columns!(),
+    " from positions pos join hirers h on h.id = pos.hirer_id where pos.profile_id = ?1"
+);
+
+pub(crate) async fn create_position(writer: &SqlitePool, position: NewPosition) -> StoreResult<Position> {
+    let mut tx = writer.begin_with("begin immediate").await.map_err(map_err)?;
+    let hirer_name: Option<String> = sqlx::query_scalar("select name from hirers where id = ?1")
+        .bind(position.hirer_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    let hirer_name = hirer_name.ok_or(StoreError::NotFound("hirer"))?;
+    sqlx::query(
+        "insert into positions (profile_id, opening_id, hirer_id, title, position_uri, seek_hirer_job_reference,
+             details, location_id, job_category_id, status, created_at, closed_at)
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, null)",
+    )
+    .bind(position.profile_id.as_str())
+    .bind(position.opening_id.as_str())
+    .bind(position.hirer_id.as_str())
+    .bind(&position.title)
+    .bind(&position.position_uri)
+    .bind(position.seek_hirer_job_reference.as_deref())
+    .bind(to_json(&position.details)?)
+    .bind(position.location_id.as_ref().map(ObjectId::as_str))
+    .bind(position.job_category_id.as_ref().map(ObjectId::as_str))
+    .bind(PositionStatus::Open.code())
+    .bind(millis(&position.created_at))
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(Position {
+        profile_id: position.profile_id,
+        opening_id: position.opening_id,
+        hirer_id: position.hirer_id,
+        hirer_name,
+        title: position.title,
+        position_uri: position.position_uri,
+        seek_hirer_job_reference: position.seek_hirer_job_reference,
+        details: position.details,
+        location_id: position.location_id,
+        job_category_id: position.job_category_id,
+        status: PositionStatus::Open,
+        created_at: position.created_at,
+        closed_at: None,
+    })
+}
+
+pub(crate) async fn get_position(reader: &SqlitePool, profile_id: &ObjectId) -> StoreResult<Option<Position>> {
+    let row = sqlx::query(BY_PROFILE_ID).bind(profile_id.as_str()).fetch_optional(reader).await.map_err(map_err)?;
+    row.as_ref().map(position_from_row).transpose()
+}
+
+pub(crate) async fn get_position_by_opening(
+    reader: &SqlitePool,
+    opening_id: &ObjectId,
+) -> StoreResult<Option<Position>> {
+    const SQL: &str = concat!(
+        "select ",
+        position_columns!(),
+        " from positions pos join hirers h on h.id = pos.hirer_id where pos.opening_id = ?1"
+    );
+    let row = sqlx::query(SQL).bind(opening_id.as_str()).fetch_optional(reader).await.map_err(map_err)?;
+    row.as_ref().map(position_from_row).transpose()
+}
+
+pub(crate) async fn close_position(writer: &SqlitePool, profile_id: &ObjectId) -> StoreResult<Position> {
+    let mut tx = writer.begin_with("begin immediate").await.map_err(map_err)?;
+    // Only an open ad changes, so closing twice keeps the first closing time.
+    sqlx::query("update positions set status = ?2, closed_at = ?3 where profile_id = ?1 and status = ?4")
+        .bind(profile_id.as_str())
+        .bind(PositionStatus::Closed.code())
+        .bind(millis(&candex_domain::time::now_ms()))
+        .bind(PositionStatus::Open.code())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    let row = sqlx::query(BY_PROFILE_ID).bind(profile_id.as_str()).fetch_optional(&mut *tx).await.map_err(map_err)?;
+    let position = row.as_ref().map(position_from_row).transpose()?.ok_or(StoreError::NotFound("position profile"))?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(position)
+}
+
+pub(crate) async fn list_positions(reader: &SqlitePool, hirer_id: Option<&ObjectId>) -> StoreResult<Vec<Position>> {
+    const SQL: &str = concat!(
+        "select ",
+        position_columns!(),
+        " from positions pos join hirers h on h.id = pos.hirer_id
+          where (?1 is null or pos.hirer_id = ?1)
+          order by pos.created_at desc, pos.profile_id desc"
+    );
+    let rows = sqlx::query(SQL).bind(hirer_id.map(ObjectId::as_str)).fetch_all(reader).await.map_err(map_err)?;
+    rows.iter().map(position_from_row).collect()
+}

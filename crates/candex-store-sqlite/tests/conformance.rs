@@ -1,0 +1,148 @@
+//! The storage conformance kit on SQLite, one fresh database file per story, plus what only
+//! SQLite has: connection pragmas, reopening a file, and refusing a newer schema.
+
+use candex_store::{testkit, Store, StoreError};
+use candex_store_sqlite::SqliteStore;
+use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
+use tempfile::TempDir;
+
+/// A store on a new file in its own temporary directory, removed on drop.
+struct TestDb {
+    store: SqliteStore,
+    url: String,
+    _dir: TempDir,
+}
+
+impl TestDb {
+    async fn new() -> TestDb {
+        let dir = TempDir::new().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("candex.db").display());
+        let store = SqliteStore::connect(&url).await.expect("connect");
+        TestDb { store, url, _dir: dir }
+    }
+}
+
+macro_rules! stories {
+    ($($story:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $story() {
+                let db = TestDb::new().await;
+                testkit::$story(&db.store).await;
+            }
+        )*
+    };
+}
+
+stories!(
+    hirers_round_trip_and_list,
+    partners_round_trip_and_credentials,
+    relationships_set_replace_and_revoke,
+    related_hirers_page_forward_and_backward,
+    related_hirers_filters_and_name_search,
+    positions_lifecycle,
+    ingest_matches_candidates_per_hirer,
+    ingest_is_all_or_nothing,
+    get_profile_returns_what_was_ingested,
+    candidate_profiles_order_and_limit,
+    update_candidate_person_rules,
+    position_applications_paging,
+    signing_key_insert_if_absent,
+    timestamps_round_trip_exactly,
+);
+
+#[tokio::test]
+async fn every_story_runs_twice_on_one_shared_database() {
+    let db = TestDb::new().await;
+    testkit::run_all(&db.store).await;
+    testkit::run_all(&db.store).await;
+}
+
+async fn pragma(pool: &SqlitePool, name: &str) -> String {
+    let row = sqlx::query(&format!("pragma {name}")).fetch_one(pool).await.expect("pragma");
+    row.try_get::<String, _>(0).or_else(|_| row.try_get::<i64, _>(0).map(|v| v.to_string())).expect("value")
+}
+
+#[tokio::test]
+async fn every_connection_runs_with_wal_full_sync_and_foreign_keys() {
+    let db = TestDb::new().await;
+    assert_eq!(db.store.backend(), "sqlite");
+    for pool in [db.store.writer_pool(), db.store.reader_pool()] {
+        assert_eq!(pragma(pool, "journal_mode").await, "wal");
+        assert_eq!(pragma(pool, "synchronous").await, "2", "FULL");
+        assert_eq!(pragma(pool, "foreign_keys").await, "1");
+        assert_eq!(pragma(pool, "busy_timeout").await, "5000");
+    }
+    assert_eq!(db.store.writer_pool().options().get_max_connections(), 1, "one writer");
+    assert_eq!(pragma(db.store.reader_pool(), "query_only").await, "1", "readers cannot write");
+}
+
+#[tokio::test]
+async fn reopening_a_file_keeps_its_data() {
+    let db = TestDb::new().await;
+    let h = testkit::hirer(&db.store, "Kept Pty Ltd").await;
+    db.store.close().await;
+
+    let reopened = SqliteStore::connect(&db.url).await.expect("reopen");
+    assert_eq!(reopened.get_hirer(&h.id).await.expect("get"), Some(h));
+    testkit::positions_lifecycle(&reopened).await;
+}
+
+#[tokio::test]
+async fn short_urls_and_missing_files_are_accepted() {
+    let dir = TempDir::new().expect("temp dir");
+    let url = format!("sqlite:{}", dir.path().join("short.db").display());
+    let store = SqliteStore::connect(&url).await.expect("connect");
+    store.ping().await.expect("ping");
+    assert!(dir.path().join("short.db").exists(), "the file is created");
+}
+
+#[tokio::test]
+async fn a_database_migrated_by_a_newer_candex_is_refused() {
+    let db = TestDb::new().await;
+    db.store.close().await;
+    let mut conn = SqliteConnection::connect(&db.url).await.expect("raw connection");
+    sqlx::query(
+        "insert into _sqlx_migrations (version, description, success, checksum, execution_time)
+         values (99990101000000, 'from the future', true, x'00', 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("insert future migration");
+    conn.close().await.expect("close");
+
+    match SqliteStore::connect(&db.url).await {
+        Err(StoreError::Other(source)) => {
+            let message = source.to_string();
+            assert!(message.contains("database was migrated by a newer candex"), "{message}");
+            assert!(message.contains("99990101000000"), "{message}");
+            assert!(message.contains("upgrade candex"), "{message}");
+        }
+        Err(other) => panic!("expected Other, got {other:?}"),
+        Ok(_) => panic!("a newer schema must be refused"),
+    }
+}
+
+#[tokio::test]
+async fn a_missing_directory_is_unavailable() {
+    let dir = TempDir::new().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("no/such/dir/candex.db").display());
+    let result = SqliteStore::connect(&url).await;
+    assert!(matches!(result, Err(StoreError::Unavailable(_))), "{result:?}");
+}
+
+#[tokio::test]
+async fn profile_views_share_one_candidate_and_position() {
+    let db = TestDb::new().await;
+    let store: &dyn Store = &db.store;
+    let h = testkit::hirer(store, "Sharing Co").await;
+    let p = testkit::open_position(store, &h.id, "Host").await;
+    let apps: Vec<_> = (0..3)
+        .map(|i| testkit::application(&p, testkit::person("Sam Share", "sam@example.com"), testkit::t(i)))
+        .collect();
+    let done = store.ingest_applications(&apps).await.expect("ingest");
+    let views = store.candidate_profiles(&done[0].candidate_id, 10).await.expect("profiles");
+    assert_eq!(views.len(), 3);
+    assert!(std::sync::Arc::ptr_eq(&views[0].candidate, &views[2].candidate));
+    assert!(std::sync::Arc::ptr_eq(&views[0].position, &views[1].position));
+}

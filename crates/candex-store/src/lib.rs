@@ -1,0 +1,108 @@
+//! The storage contract of candex: the [`Store`] trait (one method per use case), the records
+//! it reads and writes, [`StoreError`], and (feature `testkit`) the conformance kit that every
+//! backend runs against itself.
+
+mod error;
+mod records;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+use async_trait::async_trait;
+use candex_domain::{ObjectId, Person, RelationshipSet, RelationshipType};
+
+pub use error::StoreError;
+pub use records::*;
+
+/// Result alias for store operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything candex persists, behind one object-safe trait so the server holds an
+/// `Arc<dyn Store>` and backends (SQLite, PostgreSQL) drop in without generics.
+///
+/// Identifiers are minted by the caller and passed in; the store never invents them, so every
+/// backend produces the same ids for the same input.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A short name of the backend for logs and `/healthz` (`sqlite`, `postgres`).
+    fn backend(&self) -> &'static str;
+
+    /// Checks that the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // --- hirers -------------------------------------------------------------------------
+
+    /// Stores a new hirer.
+    async fn create_hirer(&self, hirer: NewHirer) -> StoreResult<Hirer>;
+    /// Reads one hirer.
+    async fn get_hirer(&self, id: &ObjectId) -> StoreResult<Option<Hirer>>;
+    /// Lists every hirer by name (operator use).
+    async fn list_hirers(&self) -> StoreResult<Vec<Hirer>>;
+
+    // --- partners and relationships -----------------------------------------------------
+
+    /// Stores a new partner with its hashed client secret.
+    async fn create_partner(&self, partner: NewPartner) -> StoreResult<Partner>;
+    /// Reads one partner.
+    async fn get_partner(&self, id: &ObjectId) -> StoreResult<Option<Partner>>;
+    /// Finds a partner and its secret hash by client id, for the token endpoint.
+    async fn find_partner_credentials(&self, client_id: &str) -> StoreResult<Option<PartnerCredentials>>;
+    /// Lists every partner by name (operator use).
+    async fn list_partners(&self) -> StoreResult<Vec<Partner>>;
+    /// Replaces the relationships a partner holds with a hirer; an empty list revokes all.
+    /// `NotFound` when either side does not exist.
+    async fn set_relationships(
+        &self,
+        partner_id: &ObjectId,
+        hirer_id: &ObjectId,
+        types: &[RelationshipType],
+    ) -> StoreResult<RelationshipSet>;
+    /// The relationships a partner holds with one hirer (empty when none or unknown).
+    async fn relationships(&self, partner_id: &ObjectId, hirer_id: &ObjectId) -> StoreResult<RelationshipSet>;
+    /// One page of the hirers a partner has any relationship with, ordered by (name, id).
+    async fn page_related_hirers(&self, query: &RelatedHirersQuery) -> StoreResult<Vec<RelatedHirer>>;
+
+    // --- positions ----------------------------------------------------------------------
+
+    /// Stores a job ad (position opening plus posted profile). `NotFound` for an unknown hirer.
+    async fn create_position(&self, position: NewPosition) -> StoreResult<Position>;
+    /// Reads a job ad by its position profile id.
+    async fn get_position(&self, profile_id: &ObjectId) -> StoreResult<Option<Position>>;
+    /// Reads a job ad by its position opening id.
+    async fn get_position_by_opening(&self, opening_id: &ObjectId) -> StoreResult<Option<Position>>;
+    /// Closes a job ad; closing a closed ad changes nothing. `NotFound` when unknown.
+    async fn close_position(&self, profile_id: &ObjectId) -> StoreResult<Position>;
+    /// Lists job ads, optionally of one hirer, newest first (operator use).
+    async fn list_positions(&self, hirer_id: Option<&ObjectId>) -> StoreResult<Vec<Position>>;
+
+    // --- applications -------------------------------------------------------------------
+
+    /// Stores applications atomically: for each, the candidate (matched per hirer on the first
+    /// email, its live person data replaced by the latest) and the profile snapshot. All or
+    /// nothing: `NotFound` for an unknown position, `Rejected` for a closed one.
+    async fn ingest_applications(&self, applications: &[NewApplicationRecord])
+        -> StoreResult<Vec<IngestedApplication>>;
+    /// Reads one profile with its live candidate and its job ad, in one round trip.
+    async fn get_profile(&self, profile_id: &ObjectId) -> StoreResult<Option<ProfileView>>;
+    /// Reads one candidate.
+    async fn get_candidate(&self, candidate_id: &ObjectId) -> StoreResult<Option<Candidate>>;
+    /// The `last` most recent profiles of a candidate, oldest first.
+    async fn candidate_profiles(&self, candidate_id: &ObjectId, last: u32) -> StoreResult<Vec<ProfileView>>;
+    /// Replaces a candidate's live person data. `NotFound` when unknown; `Conflict` when the
+    /// new first email belongs to another candidate of the same hirer.
+    async fn update_candidate_person(&self, candidate_id: &ObjectId, person: &Person) -> StoreResult<Candidate>;
+    /// One page of a job ad's applications in ingest order, after `after_seq`.
+    async fn page_position_applications(
+        &self,
+        position_profile_id: &ObjectId,
+        after_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<ApplicationSummary>>;
+
+    // --- token signing keys -------------------------------------------------------------
+
+    /// The current token signing key, if one was ever stored.
+    async fn signing_key(&self) -> StoreResult<Option<SigningKey>>;
+    /// Stores `key` unless a key already exists; returns whichever key is current, so that
+    /// concurrent first starts of several instances agree on one key.
+    async fn insert_signing_key_if_absent(&self, key: SigningKey) -> StoreResult<SigningKey>;
+}

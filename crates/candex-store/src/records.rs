@@ -1,0 +1,295 @@
+//! Records the store reads and writes. Plain data; identifiers are minted by callers.
+
+use std::sync::Arc;
+
+use candex_domain::position::PositionDetails;
+use candex_domain::snapshot::CandidateSource;
+use candex_domain::{ObjectId, Person, RelationshipSet, RelationshipType, Snapshot};
+use chrono::{DateTime, Utc};
+
+/// A hirer to create.
+#[derive(Debug, Clone)]
+pub struct NewHirer {
+    /// Minted id.
+    pub id: ObjectId,
+    /// Display name.
+    pub name: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A hirer (`HiringOrganization`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hirer {
+    /// The hirer's id.
+    pub id: ObjectId,
+    /// Display name.
+    pub name: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A partner to create.
+#[derive(Debug, Clone)]
+pub struct NewPartner {
+    /// Minted id.
+    pub id: ObjectId,
+    /// Display name.
+    pub name: String,
+    /// Public client id.
+    pub client_id: String,
+    /// SHA-256 of the client secret, lowercase hex. The secret itself is never stored.
+    pub client_secret_hash: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A partner (an ATS).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Partner {
+    /// The partner's id.
+    pub id: ObjectId,
+    /// Display name.
+    pub name: String,
+    /// Public client id.
+    pub client_id: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A partner with its secret hash, for verifying client credentials.
+#[derive(Debug, Clone)]
+pub struct PartnerCredentials {
+    /// The partner.
+    pub partner: Partner,
+    /// SHA-256 of the client secret, lowercase hex.
+    pub client_secret_hash: String,
+}
+
+/// Sort key of a hirer in relationship listings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HirerKey {
+    /// Hirer name (primary order).
+    pub name: String,
+    /// Hirer id (tie break).
+    pub id: ObjectId,
+}
+
+/// A page request over the hirers related to a partner.
+#[derive(Debug, Clone)]
+pub struct RelatedHirersQuery {
+    /// The partner.
+    pub partner_id: ObjectId,
+    /// Case-insensitive substring of the name.
+    pub name_search: Option<String>,
+    /// Keep hirers where the partner holds at least one of these; empty keeps all.
+    pub types: Vec<RelationshipType>,
+    /// Only keys strictly after this one.
+    pub after: Option<HirerKey>,
+    /// Only keys strictly before this one.
+    pub before: Option<HirerKey>,
+    /// At most this many rows.
+    pub limit: u32,
+    /// Take rows from the end of the range (for `last`); the result is still ascending.
+    pub from_end: bool,
+}
+
+/// A hirer with the relationships the asking partner holds with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelatedHirer {
+    /// The hirer.
+    pub hirer: Hirer,
+    /// Relationships held.
+    pub relationships: RelationshipSet,
+}
+
+/// Whether a job ad takes applications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PositionStatus {
+    /// Open for applications.
+    Open,
+    /// Closed; existing applications stay readable.
+    Closed,
+}
+
+impl PositionStatus {
+    /// Storage code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Closed => "closed",
+        }
+    }
+
+    /// Parses a storage code.
+    pub fn from_code(code: &str) -> Self {
+        if code == "closed" {
+            Self::Closed
+        } else {
+            Self::Open
+        }
+    }
+}
+
+/// A job ad to create.
+#[derive(Debug, Clone)]
+pub struct NewPosition {
+    /// Minted position profile id.
+    pub profile_id: ObjectId,
+    /// Minted position opening id.
+    pub opening_id: ObjectId,
+    /// The hirer.
+    pub hirer_id: ObjectId,
+    /// Job title.
+    pub title: String,
+    /// Public URL of the ad.
+    pub position_uri: String,
+    /// Hirer's own reference.
+    pub seek_hirer_job_reference: Option<String>,
+    /// Optional details.
+    pub details: PositionDetails,
+    /// Minted id for the location, when one is given.
+    pub location_id: Option<ObjectId>,
+    /// Minted id for the job category, when one is given.
+    pub job_category_id: Option<ObjectId>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A job ad: a position opening with its posted position profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Position {
+    /// Position profile id (the job ad).
+    pub profile_id: ObjectId,
+    /// Position opening id.
+    pub opening_id: ObjectId,
+    /// The hirer.
+    pub hirer_id: ObjectId,
+    /// The hirer's name.
+    pub hirer_name: String,
+    /// Job title.
+    pub title: String,
+    /// Public URL of the ad.
+    pub position_uri: String,
+    /// Hirer's own reference.
+    pub seek_hirer_job_reference: Option<String>,
+    /// Optional details.
+    pub details: PositionDetails,
+    /// Location id, when a location is set.
+    pub location_id: Option<ObjectId>,
+    /// Job category id, when a category is set.
+    pub job_category_id: Option<ObjectId>,
+    /// Open or closed.
+    pub status: PositionStatus,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Closing time.
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// An application to store.
+#[derive(Debug, Clone)]
+pub struct NewApplicationRecord {
+    /// Minted candidate profile id.
+    pub profile_id: ObjectId,
+    /// Minted candidate id, used only when no candidate of the hirer has this email.
+    pub candidate_id: ObjectId,
+    /// The job ad.
+    pub position_profile_id: ObjectId,
+    /// Live person data (replaces the candidate's on a match).
+    pub person: Person,
+    /// Snapshot.
+    pub snapshot: Snapshot,
+    /// Sources.
+    pub candidate_sources: Vec<CandidateSource>,
+    /// Application time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What storing an application produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestedApplication {
+    /// The new profile.
+    pub profile_id: ObjectId,
+    /// The candidate: new, or the existing one matched on email.
+    pub candidate_id: ObjectId,
+    /// The hirer of the job ad.
+    pub hirer_id: ObjectId,
+    /// Application time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A candidate: one per hirer and person, with live person data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The candidate's id (`documentId`).
+    pub id: ObjectId,
+    /// The hirer this candidate belongs to.
+    pub hirer_id: ObjectId,
+    /// Live person data.
+    pub person: Person,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change of the person data.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A profile with everything `candidateProfile` needs, read in one round trip.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileView {
+    /// The profile's id.
+    pub profile_id: ObjectId,
+    /// Application time.
+    pub created_at: DateTime<Utc>,
+    /// Last update of the profile.
+    pub updated_at: DateTime<Utc>,
+    /// Snapshot.
+    pub snapshot: Arc<Snapshot>,
+    /// Sources.
+    pub candidate_sources: Vec<CandidateSource>,
+    /// The live candidate.
+    pub candidate: Arc<Candidate>,
+    /// The job ad applied to.
+    pub position: Arc<Position>,
+}
+
+impl ProfileView {
+    /// The hirer the application belongs to.
+    pub fn hirer_id(&self) -> &ObjectId {
+        &self.position.hirer_id
+    }
+}
+
+/// One row of a job ad's application list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplicationSummary {
+    /// Ingest sequence, the paging key.
+    pub seq: i64,
+    /// The profile.
+    pub profile_id: ObjectId,
+    /// The candidate.
+    pub candidate_id: ObjectId,
+    /// The candidate's current formatted name.
+    pub formatted_name: String,
+    /// Application time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A key that signs partner and browser tokens.
+#[derive(Clone)]
+pub struct SigningKey {
+    /// Key id (`kid` header).
+    pub kid: String,
+    /// Algorithm name, e.g. `HS256`.
+    pub algorithm: String,
+    /// Secret key bytes.
+    pub secret: Vec<u8>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey").field("kid", &self.kid).field("algorithm", &self.algorithm).finish_non_exhaustive()
+    }
+}

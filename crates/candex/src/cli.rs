@@ -1,0 +1,266 @@
+//! Command-line flags. Every option can also be set through a `CANDEX_*` environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::telemetry::LogFormat;
+
+/// candex: a self-hostable, SEEK-API-compatible candidate profile export server.
+///
+/// A job board ingests applications through the operator API; partners (ATSs) holding the
+/// ApplicationExport relationship with the hirer read them over SEEK's GraphQL API.
+#[derive(Debug, Parser)]
+#[command(name = "candex", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, env = "CANDEX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: GraphQL, partner tokens and the operator API on one listener.
+    Serve(ServeArgs),
+    /// Manage hirers, partners, relationships and job ads directly in the database (prints JSON).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Ingest applications from an NDJSON file (one operator-API application per line).
+    Import(ImportArgs),
+    /// Generate deterministic synthetic hirers, job ads and applications (for benchmarks).
+    Seed(SeedArgs),
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: sqlite://FILE (created if missing).
+    #[arg(long, env = "CANDEX_DATABASE", default_value = "sqlite://candex.db")]
+    pub database: String,
+}
+
+/// `candex serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+
+    /// Address to listen on.
+    #[arg(long, env = "CANDEX_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Public base URL partners use (token audience and issuer); defaults to http://LISTEN.
+    #[arg(long, env = "CANDEX_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+
+    /// Identifier scheme of minted ids (first segment of every id).
+    #[arg(long, env = "CANDEX_SCHEME", default_value = candex_domain::Scheme::DEFAULT)]
+    pub scheme: String,
+
+    /// Load deterministic demo data into an empty database and print demo credentials.
+    #[arg(long, env = "CANDEX_DEMO")]
+    pub demo: bool,
+
+    /// Key the job board uses for /operator/v1 (Authorization: Bearer). Without one the
+    /// operator API is disabled, except with --demo, which uses `demo-operator-key`.
+    #[arg(long, env = "CANDEX_OPERATOR_KEY", hide_env_values = true)]
+    pub operator_key: Option<String>,
+
+    /// Partner token lifetime in seconds.
+    #[arg(long, env = "CANDEX_TOKEN_LIFETIME", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(60..=86_400))]
+    pub token_lifetime: u64,
+
+    /// Token issuer (`iss`); defaults to the public URL.
+    #[arg(long, env = "CANDEX_TOKEN_ISSUER")]
+    pub token_issuer: Option<String>,
+
+    /// Token audience (`aud`); defaults to the public URL.
+    #[arg(long, env = "CANDEX_TOKEN_AUDIENCE")]
+    pub token_audience: Option<String>,
+
+    /// Token signing key, base64 (at least 32 bytes). Defaults to a key generated on first
+    /// start and kept in the database, shared by every instance on that database.
+    #[arg(long, env = "CANDEX_TOKEN_SIGNING_KEY", hide_env_values = true)]
+    pub token_signing_key: Option<String>,
+}
+
+/// `candex admin …`.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Hirers.
+    #[command(subcommand)]
+    Hirer(HirerCommand),
+    /// Partners.
+    #[command(subcommand)]
+    Partner(PartnerCommand),
+    /// Partner-hirer relationships.
+    #[command(subcommand)]
+    Relationship(RelationshipCommand),
+    /// Job ads.
+    #[command(subcommand)]
+    Position(PositionCommand),
+}
+
+/// `candex admin hirer …`.
+#[derive(Debug, Subcommand)]
+pub enum HirerCommand {
+    /// Create a hirer.
+    Create {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Identifier scheme.
+        #[arg(long, env = "CANDEX_SCHEME", default_value = candex_domain::Scheme::DEFAULT)]
+        scheme: String,
+    },
+    /// List hirers.
+    List {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+/// `candex admin partner …`.
+#[derive(Debug, Subcommand)]
+pub enum PartnerCommand {
+    /// Create a partner; prints its client id and secret (shown only this once).
+    Create {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Identifier scheme.
+        #[arg(long, env = "CANDEX_SCHEME", default_value = candex_domain::Scheme::DEFAULT)]
+        scheme: String,
+    },
+    /// List partners (without secrets).
+    List {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+/// `candex admin relationship …`.
+#[derive(Debug, Subcommand)]
+pub enum RelationshipCommand {
+    /// Replace the relationships a partner holds with a hirer; no --type revokes them all.
+    Set {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Partner id.
+        #[arg(long)]
+        partner: String,
+        /// Hirer id.
+        #[arg(long)]
+        hirer: String,
+        /// ApplicationExport, JobPosting or ProactiveSourcing; repeat for several.
+        #[arg(long = "type", value_name = "CODE")]
+        types: Vec<String>,
+    },
+}
+
+/// `candex admin position …`.
+#[derive(Debug, Subcommand)]
+pub enum PositionCommand {
+    /// Post a job ad.
+    Create {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Hirer id.
+        #[arg(long)]
+        hirer: String,
+        /// Job title.
+        #[arg(long)]
+        title: String,
+        /// The hirer's job reference.
+        #[arg(long)]
+        reference: Option<String>,
+        /// Work type: FullTime, PartTime, ContractTemp or Casual.
+        #[arg(long)]
+        work_type: Option<String>,
+        /// Public URL of the ad (defaults to one under --public-url).
+        #[arg(long)]
+        position_uri: Option<String>,
+        /// Public base URL used for the default position URI.
+        #[arg(long, env = "CANDEX_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        public_url: String,
+        /// Identifier scheme.
+        #[arg(long, env = "CANDEX_SCHEME", default_value = candex_domain::Scheme::DEFAULT)]
+        scheme: String,
+    },
+    /// Close a job ad.
+    Close {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Position profile id.
+        id: String,
+    },
+    /// List job ads, newest first.
+    List {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Only this hirer's.
+        #[arg(long)]
+        hirer: Option<String>,
+    },
+}
+
+/// `candex import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// NDJSON file, one application per line (`-` reads stdin).
+    pub file: PathBuf,
+    /// Applications stored per transaction.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub batch_size: u32,
+    /// Identifier scheme.
+    #[arg(long, env = "CANDEX_SCHEME", default_value = candex_domain::Scheme::DEFAULT)]
+    pub scheme: String,
+}
+
+/// `candex seed`.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Number of applications (candidate profiles) to generate.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub profiles: u64,
+    /// Random seed; the same seed gives the same data.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of hirers.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub hirers: u32,
+    /// Job ads per hirer.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub positions_per_hirer: u32,
+    /// Public base URL used for position URIs.
+    #[arg(long, env = "CANDEX_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_url: String,
+    /// Identifier scheme.
+    #[arg(long, env = "CANDEX_SCHEME", default_value = candex_domain::Scheme::DEFAULT)]
+    pub scheme: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

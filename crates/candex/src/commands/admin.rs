@@ -1,0 +1,103 @@
+//! `candex admin`: the operator use cases run directly on the database, printing JSON in the
+//! same shapes as the operator API.
+
+use candex_domain::input::PositionInput;
+use candex_domain::{IdKind, ObjectId, Scheme};
+use candex_server::operator::dto::{HirerResponse, PartnerResponse, PositionResponse, RelationshipsResponse};
+use candex_server::operator::service::{OperatorService, ServiceError};
+use serde::Serialize;
+
+use super::Outcome;
+use crate::cli::{AdminCommand, HirerCommand, PartnerCommand, PositionCommand, RelationshipCommand};
+use crate::database;
+
+fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn service_error(e: ServiceError) -> anyhow::Error {
+    match e {
+        ServiceError::Invalid(fields) => anyhow::anyhow!("invalid input: {fields}"),
+        other => anyhow::Error::new(other),
+    }
+}
+
+async fn service(db: &str, scheme: &str, public_url: &str) -> anyhow::Result<OperatorService> {
+    let scheme: Scheme = super::parse_scheme(scheme)?;
+    Ok(OperatorService::new(database::open(db).await?, scheme, public_url))
+}
+
+/// Runs an admin command.
+pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
+    match command {
+        AdminCommand::Hirer(HirerCommand::Create { db, name, scheme }) => {
+            let svc = service(&db.database, &scheme, "http://127.0.0.1:8080").await?;
+            let hirer = svc.create_hirer(Some(name)).await.map_err(service_error)?;
+            print_json(&HirerResponse::from(hirer))?;
+        }
+        AdminCommand::Hirer(HirerCommand::List { db }) => {
+            let store = database::open(&db.database).await?;
+            let hirers: Vec<HirerResponse> = store.list_hirers().await?.into_iter().map(Into::into).collect();
+            print_json(&hirers)?;
+        }
+        AdminCommand::Partner(PartnerCommand::Create { db, name, scheme }) => {
+            let svc = service(&db.database, &scheme, "http://127.0.0.1:8080").await?;
+            let created = svc.create_partner(Some(name)).await.map_err(service_error)?;
+            eprintln!("note: the client secret is shown only now; store it safely");
+            print_json(&PartnerResponse::from_partner(created.partner, Some(created.client_secret)))?;
+        }
+        AdminCommand::Partner(PartnerCommand::List { db }) => {
+            let store = database::open(&db.database).await?;
+            let partners: Vec<PartnerResponse> =
+                store.list_partners().await?.into_iter().map(|p| PartnerResponse::from_partner(p, None)).collect();
+            print_json(&partners)?;
+        }
+        AdminCommand::Relationship(RelationshipCommand::Set { db, partner, hirer, types }) => {
+            let svc = service(&db.database, candex_domain::Scheme::DEFAULT, "http://127.0.0.1:8080").await?;
+            let set = svc.set_relationships(&partner, &hirer, Some(types)).await.map_err(service_error)?;
+            print_json(&RelationshipsResponse {
+                partner_id: partner,
+                hirer_id: hirer,
+                relationship_type_codes: set.codes(),
+            })?;
+        }
+        AdminCommand::Position(PositionCommand::Create {
+            db,
+            hirer,
+            title,
+            reference,
+            work_type,
+            position_uri,
+            public_url,
+            scheme,
+        }) => {
+            let svc = service(&db.database, &scheme, &public_url).await?;
+            let input = PositionInput {
+                hirer_id: Some(hirer),
+                position_title: Some(title),
+                seek_hirer_job_reference: reference,
+                work_type_code: work_type,
+                position_uri,
+                ..PositionInput::default()
+            };
+            let position = svc.create_position(input).await.map_err(service_error)?;
+            print_json(&PositionResponse::from(position))?;
+        }
+        AdminCommand::Position(PositionCommand::Close { db, id }) => {
+            let svc = service(&db.database, candex_domain::Scheme::DEFAULT, "http://127.0.0.1:8080").await?;
+            let position = svc.close_position(&id).await.map_err(service_error)?;
+            print_json(&PositionResponse::from(position))?;
+        }
+        AdminCommand::Position(PositionCommand::List { db, hirer }) => {
+            let store = database::open(&db.database).await?;
+            let hirer = hirer
+                .map(|h| ObjectId::parse_as(&h, IdKind::Organization).map_err(|e| anyhow::anyhow!("--hirer: {e}")))
+                .transpose()?;
+            let positions: Vec<PositionResponse> =
+                store.list_positions(hirer.as_ref()).await?.into_iter().map(Into::into).collect();
+            print_json(&positions)?;
+        }
+    }
+    Ok(Outcome::Done)
+}

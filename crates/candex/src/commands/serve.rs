@@ -1,0 +1,91 @@
+//! `candex serve`: open the database, bind the listener, optionally load the demo, serve until
+//! SIGINT or SIGTERM.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use base64::Engine;
+use candex_server::config::TokenSettings;
+use candex_server::{Application, Settings};
+use tokio::net::TcpListener;
+
+use super::Outcome;
+use crate::cli::ServeArgs;
+use crate::{database, demo};
+
+/// The operator key `--demo` uses when none is configured.
+pub const DEMO_OPERATOR_KEY: &str = "demo-operator-key";
+
+/// Runs the server.
+pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
+    let scheme = super::parse_scheme(&args.scheme)?;
+    let signing_key = args
+        .token_signing_key
+        .as_deref()
+        .map(|k| base64::engine::general_purpose::STANDARD.decode(k.trim()))
+        .transpose()
+        .context("--token-signing-key must be base64")?;
+    let store = database::open(&args.db.database).await?;
+    let listener = TcpListener::bind(args.listen).await.with_context(|| {
+        format!("failed to listen on {} (is another server using it? choose another with --listen)", args.listen)
+    })?;
+    let operator_key = args.operator_key.clone().or_else(|| args.demo.then(|| DEMO_OPERATOR_KEY.to_owned()));
+    let mut settings = Settings {
+        public_url: args.public_url.clone(),
+        scheme: scheme.clone(),
+        tokens: TokenSettings {
+            issuer: args.token_issuer.clone(),
+            audience: args.token_audience.clone(),
+            lifetime: Duration::from_secs(args.token_lifetime),
+            signing_key,
+        },
+        ..Settings::default()
+    };
+    match &operator_key {
+        Some(key) => settings = settings.with_operator_key(key),
+        None => tracing::warn!(
+            "no operator key configured (--operator-key / CANDEX_OPERATOR_KEY): the operator API answers 401"
+        ),
+    }
+    let app = Application::build(settings, store.clone(), listener).await?;
+    if args.demo {
+        let info = demo::ensure(store, scheme, app.public_url()).await.context("failed to load the demo data")?;
+        demo::print(&info, app.public_url(), operator_key.as_deref().unwrap_or(DEMO_OPERATOR_KEY));
+    }
+    tracing::info!(
+        listen = %app.local_addr(), public_url = %app.public_url(), database = %database::redact(&args.db.database),
+        "candex is listening on http://{}", app.local_addr()
+    );
+    app.run_until_stopped(shutdown_signal()).await?;
+    tracing::info!("candex stopped");
+    Ok(Outcome::Done)
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!("could not listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("could not listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
