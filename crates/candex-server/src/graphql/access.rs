@@ -70,7 +70,7 @@ impl Access {
         } else {
             let codes: Vec<&str> = allowed.iter().map(|t| t.code()).collect();
             Err(forbidden(format!(
-                "Not authorised to access this {what}: it needs a {} relationship with its hirer",
+                "Not authorised to access this {what}: the partner needs the {} relationship with its hirer",
                 codes.join(" or ")
             )))
         }
