@@ -1,0 +1,204 @@
+//! `candex serve` as a process: the demo works as the README says, and an acknowledged ingest
+//! survives SIGKILL. Servers bind 127.0.0.1:0 and report their port in the startup log.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+struct Server {
+    child: Child,
+    base: String,
+    stdout: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `candex serve` and waits (up to 60 s) for its "listening" line.
+fn start(args: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_candex"))
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("RUST_LOG", "info")
+        .env_remove("CANDEX_DATABASE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start candex");
+    let (tx, rx) = mpsc::channel::<String>();
+    let stderr = child.stderr.take().expect("stderr");
+    let tx_err = tx.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx_err.send(format!("E {line}"));
+        }
+    });
+    let stdout = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(format!("O {line}"));
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut out = String::new();
+    let mut seen = String::new();
+    loop {
+        let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = rx.recv_timeout(remaining).unwrap_or_else(|_| panic!("candex did not start; output:\n{seen}"));
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(o) = line.strip_prefix("O ") {
+            out.push_str(o);
+            out.push('\n');
+        }
+        if let Some(rest) = line.split("candex is listening on http://").nth(1) {
+            let addr: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':').collect();
+            return Server { child, base: format!("http://{addr}"), stdout: out };
+        }
+    }
+}
+
+async fn post_json(client: &reqwest::Client, url: &str, bearer: Option<&str>, body: &Value) -> (u16, Value) {
+    let mut req = client.post(url).json(body);
+    if let Some(b) = bearer {
+        req = req.bearer_auth(b);
+    }
+    let res = req.send().await.expect("request");
+    (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
+}
+
+async fn token(client: &reqwest::Client, base: &str, id: &str, secret: &str) -> String {
+    let (status, body) = post_json(
+        client,
+        &format!("{base}/oauth/token"),
+        None,
+        &json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().expect("access_token").to_owned()
+}
+
+fn banner_values(out: &str, key: &str) -> Vec<String> {
+    out.lines().filter_map(|l| l.trim().strip_prefix(key)).map(|v| v.trim().to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_prints_credentials_that_run_the_seed_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let server = start(&["--demo", "--database", &db]);
+    // The banner names the credentials and a profile id; use them as a new user would.
+    let out = server.stdout.clone();
+    let (ids, secrets) = (banner_values(&out, "client_id"), banner_values(&out, "client_secret"));
+    assert_eq!((ids.len(), secrets.len()), (2, 2), "{out}");
+    let profile_id =
+        out.split("\"id\":\"").nth(1).and_then(|s| s.split('"').next()).expect("profile id in the curl").to_owned();
+    assert!(out.contains("demo-operator-key"));
+    let client = reqwest::Client::new();
+    let query = include_str!("../src/seed_query.graphql");
+    let run = |token: String| {
+        let client = client.clone();
+        let url = format!("{}/graphql", server.base);
+        let profile_id = profile_id.clone();
+        async move { post_json(&client, &url, Some(&token), &json!({"query": query, "variables": {"id": profile_id}})).await }
+    };
+    let (status, r) = run(token(&client, &server.base, &ids[0], &secrets[0]).await).await;
+    assert_eq!(status, 200);
+    assert!(r.get("errors").is_none(), "{r}");
+    let p = &r["data"]["candidateProfile"];
+    assert_eq!(p["profileId"]["value"], profile_id);
+    for key in ["employment", "education", "certifications", "qualifications"] {
+        assert!(!p[key].as_array().unwrap().is_empty(), "the demo's first profile has {key}: {p}");
+    }
+    assert!(!p["candidate"]["person"]["communication"]["phone"].as_array().unwrap().is_empty());
+    // The other demo partner has no ApplicationExport with this hirer: FORBIDDEN.
+    let (_, r) = run(token(&client, &server.base, &ids[1], &secrets[1]).await).await;
+    assert_eq!(r["data"]["candidateProfile"], Value::Null);
+    assert_eq!(r["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    drop(server);
+
+    // A restart with --demo recognises the loaded demo and prints the same credentials.
+    let again = start(&["--demo", "--database", &db]);
+    assert!(again.stdout.contains("already loaded"), "{}", again.stdout);
+    assert!(again.stdout.contains(&secrets[0]));
+    assert!(again.stdout.contains(&profile_id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_ingests_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("durable.db").display());
+    let args = ["--database", db.as_str(), "--operator-key", "k"];
+    let mut server = start(&args);
+    let client = reqwest::Client::new();
+    let base = server.base.clone();
+    let op = |path: &str| format!("{base}/operator/v1{path}");
+    let (_, hirer) = post_json(&client, &op("/hirers"), Some("k"), &json!({"name": "Acme"})).await;
+    let (_, partner) = post_json(&client, &op("/partners"), Some("k"), &json!({"name": "ATS"})).await;
+    let rel = client
+        .put(op(&format!("/partners/{}/relationships/{}", partner["id"].as_str().unwrap(), hirer["id"].as_str().unwrap())))
+        .bearer_auth("k")
+        .json(&json!({"relationshipTypeCodes": ["ApplicationExport"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rel.status(), 200);
+    let (_, position) =
+        post_json(&client, &op("/positions"), Some("k"), &json!({"hirerId": hirer["id"], "positionTitle": "Role"})).await;
+    let mut acknowledged = Vec::new();
+    for i in 0..25 {
+        let body = json!({"positionProfileId": position["id"], "candidate": {"person": {
+            "name": {"given": format!("P{i}")}, "communication": {"email": [{"address": format!("p{i}@example.com")}]}}}});
+        let (status, created) = post_json(&client, &op("/applications"), Some("k"), &body).await;
+        assert_eq!(status, 201, "{created}");
+        acknowledged.push(created["candidateProfileId"].as_str().unwrap().to_owned());
+    }
+
+    // SIGKILL: no shutdown hook runs, nothing is flushed on the way out.
+    server.child.kill().expect("SIGKILL");
+    server.child.wait().unwrap();
+    drop(server);
+
+    let server = start(&args);
+    let token =
+        token(&client, &server.base, partner["clientId"].as_str().unwrap(), partner["clientSecret"].as_str().unwrap())
+            .await;
+    for id in &acknowledged {
+        let (_, r) = post_json(
+            &client,
+            &format!("{}/graphql", server.base),
+            Some(&token),
+            &json!({"query": "query ($id: String!) { candidateProfile(id: $id) { profileId { value } } }", "variables": {"id": id}}),
+        )
+        .await;
+        assert_eq!(r["data"]["candidateProfile"]["profileId"]["value"], json!(id), "lost after SIGKILL: {r}");
+    }
+}
+
+#[test]
+fn sigterm_shuts_the_server_down_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let mut server = start(&["--database", &db]);
+    let pid = server.child.id().to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            assert!(exit.success(), "exit after SIGTERM: {exit:?}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "did not stop within 20 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
