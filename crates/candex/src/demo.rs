@@ -157,7 +157,8 @@ pub fn print(info: &DemoInfo, public_url: &str, operator_key: &str) {
     let token_body = serde_json::json!({
         "grant_type": "client_credentials", "client_id": first.client_id, "client_secret": first.client_secret,
     });
-    let query_body = serde_json::json!({"query": SEED_QUERY, "variables": {"id": info.example_profile_id}});
+    let query = SEED_QUERY.lines().map(|l| l.strip_prefix("      ").unwrap_or(l)).collect::<Vec<_>>().join("\n");
+    let query_body = serde_json::json!({"query": query, "variables": {"id": info.example_profile_id}});
     out.push_str("Run the seed query as the first partner:\n\n");
     out.push_str(&format!(
         "  TOKEN=$(curl -s {public_url}/oauth/token -H 'Content-Type: application/json' -d '{token_body}' | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')\n"

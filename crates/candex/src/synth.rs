@@ -959,6 +959,8 @@ pub fn demo_world() -> DemoWorld {
             }
             input = synth.position_inner(field);
         }
+        // Every demo ad carries a job reference, so the seed query shows one.
+        input.seek_hirer_job_reference.get_or_insert_with(|| format!("REQ-{:05}", 10_400 + i));
         positions.push(DemoPosition { hirer, input, closed: i == CLOSED });
     }
 

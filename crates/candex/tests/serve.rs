@@ -23,7 +23,7 @@ impl Drop for Server {
 
 /// Starts `candex serve` and waits (up to 60 s) for its "listening" line.
 fn start(args: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_candex"))
+    let child = Command::new(env!("CARGO_BIN_EXE_candex"))
         .arg("serve")
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
@@ -33,20 +33,25 @@ fn start(args: &[&str]) -> Server {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start candex");
+    // Owned by `Server` at once, so that a failed start still kills and reaps the child.
+    let mut server = Server { child, base: String::new(), stdout: String::new() };
     let (tx, rx) = mpsc::channel::<String>();
-    let stderr = child.stderr.take().expect("stderr");
+    let stderr = server.child.stderr.take().expect("stderr");
     let tx_err = tx.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             let _ = tx_err.send(format!("E {line}"));
         }
     });
-    let stdout = child.stdout.take().expect("stdout");
+    let stdout = server.child.stdout.take().expect("stdout");
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             let _ = tx.send(format!("O {line}"));
         }
     });
+    // With --demo, the banner on stdout must be complete too (the two pipes race).
+    let demo = args.contains(&"--demo");
+    let mut listening = None;
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let mut out = String::new();
     let mut seen = String::new();
@@ -60,8 +65,14 @@ fn start(args: &[&str]) -> Server {
             out.push('\n');
         }
         if let Some(rest) = line.split("candex is listening on http://").nth(1) {
-            let addr: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':').collect();
-            return Server { child, base: format!("http://{addr}"), stdout: out };
+            listening = Some(rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':').collect::<String>());
+        }
+        if let Some(addr) = &listening {
+            if !demo || out.contains("GraphQL explorer:") {
+                server.base = format!("http://{addr}");
+                server.stdout = out;
+                return server;
+            }
         }
     }
 }
@@ -124,6 +135,23 @@ async fn the_demo_prints_credentials_that_run_the_seed_query() {
     let (_, r) = run(token(&client, &server.base, &ids[1], &secrets[1]).await).await;
     assert_eq!(r["data"]["candidateProfile"], Value::Null);
     assert_eq!(r["errors"][0]["extensions"]["code"], "FORBIDDEN");
+
+    // The README's walk uses these literal values; keep it true.
+    let readme = include_str!("../../../README.md");
+    for value in ids.iter().chain(&secrets).chain([&profile_id]) {
+        assert!(readme.contains(value.as_str()), "README.md does not show the demo's {value}");
+    }
+    let hirers: Value = client
+        .get(format!("{}/operator/v1/hirers", server.base))
+        .bearer_auth("demo-operator-key")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let acme = hirers.as_array().unwrap().iter().find(|h| h["name"] == "Acme Recruitment Pty Ltd").expect("Acme");
+    assert!(readme.contains(acme["id"].as_str().unwrap()), "README.md does not show Acme's id");
     drop(server);
 
     // A restart with --demo recognises the loaded demo and prints the same credentials.

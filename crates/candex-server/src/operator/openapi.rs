@@ -12,7 +12,7 @@ use crate::error::ErrorBody;
     info(title = "candex operator API", description = "How a job board feeds candex: hirers, partners, relationships, job ads and applications. Authorise with `Authorization: Bearer <operator key>`."),
     paths(
         routes::create_hirer, routes::list_hirers, routes::create_partner, routes::list_partners,
-        routes::set_relationships, routes::create_position, routes::get_position, routes::close_position,
+        routes::set_relationships, routes::create_position, routes::list_positions, routes::get_position, routes::close_position,
         routes::list_applications, routes::ingest_application, routes::update_person,
     ),
     components(schemas(ErrorBody, NameInput, RelationshipsInput, HirerResponse, PartnerResponse, RelationshipsResponse,

@@ -25,7 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/hirers", post(create_hirer).get(list_hirers))
         .route("/partners", post(create_partner).get(list_partners))
         .route("/partners/{partner_id}/relationships/{hirer_id}", put(set_relationships))
-        .route("/positions", post(create_position))
+        .route("/positions", post(create_position).get(list_positions))
         .route("/positions/{id}", get(get_position))
         .route("/positions/{id}/close", post(close_position))
         .route("/positions/{id}/applications", get(list_applications))
@@ -113,6 +113,33 @@ pub async fn create_position(
     let position = state.operator.create_position(input).await?;
     tracing::info!(position.id = %position.profile_id, "posted position profile `{}`", position.profile_id);
     Ok((StatusCode::CREATED, Json(position.into())))
+}
+
+/// Filter of `GET /positions`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PositionFilter {
+    /// Only this hirer's job ads.
+    pub hirer_id: Option<String>,
+}
+
+/// List job ads, newest first.
+#[utoipa::path(get, path = "/operator/v1/positions", tag = "positions", params(PositionFilter),
+    responses((status = 200, body = Vec<PositionResponse>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("operator_key" = [])))]
+pub async fn list_positions(
+    _: Operator,
+    State(state): State<AppState>,
+    filter: Result<Query<PositionFilter>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Vec<PositionResponse>>> {
+    let Query(filter) = filter.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let hirer = filter
+        .hirer_id
+        .map(|h| candex_domain::ObjectId::parse_as(&h, candex_domain::IdKind::Organization))
+        .transpose()
+        .map_err(|e| ApiError::Invalid(FieldErrors::single("/hirerId", e.to_string())))?;
+    let positions = state.store.list_positions(hirer.as_ref()).await.map_err(store_err)?;
+    Ok(Json(positions.into_iter().map(Into::into).collect()))
 }
 
 /// Read a job ad.

@@ -52,40 +52,35 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         let info = demo::ensure(store, scheme, app.public_url()).await.context("failed to load the demo data")?;
         demo::print(&info, app.public_url(), operator_key.as_deref().unwrap_or(DEMO_OPERATOR_KEY));
     }
+    // Install the signal handlers before announcing readiness, so that a SIGTERM sent right
+    // after the "listening" line is a graceful shutdown and not the default termination.
+    let shutdown = shutdown_signal()?;
     tracing::info!(
         listen = %app.local_addr(), public_url = %app.public_url(), database = %database::redact(&args.db.database),
         "candex is listening on http://{}", app.local_addr()
     );
-    app.run_until_stopped(shutdown_signal()).await?;
+    app.run_until_stopped(shutdown).await?;
     tracing::info!("candex stopped");
     Ok(Outcome::Done)
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::warn!("could not listen for Ctrl-C: {e}");
-            std::future::pending::<()>().await;
-        }
-    };
+/// Registers SIGINT (Ctrl-C) and SIGTERM handlers now and returns a future that completes on
+/// the first of them.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::warn!("could not listen for SIGTERM: {e}");
-                std::future::pending::<()>().await;
-            }
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("failed to listen for SIGTERM")?;
+    #[cfg(unix)]
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .context("failed to listen for SIGINT")?;
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = terminate.recv() => {},
+            _ = interrupt.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down: finishing in-flight requests");
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+    })
 }

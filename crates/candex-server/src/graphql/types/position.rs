@@ -20,6 +20,10 @@ use crate::graphql::scalars::DateTime;
 const DEFAULT_AD_DAYS: i64 = 30;
 
 /// The `PositionProfile` interface.
+#[expect(
+    clippy::duplicated_attributes,
+    reason = "async-graphql lists one `field(name, ty)` per field; equal `ty`s are not duplicates"
+)]
 #[derive(Interface)]
 #[graphql(
     field(name = "job_categories", ty = "Vec<JobCategory>"),
