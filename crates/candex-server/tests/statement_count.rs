@@ -55,7 +55,8 @@ fn big_application(position: &str, n: usize) -> Value {
     let education: Vec<Value> = (0..n)
         .map(|i| json!({"institution": {"name": format!("School {i}")}, "educationDegrees": [{"name": "BSc", "degreeGrantedStatus": "Granted"}]}))
         .collect();
-    let certifications: Vec<Value> = (0..n).map(|i| json!({"name": format!("Cert {i}"), "issuingAuthority": {"name": "Board"}})).collect();
+    let certifications: Vec<Value> =
+        (0..n).map(|i| json!({"name": format!("Cert {i}"), "issuingAuthority": {"name": "Board"}})).collect();
     let qualifications: Vec<Value> = (0..n).map(|i| json!({"competencyName": format!("Skill {i}")})).collect();
     let mut body = helpers::minimal_application(position, &format!("n{n}@example.com"));
     body["employment"] = json!(employment);
@@ -83,7 +84,11 @@ async fn statements_per_candidate_profile_do_not_grow_with_list_sizes() {
         profiles.push((n, body["candidateProfileId"].as_str().unwrap().to_owned()));
     }
     let token = app.token(&partner).await;
-    let with_profiles = SEED_QUERY.replacen("candidate {", "candidate { profiles { profileId { value } employment { organization { name } } }", 1);
+    let with_profiles = SEED_QUERY.replacen(
+        "candidate {",
+        "candidate { profiles { profileId { value } employment { organization { name } } }",
+        1,
+    );
 
     for (label, query) in [("seed query", SEED_QUERY), ("seed query + Candidate.profiles", with_profiles.as_str())] {
         // Warm up so that pooled connections are open before counting.
@@ -99,7 +104,10 @@ async fn statements_per_candidate_profile_do_not_grow_with_list_sizes() {
             assert_eq!(r["data"]["candidateProfile"]["employment"].as_array().unwrap().len(), *n);
             counts.push((*n, count));
         }
-        println!("SQL statements per candidateProfile ({label}): {} ({} entries) vs {} ({} entries)", counts[0].1, counts[0].0, counts[1].1, counts[1].0);
+        println!(
+            "SQL statements per candidateProfile ({label}): {} ({} entries) vs {} ({} entries)",
+            counts[0].1, counts[0].0, counts[1].1, counts[1].0
+        );
         assert!(counts[0].1 > 0, "the counter saw no statements; is sqlx statement logging wired?");
         assert_eq!(counts[0].1, counts[1].1, "statement count grew with list sizes: {counts:?}");
         assert!(counts[1].1 <= 3, "too many statements for one profile: {counts:?}");

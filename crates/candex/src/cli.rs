@@ -12,7 +12,15 @@ use crate::telemetry::LogFormat;
 /// A job board ingests applications through the operator API; partners (ATSs) holding the
 /// ApplicationExport relationship with the hirer read them over SEEK's GraphQL API.
 #[derive(Debug, Parser)]
-#[command(name = "candex", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "candex",
+    version,
+    propagate_version = true,
+    max_term_width = 100,
+    after_help = "Quick start: `candex serve --demo` loads demo data and prints credentials.\n\
+                  Every command reads its database from --database (or CANDEX_DATABASE), \
+                  default sqlite://candex.db."
+)]
 pub struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, env = "CANDEX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]

@@ -17,8 +17,7 @@ use crate::synth::{demo_world, DemoWorld};
 /// Seed of the demo's ids.
 pub const DEMO_SEED: u64 = 0x00C4_DE40;
 
-/// The query of SEEK's "Exporting candidate profiles" page, verbatim.
-pub const SEED_QUERY: &str = include_str!("seed_query.graphql");
+use candex_server::graphql::SEED_QUERY;
 
 /// A demo partner and its credentials.
 #[derive(Debug)]

@@ -65,7 +65,8 @@ fn start(args: &[&str]) -> Server {
             out.push('\n');
         }
         if let Some(rest) = line.split("candex is listening on http://").nth(1) {
-            listening = Some(rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':').collect::<String>());
+            listening =
+                Some(rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':').collect::<String>());
         }
         if let Some(addr) = &listening {
             if !demo || out.contains("GraphQL explorer:") {
@@ -115,12 +116,14 @@ async fn the_demo_prints_credentials_that_run_the_seed_query() {
         out.split("\"id\":\"").nth(1).and_then(|s| s.split('"').next()).expect("profile id in the curl").to_owned();
     assert!(out.contains("demo-operator-key"));
     let client = reqwest::Client::new();
-    let query = include_str!("../src/seed_query.graphql");
+    let query = candex_server::graphql::SEED_QUERY;
     let run = |token: String| {
         let client = client.clone();
         let url = format!("{}/graphql", server.base);
         let profile_id = profile_id.clone();
-        async move { post_json(&client, &url, Some(&token), &json!({"query": query, "variables": {"id": profile_id}})).await }
+        async move {
+            post_json(&client, &url, Some(&token), &json!({"query": query, "variables": {"id": profile_id}})).await
+        }
     };
     let (status, r) = run(token(&client, &server.base, &ids[0], &secrets[0]).await).await;
     assert_eq!(status, 200);
@@ -173,7 +176,11 @@ async fn acknowledged_ingests_survive_sigkill() {
     let (_, hirer) = post_json(&client, &op("/hirers"), Some("k"), &json!({"name": "Acme"})).await;
     let (_, partner) = post_json(&client, &op("/partners"), Some("k"), &json!({"name": "ATS"})).await;
     let rel = client
-        .put(op(&format!("/partners/{}/relationships/{}", partner["id"].as_str().unwrap(), hirer["id"].as_str().unwrap())))
+        .put(op(&format!(
+            "/partners/{}/relationships/{}",
+            partner["id"].as_str().unwrap(),
+            hirer["id"].as_str().unwrap()
+        )))
         .bearer_auth("k")
         .json(&json!({"relationshipTypeCodes": ["ApplicationExport"]}))
         .send()
@@ -181,7 +188,8 @@ async fn acknowledged_ingests_survive_sigkill() {
         .unwrap();
     assert_eq!(rel.status(), 200);
     let (_, position) =
-        post_json(&client, &op("/positions"), Some("k"), &json!({"hirerId": hirer["id"], "positionTitle": "Role"})).await;
+        post_json(&client, &op("/positions"), Some("k"), &json!({"hirerId": hirer["id"], "positionTitle": "Role"}))
+            .await;
     let mut acknowledged = Vec::new();
     for i in 0..25 {
         let body = json!({"positionProfileId": position["id"], "candidate": {"person": {

@@ -26,8 +26,13 @@ pub type CandexSchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
 
 /// Deepest query accepted; SEEK's documented queries need about 8 levels, introspection 13.
 pub const MAX_DEPTH: usize = 16;
-/// Most complex query accepted (one point per field); the full documented profile query is ~120.
+/// Most complex query accepted (one point per field, `Candidate.profiles` multiplied by the
+/// profiles it may return); the full documented profile query is ~120.
 pub const MAX_COMPLEXITY: usize = 2_000;
+
+/// The query of SEEK's "Exporting candidate profiles" page, verbatim (its indentation
+/// included): the contract the demo prints and the tests run.
+pub const SEED_QUERY: &str = include_str!("seed_query.graphql");
 
 /// Data every resolver may read.
 pub struct SchemaContext {

@@ -31,6 +31,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
+    /// The SQLite URL of the server's database, for tests that inspect rows directly.
+    pub db_url: String,
     _dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
@@ -55,6 +57,7 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("candex.db").display());
         let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url).await.expect("open sqlite"));
+        let db_url = url.clone();
         let settings = Settings {
             tokens: TokenSettings {
                 issuer: None,
@@ -72,7 +75,14 @@ impl TestApp {
         tokio::spawn(app.run_until_stopped(async move {
             let _ = rx.await;
         }));
-        TestApp { base: format!("http://{addr}"), client: reqwest::Client::new(), store, _dir: dir, _shutdown: tx }
+        TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            store,
+            db_url,
+            _dir: dir,
+            _shutdown: tx,
+        }
     }
 
     /// Sends an operator request with the operator key.
@@ -182,4 +192,4 @@ pub fn error_codes(response: &Value) -> Vec<String> {
 }
 
 /// The seed query, verbatim from SEEK's "Exporting candidate profiles" page.
-pub const SEED_QUERY: &str = include_str!("../fixtures/seed_query.graphql");
+pub use candex_server::graphql::SEED_QUERY;

@@ -4,5 +4,6 @@ mod authentication;
 mod authorization;
 mod helpers;
 mod live_and_snapshot;
+mod operator;
 mod schema;
 mod seed_query;

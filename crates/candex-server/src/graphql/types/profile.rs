@@ -128,6 +128,12 @@ impl Candidate {
     }
 
     /// The candidate's most recent profiles at this hirer (at most 10), oldest first.
+    ///
+    /// Each returned profile can reach `candidate.profiles` again, so the cost of the
+    /// selection is multiplied by the number of profiles it may return: without that, a
+    /// query nesting `candidate { profiles { candidate { profiles … } } }` would pass the
+    /// complexity limit while fanning out to 10^n store reads.
+    #[graphql(complexity = "profiles_complexity(last, child_complexity)")]
     async fn profiles(&self, ctx: &Context<'_>, last: Option<i32>) -> async_graphql::Result<Vec<CandidateProfile>> {
         let last = match last {
             None => MAX_CANDIDATE_PROFILES,
@@ -144,6 +150,12 @@ impl Candidate {
     async fn seek_primary_email_address(&self) -> Option<String> {
         None
     }
+}
+
+/// The complexity of `Candidate.profiles(last)`: each of up to `last` profiles costs its selection.
+fn profiles_complexity(last: Option<i32>, child_complexity: usize) -> usize {
+    let count = last.map_or(MAX_CANDIDATE_PROFILES, |n| u32::try_from(n).unwrap_or(0).min(MAX_CANDIDATE_PROFILES));
+    (count.max(1) as usize).saturating_mul(child_complexity).saturating_add(1)
 }
 
 /// `DistributionGuidelines`.
