@@ -63,6 +63,14 @@ pub enum IdKind {
     Location,
     /// A job category attached to a position.
     JobCategory,
+    /// A file attached to an application (resume, cover letter, …).
+    Attachment,
+    /// A screening questionnaire of a job ad.
+    ApplicationQuestionnaire,
+    /// One component (privacy consent or question) of a questionnaire.
+    QuestionnaireComponent,
+    /// One choice of a select question.
+    QuestionChoice,
 }
 
 impl IdKind {
@@ -77,6 +85,10 @@ impl IdKind {
             Self::CandidateProfile => "candidateProfile",
             Self::Location => "location",
             Self::JobCategory => "jobCategory",
+            Self::Attachment => "attachment",
+            Self::ApplicationQuestionnaire => "applicationQuestionnaire",
+            Self::QuestionnaireComponent => "applicationQuestionnaireComponent",
+            Self::QuestionChoice => "applicationQuestionChoice",
         }
     }
 
@@ -91,6 +103,10 @@ impl IdKind {
             Self::CandidateProfile => "apply",
             Self::Location => "seek",
             Self::JobCategory => "seek",
+            Self::Attachment => "apply",
+            Self::ApplicationQuestionnaire => "seek",
+            Self::QuestionnaireComponent => "seek",
+            Self::QuestionChoice => "seek",
         }
     }
 
@@ -105,6 +121,10 @@ impl IdKind {
             Self::CandidateProfile => "candidate profile",
             Self::Location => "location",
             Self::JobCategory => "job category",
+            Self::Attachment => "attachment",
+            Self::ApplicationQuestionnaire => "application questionnaire",
+            Self::QuestionnaireComponent => "questionnaire component",
+            Self::QuestionChoice => "question choice",
         }
     }
 }
