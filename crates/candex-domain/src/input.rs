@@ -8,6 +8,9 @@ use crate::errors::FieldErrors;
 use crate::id::{IdKind, ObjectId};
 use crate::person::{Address, AddressComponent, Communication, Email, GeoLocation, Person, PersonName, Phone};
 use crate::position::{NamedPlace, PositionDetails, WORK_TYPE_CODES};
+use crate::questionnaire::{
+    validate_questionnaire, validate_responses, QuestionnaireDraft, QuestionnaireInput, ResponseDraft, ResponseInput,
+};
 use crate::snapshot::{
     CandidateSource, Certification, EducationAttendance, EducationDegree, EffectiveTimePeriod, EmployerHistory,
     HistoryDate, Organization, PersonCompetency, PositionHistory, Snapshot,
@@ -45,10 +48,32 @@ input_struct!(
         #[serde(default)] certifications: Vec<CertificationInput>,
         /// Skills snapshot.
         #[serde(default)] qualifications: Vec<PersonCompetencyInput>,
+        /// Answers to the job ad's screening questionnaire: one per component, or absent.
+        questionnaire_responses: Option<Vec<ResponseInput>>,
         /// Application time (RFC 3339); defaults to now. For importing historical data.
         create_date_time: Option<String>,
         /// Where the candidate came from; defaults to one `SeekApplication` source.
         candidate_sources: Option<Vec<CandidateSourceInput>>,
+        /// Attached files (resume, cover letter, …). Over HTTP each names a `multipart/form-data`
+        /// part (`file`); in `candex import` each names a file on disk (`path`).
+        #[serde(default)] attachments: Vec<AttachmentInput>,
+    }
+);
+input_struct!(
+    /// One attached file of an application.
+    AttachmentInput {
+        /// HTTP: the name of the multipart part carrying the file.
+        file: Option<String>,
+        /// `candex import`: the file's path, relative to the NDJSON file's folder or absolute.
+        path: Option<String>,
+        /// `Resume`, `CoverLetter`, `SelectionCriteria`, or null for another document.
+        seek_role_code: Option<String>,
+        /// Descriptions of the document.
+        #[serde(default)] descriptions: Vec<String>,
+        /// The file's media type; defaults to the multipart part's, or to the extension's.
+        content_type: Option<String>,
+        /// The original file name; defaults to the multipart part's, or to the path's last segment.
+        filename: Option<String>,
     }
 );
 input_struct!(
@@ -141,6 +166,8 @@ input_struct!(
         work_type_code: Option<String>,
         /// The ad text.
         advertisement_details: Option<String>,
+        /// A screening questionnaire for applicants; ids are generated.
+        questionnaire: Option<QuestionnaireInput>,
     }
 );
 input_struct!(NamedPlaceInput { name: Option<String>, country_code: Option<String> });
@@ -158,6 +185,43 @@ pub struct NewApplication {
     pub create_date_time: Option<DateTime<Utc>>,
     /// Where the candidate came from.
     pub candidate_sources: Vec<CandidateSource>,
+    /// Questionnaire responses (shape checked; matched against the job ad when stored).
+    pub questionnaire_responses: Option<Vec<ResponseDraft>>,
+    /// Attached files, still to be read from where they are named.
+    pub attachments: Vec<AttachmentSpec>,
+}
+
+/// The role codes SEEK documents for `Attachment.seekRoleCode`.
+pub const ATTACHMENT_ROLE_CODES: [&str; 3] = ["Resume", "CoverLetter", "SelectionCriteria"];
+
+/// Longest accepted attachment file name, in characters.
+pub const MAX_FILENAME: usize = 255;
+
+/// Most attachments accepted on one application.
+pub const MAX_ATTACHMENTS: usize = 10;
+
+/// Where an attachment's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttachmentSource {
+    /// A `multipart/form-data` part of this name.
+    Part(String),
+    /// A file on disk (`candex import`).
+    Path(String),
+}
+
+/// A validated attachment of an application; its bytes are read by the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttachmentSpec {
+    /// Where the bytes come from.
+    pub source: AttachmentSource,
+    /// `Resume`, `CoverLetter`, `SelectionCriteria` or `None`.
+    pub seek_role_code: Option<String>,
+    /// Descriptions.
+    pub descriptions: Vec<String>,
+    /// An explicit media type.
+    pub content_type: Option<String>,
+    /// An explicit original file name.
+    pub filename: Option<String>,
 }
 
 /// A validated job ad, ready to store.
@@ -173,6 +237,8 @@ pub struct NewPositionInput {
     pub position_uri: Option<String>,
     /// Optional details.
     pub details: PositionDetails,
+    /// The screening questionnaire, ids still to be minted.
+    pub questionnaire: Option<QuestionnaireDraft>,
 }
 
 /// Collects errors while walking input; every check records under a JSON pointer.
@@ -295,12 +361,84 @@ pub fn validate_application(input: ApplicationInput) -> Result<NewApplication, F
             .collect(),
         Some(_) => Vec::new(),
     };
+    let attachments = attachments_in(&mut c, input.attachments);
+    let questionnaire_responses =
+        input.questionnaire_responses.map(|list| validate_responses(&mut c.errors, "/questionnaireResponses", list));
     match (position_profile_id, person) {
-        (Some(position_profile_id), Some(person)) if c.errors.is_empty() => {
-            Ok(NewApplication { position_profile_id, person, snapshot, create_date_time, candidate_sources })
-        }
+        (Some(position_profile_id), Some(person)) if c.errors.is_empty() => Ok(NewApplication {
+            position_profile_id,
+            person,
+            snapshot,
+            create_date_time,
+            candidate_sources,
+            attachments,
+            questionnaire_responses,
+        }),
         _ => Err(c.errors),
     }
+}
+
+fn attachments_in(c: &mut Check, list: Vec<AttachmentInput>) -> Vec<AttachmentSpec> {
+    if list.len() > MAX_ATTACHMENTS {
+        c.errors.add("/attachments", format!("must have at most {MAX_ATTACHMENTS} entries"));
+        return Vec::new();
+    }
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    let mut out = Vec::with_capacity(list.len());
+    for (i, a) in list.into_iter().enumerate() {
+        let ptr = format!("/attachments/{i}");
+        let source = match (a.file, a.path) {
+            (Some(_), Some(_)) => {
+                c.errors.add(format!("{ptr}/file"), "give either file (a multipart part) or path (import), not both");
+                None
+            }
+            (Some(file), None) => {
+                c.text(&format!("{ptr}/file"), Some(file), MAX_SHORT_TEXT, true).map(AttachmentSource::Part)
+            }
+            (None, Some(path)) => c.text(&format!("{ptr}/path"), Some(path), 4096, true).map(AttachmentSource::Path),
+            (None, None) => {
+                c.errors.add(format!("{ptr}/file"), "is required: the name of the multipart part carrying the file");
+                None
+            }
+        };
+        if let Some(AttachmentSource::Part(name) | AttachmentSource::Path(name)) = &source {
+            let field = if matches!(source, Some(AttachmentSource::Part(_))) { "file" } else { "path" };
+            match seen.iter().find(|(n, _)| n == name) {
+                Some((_, j)) => c
+                    .errors
+                    .add(format!("{ptr}/{field}"), format!("refers to the same file as /attachments/{j}/{field}")),
+                None => seen.push((name.clone(), i)),
+            }
+        }
+        let role = a.seek_role_code;
+        if let Some(code) = &role {
+            if !ATTACHMENT_ROLE_CODES.contains(&code.as_str()) {
+                c.errors.add(
+                    format!("{ptr}/seekRoleCode"),
+                    format!("must be one of {} or null", ATTACHMENT_ROLE_CODES.join(", ")),
+                );
+            }
+        }
+        let descriptions = c.texts(&format!("{ptr}/descriptions"), a.descriptions);
+        let content_type = c.text(&format!("{ptr}/contentType"), a.content_type, 255, false);
+        // File names are kept as given (control characters included) and made safe where they
+        // are written into headers; only blank and overlong names are refused.
+        let filename = match a.filename {
+            Some(f) if f.trim().is_empty() => {
+                c.errors.add(format!("{ptr}/filename"), "must not be blank");
+                None
+            }
+            Some(f) if f.chars().count() > MAX_FILENAME => {
+                c.errors.add(format!("{ptr}/filename"), format!("must be at most {MAX_FILENAME} characters"));
+                None
+            }
+            other => other,
+        };
+        if let Some(source) = source {
+            out.push(AttachmentSpec { source, seek_role_code: role, descriptions, content_type, filename });
+        }
+    }
+    out
 }
 
 /// Validates live person data (`PUT /operator/v1/candidates/{id}/person`).
@@ -586,6 +724,7 @@ pub fn validate_position(input: PositionInput) -> Result<NewPositionInput, Field
         }
     }
     let advertisement_details = c.text("/advertisementDetails", input.advertisement_details, MAX_LONG_TEXT, false);
+    let questionnaire = input.questionnaire.and_then(|q| validate_questionnaire(&mut c.errors, "/questionnaire", q));
     match (hirer_id, position_title) {
         (Some(hirer_id), Some(position_title)) if c.errors.is_empty() => Ok(NewPositionInput {
             hirer_id,
@@ -593,6 +732,7 @@ pub fn validate_position(input: PositionInput) -> Result<NewPositionInput, Field
             seek_hirer_job_reference,
             position_uri,
             details: PositionDetails { location, job_category_name, work_type_code, advertisement_details },
+            questionnaire,
         }),
         _ => Err(c.errors),
     }

@@ -7,6 +7,7 @@ pub mod id;
 pub mod input;
 pub mod person;
 pub mod position;
+pub mod questionnaire;
 pub mod relationship;
 pub mod snapshot;
 pub mod time;

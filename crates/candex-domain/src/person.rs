@@ -14,6 +14,15 @@ pub struct Person {
 }
 
 impl Person {
+    /// The person data left after erasure, as SEEK redacts it: `formattedName` and `given`
+    /// become `redacted`, `family` is null and every communication channel is emptied.
+    pub fn redacted() -> Self {
+        Self {
+            name: PersonName { given: Some("redacted".into()), family: None, formatted_name: "redacted".into() },
+            communication: Communication::default(),
+        }
+    }
+
     /// The matching key for "same person at the same hirer": the first email, lowercased.
     pub fn email_key(&self) -> String {
         self.communication.email.first().map(|e| e.address.trim().to_lowercase()).unwrap_or_default()

@@ -20,6 +20,11 @@ pub struct Settings {
     pub tokens: TokenSettings,
     /// Largest accepted request body in bytes (JSON).
     pub max_body_bytes: usize,
+    /// Where attachment blobs live; `None` keeps them in memory (tests and embedding only:
+    /// the binary always configures a location).
+    pub blobs: Option<crate::storage::BlobLocation>,
+    /// Attachment limits and retention.
+    pub attachments: crate::attachments::AttachmentSettings,
 }
 
 /// Partner token settings.
@@ -48,6 +53,8 @@ impl Default for Settings {
                 signing_key: None,
             },
             max_body_bytes: 1024 * 1024,
+            blobs: None,
+            attachments: crate::attachments::AttachmentSettings::default(),
         }
     }
 }
@@ -68,6 +75,8 @@ impl std::fmt::Debug for Settings {
             .field("operator_key", &self.operator_key_hash.map(|_| "<configured>"))
             .field("token_lifetime_s", &self.tokens.lifetime.as_secs())
             .field("signing_key", &self.tokens.signing_key.as_ref().map(|_| "<configured>"))
+            .field("blobs", &self.blobs.as_ref().map(ToString::to_string))
+            .field("attachments", &self.attachments)
             .finish()
     }
 }

@@ -16,6 +16,9 @@ pub enum ApiError {
     /// Missing or wrong credentials (401).
     #[error("{0}")]
     Unauthenticated(&'static str),
+    /// Authenticated, but not allowed (403).
+    #[error("{0}")]
+    Forbidden(String),
     /// The body is not parseable (400).
     #[error("{0}")]
     BadRequest(String),
@@ -25,6 +28,9 @@ pub enum ApiError {
     /// Parseable but invalid input, every field named (422).
     #[error("invalid input: {0}")]
     Invalid(FieldErrors),
+    /// An uploaded file exceeds the size limit, the field named (413).
+    #[error("a file is too large: {0}")]
+    TooLarge(FieldErrors),
     /// The object in the path does not exist (404).
     #[error("{0}")]
     NotFound(String),
@@ -43,8 +49,8 @@ pub enum ApiError {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
-    /// `UNAUTHENTICATED`, `BAD_REQUEST`, `UNSUPPORTED_MEDIA_TYPE`, `BAD_USER_INPUT`,
-    /// `NOT_FOUND`, `CONFLICT`, `UNAVAILABLE` or `INTERNAL_SERVER_ERROR`.
+    /// `UNAUTHENTICATED`, `FORBIDDEN`, `BAD_REQUEST`, `UNSUPPORTED_MEDIA_TYPE`, `BAD_USER_INPUT`,
+    /// `PAYLOAD_TOO_LARGE`, `NOT_FOUND`, `CONFLICT`, `UNAVAILABLE` or `INTERNAL_SERVER_ERROR`.
     pub code: &'static str,
     /// A message safe to show.
     pub message: String,
@@ -58,9 +64,11 @@ impl ApiError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Self::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "FORBIDDEN"),
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
             Self::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
             Self::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "BAD_USER_INPUT"),
+            Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
@@ -77,7 +85,7 @@ impl IntoResponse for ApiError {
         }
         let message = self.to_string();
         let invalid_fields = match self {
-            Self::Invalid(fields) => Some(fields),
+            Self::Invalid(fields) | Self::TooLarge(fields) => Some(fields),
             _ => None,
         };
         let mut response = (status, axum::Json(ErrorBody { code, message, invalid_fields })).into_response();
@@ -96,6 +104,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict(message) => Self::Conflict(message),
             ServiceError::Store(StoreError::Unavailable(_)) => Self::Unavailable,
             ServiceError::Store(other) => Self::Internal(anyhow::Error::new(other)),
+            ServiceError::TooLarge(fields) => Self::TooLarge(fields),
+            ServiceError::Blobs(e) => Self::Internal(anyhow::Error::new(e)),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! (`/oauth/token`), the operator API (`/operator/v1`), health checks, and the wiring that
 //! binds them to a listener ([`startup::Application`]).
 
+pub mod attachments;
 pub mod auth;
 pub mod config;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod http;
 pub mod operator;
 pub mod startup;
 pub mod state;
+pub mod storage;
 
 pub use config::Settings;
 pub use startup::Application;

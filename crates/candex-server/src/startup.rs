@@ -39,7 +39,11 @@ impl Application {
             None => default_public_url(local_addr),
         };
         let tokens = TokenService::load(store.as_ref(), &settings.tokens, &public_url).await?;
-        let operator = OperatorService::new(store.clone(), settings.scheme.clone(), &public_url);
+        let blobs =
+            crate::storage::BlobStore::open(settings.blobs.as_ref().unwrap_or(&crate::storage::BlobLocation::Memory))
+                .context("failed to open attachment storage")?;
+        let operator = OperatorService::new(store.clone(), settings.scheme.clone(), &public_url)
+            .with_attachments(blobs.clone(), settings.attachments.clone());
         let schema = build_schema(SchemaContext {
             store: store.clone(),
             scheme: settings.scheme.clone(),
@@ -53,6 +57,9 @@ impl Application {
             schema,
             scheme: settings.scheme.clone(),
             public_url: public_url.into(),
+            blobs,
+            attachments: Arc::new(settings.attachments.clone()),
+            max_body_bytes: settings.max_body_bytes,
         };
         Ok(Self { listener, local_addr, state, body_limit: settings.max_body_bytes })
     }
@@ -92,8 +99,13 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
     Router::new()
         .route("/graphql", post(crate::graphql::graphql_handler).get(crate::graphql::explorer))
         .route("/oauth/token", post(crate::auth::oauth::token))
+        .route("/auth/token", post(crate::auth::browser::token))
         .route("/healthz", get(crate::http::healthz))
         .nest("/operator/v1", crate::operator::routes::router())
+        .route(
+            &crate::attachments::download::route_path(&state.scheme),
+            get(crate::attachments::download::download).head(crate::attachments::download::download),
+        )
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(CatchPanicLayer::new())

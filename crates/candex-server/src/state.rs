@@ -26,4 +26,10 @@ pub struct AppState {
     pub scheme: Scheme,
     /// Public base URL without trailing slash.
     pub public_url: Arc<str>,
+    /// Attachment blob storage.
+    pub blobs: crate::storage::BlobStore,
+    /// Attachment limits and retention.
+    pub attachments: Arc<crate::attachments::AttachmentSettings>,
+    /// Largest accepted JSON body in bytes.
+    pub max_body_bytes: usize,
 }

@@ -1,6 +1,6 @@
 //! No N+1: counts the SQL statements the driver executes for one `candidateProfile` request and
 //! shows the count does not grow with the number of employment, education, certification or
-//! qualification entries. Its own test binary, because it installs a global tracing subscriber
+//! qualification entries, nor with the number of questionnaire questions answered. Its own test binary, because it installs a global tracing subscriber
 //! that counts sqlx's per-statement events (target `sqlx::query`).
 
 #[path = "api/helpers.rs"]
@@ -66,6 +66,32 @@ fn big_application(position: &str, n: usize) -> Value {
     body
 }
 
+/// A job ad whose questionnaire has `n` multi-select questions of three choices (two
+/// preferred); returns the operator API's position response.
+async fn questionnaire_position(app: &TestApp, hirer: &str, n: usize) -> Value {
+    let components: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({"componentTypeCode": "Question", "questionHtml": format!("Question {i}?"), "responseTypeCode": "MultiSelect",
+                "responseChoice": [{"text": "A", "preferredIndicator": true}, {"text": "B", "preferredIndicator": true},
+                                   {"text": "C", "preferredIndicator": false}]})
+        })
+        .collect();
+    let body = json!({"hirerId": hirer, "positionTitle": "Role", "questionnaire": {"components": components}});
+    let (status, body) = app.operator(reqwest::Method::POST, "/positions", Some(body)).await;
+    assert_eq!(status, 201, "{body}");
+    body
+}
+
+/// Responses choosing the first two choices of every question.
+fn responses(position: &Value) -> Value {
+    let components = position["questionnaire"]["components"].as_array().expect("components");
+    json!(components
+        .iter()
+        .map(|c| json!({"componentId": c["id"], "answers": [
+            {"choiceId": c["responseChoice"][0]["id"]}, {"choiceId": c["responseChoice"][2]["id"]}]}))
+        .collect::<Vec<_>>())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statements_per_candidate_profile_do_not_grow_with_list_sizes() {
     let counter = Arc::new(AtomicUsize::new(0));
@@ -76,10 +102,19 @@ async fn statements_per_candidate_profile_do_not_grow_with_list_sizes() {
     let hirer = app.create_hirer("Acme").await;
     let partner = app.create_partner("ATS").await;
     app.relate(&partner, &hirer, &["ApplicationExport"]).await;
-    let position = app.create_position(&hirer, "Role").await;
     let mut profiles = Vec::new();
     for n in [1usize, 60] {
-        let (status, body) = app.ingest(big_application(&position, n)).await;
+        let position = questionnaire_position(&app, &hirer, n).await;
+        let mut application = big_application(position["id"].as_str().expect("position id"), n);
+        application["questionnaireResponses"] = responses(&position);
+        // Attachments: one on the small profile, several on the big one.
+        let files: Vec<(String, String, Vec<u8>)> = (0..if n == 1 { 1 } else { 6 })
+            .map(|i| (format!("f{i}"), format!("file {i}.txt"), format!("file {i} of {n}").into_bytes()))
+            .collect();
+        application["attachments"] =
+            json!(files.iter().map(|(part, _, _)| json!({"file": part, "seekRoleCode": "Resume"})).collect::<Vec<_>>());
+        let parts = files.iter().map(|(part, name, bytes)| (part.as_str(), name.as_str(), "text/plain", bytes.clone()));
+        let (status, body) = app.ingest_multipart(application, parts.collect()).await;
         assert_eq!(status, 201, "{body}");
         profiles.push((n, body["candidateProfileId"].as_str().unwrap().to_owned()));
     }
@@ -89,8 +124,23 @@ async fn statements_per_candidate_profile_do_not_grow_with_list_sizes() {
         "candidate { profiles { profileId { value } employment { organization { name } } }",
         1,
     );
+    let with_submission = SEED_QUERY.replacen(
+        "qualifications {",
+        "seekQuestionnaireSubmission { score questionnaire { id { value } components { id { value } } }
+           responses { componentTypeCode component { id { value } }
+             ... on ApplicationQuestionResponse { score answers { answer choice { id { value } selectedIndicator } } } } }
+         qualifications {",
+        1,
+    );
 
-    for (label, query) in [("seed query", SEED_QUERY), ("seed query + Candidate.profiles", with_profiles.as_str())] {
+    let with_attachments = SEED_QUERY.replacen("qualifications {", "attachments { url } qualifications {", 1);
+
+    for (label, query, most) in [
+        ("seed query", SEED_QUERY, 3),
+        ("seed query + Candidate.profiles", with_profiles.as_str(), 3),
+        ("seed query + seekQuestionnaireSubmission", with_submission.as_str(), 4),
+        ("seed query + attachments", with_attachments.as_str(), 4),
+    ] {
         // Warm up so that pooled connections are open before counting.
         for (_, id) in &profiles {
             app.graphql(Some(&token), query, json!({"id": id})).await;
@@ -102,6 +152,13 @@ async fn statements_per_candidate_profile_do_not_grow_with_list_sizes() {
             let count = counter.load(Ordering::SeqCst);
             assert!(r.get("errors").is_none(), "{r}");
             assert_eq!(r["data"]["candidateProfile"]["employment"].as_array().unwrap().len(), *n);
+            if let Some(submission) = r["data"]["candidateProfile"].get("seekQuestionnaireSubmission") {
+                assert_eq!(submission["responses"].as_array().unwrap().len(), *n, "{r}");
+                assert_eq!(submission["score"], 0.5, "{r}");
+            }
+            if let Some(attachments) = r["data"]["candidateProfile"].get("attachments") {
+                assert_eq!(attachments.as_array().unwrap().len(), if *n == 1 { 1 } else { 6 }, "{r}");
+            }
             counts.push((*n, count));
         }
         println!(
@@ -110,6 +167,6 @@ async fn statements_per_candidate_profile_do_not_grow_with_list_sizes() {
         );
         assert!(counts[0].1 > 0, "the counter saw no statements; is sqlx statement logging wired?");
         assert_eq!(counts[0].1, counts[1].1, "statement count grew with list sizes: {counts:?}");
-        assert!(counts[1].1 <= 3, "too many statements for one profile: {counts:?}");
+        assert!(counts[1].1 <= most, "too many statements for one profile: {counts:?}");
     }
 }

@@ -105,7 +105,7 @@ async fn ingest_one(
     tx: &mut Transaction<'_, Sqlite>,
     application: &NewApplicationRecord,
 ) -> StoreResult<IngestedApplication> {
-    let position = sqlx::query("select hirer_id, status from positions where profile_id = ?1")
+    let position = sqlx::query("select hirer_id, status, questionnaire_id from positions where profile_id = ?1")
         .bind(application.position_profile_id.as_str())
         .fetch_optional(&mut **tx)
         .await
@@ -148,6 +148,15 @@ async fn ingest_one(
     .execute(&mut **tx)
     .await
     .map_err(map_err)?;
+    crate::attachments::insert_attachments(tx, &application.profile_id, &application.attachments).await?;
+    crate::questionnaires::insert_submission(
+        tx,
+        &application.profile_id,
+        &application.position_profile_id,
+        position.opt_text("questionnaire_id")?.as_deref(),
+        application.questionnaire_responses.as_deref(),
+    )
+    .await?;
     Ok(IngestedApplication {
         profile_id: application.profile_id.clone(),
         candidate_id: ObjectId::from_trusted(candidate_id),

@@ -19,6 +19,9 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
     ("profiles.seq", "profiles_pkey"),
     ("profiles.profile_id", "profiles_profile_id_key"),
     ("signing_keys.kid", "signing_keys_pkey"),
+    ("positions.questionnaire_id", "positions_questionnaire_id_key"),
+    ("questionnaire_submissions.profile_id", "questionnaire_submissions_pkey"),
+    ("attachments.id", "attachments_pkey"),
 ];
 
 /// SQLite does not say which foreign key failed. The store checks every reference it is

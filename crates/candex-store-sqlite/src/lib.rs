@@ -7,11 +7,14 @@
 //! queue in process; reads use a separate pool and, thanks to WAL, never wait for the writer.
 
 mod applications;
+mod attachments;
 mod codec;
+mod erasure;
 mod error;
 mod keys;
 mod parties;
 mod positions;
+mod questionnaires;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -19,9 +22,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use candex_domain::{ObjectId, Person, RelationshipSet, RelationshipType};
 use candex_store::{
-    ApplicationSummary, Candidate, Hirer, IngestedApplication, NewApplicationRecord, NewHirer, NewPartner, NewPosition,
-    Partner, PartnerCredentials, Position, ProfileView, RelatedHirer, RelatedHirersQuery, SigningKey, Store,
-    StoreError, StoreResult,
+    ApplicationSummary, Attachment, AttachmentAccess, Candidate, ErasedCandidate, Hirer, IngestedApplication,
+    NewApplicationRecord, NewHirer, NewPartner, NewPosition, Partner, PartnerCredentials, Position, ProfileView,
+    PurgedAttachments, RelatedHirer, RelatedHirersQuery, SigningKey, Store, StoreError, StoreResult,
 };
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -254,5 +257,50 @@ impl Store for SqliteStore {
     #[tracing::instrument(skip_all)]
     async fn insert_signing_key_if_absent(&self, key: SigningKey) -> StoreResult<SigningKey> {
         keys::insert_signing_key_if_absent(&self.writer, key).await
+    }
+
+    // --- attachments ---
+
+    #[tracing::instrument(skip_all)]
+    async fn profile_attachments(&self, profile_id: &ObjectId) -> StoreResult<Vec<Attachment>> {
+        attachments::profile_attachments(&self.reader, profile_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_attachment(&self, attachment_id: &ObjectId) -> StoreResult<Option<AttachmentAccess>> {
+        attachments::get_attachment(&self.reader, attachment_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn attachment_blob_referenced(&self, sha256: &str) -> StoreResult<bool> {
+        attachments::attachment_blob_referenced(&self.reader, sha256).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn purge_attachments_of_positions_closed_before(
+        &self,
+        closed_before: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<PurgedAttachments> {
+        attachments::purge_attachments_of_positions_closed_before(&self.writer, closed_before).await
+    }
+
+    // --- questionnaires ---
+
+    #[tracing::instrument(skip_all)]
+    async fn get_position_by_questionnaire(&self, questionnaire_id: &ObjectId) -> StoreResult<Option<Position>> {
+        positions::get_position_by_questionnaire(&self.reader, questionnaire_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn questionnaire_submission(
+        &self,
+        profile_id: &ObjectId,
+    ) -> StoreResult<Option<candex_store::QuestionnaireSubmission>> {
+        questionnaires::questionnaire_submission(&self.reader, profile_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn erase_candidate(&self, candidate_id: &ObjectId) -> StoreResult<ErasedCandidate> {
+        erasure::erase_candidate(&self.writer, candidate_id).await
     }
 }

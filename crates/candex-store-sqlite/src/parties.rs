@@ -179,6 +179,7 @@ const RELATED_HIRERS_SQL_HEAD: &str = "
               and t.type_code in (select value from json_each(?3))))
       and (?4 is null or (h.name, h.id) > (?4, ?5))
       and (?6 is null or (h.name, h.id) < (?6, ?7))
+      and (?9 is null or h.id = ?9)
     group by h.id
 ";
 
@@ -199,6 +200,7 @@ pub(crate) async fn page_related_hirers(
         .bind(query.before.as_ref().map(|k| k.name.as_str()))
         .bind(query.before.as_ref().map(|k| k.id.as_str()))
         .bind(i64::from(query.limit))
+        .bind(query.only_hirer.as_ref().map(|h| h.as_str()))
         .fetch_all(reader)
         .await
         .map_err(map_err)?;

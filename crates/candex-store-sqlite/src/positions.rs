@@ -1,12 +1,15 @@
 //! Job ads: a position opening with its posted profile, created, read, listed and closed.
 //! Also owns the column list and row mapping every query that returns a `Position` shares.
 
+use std::sync::Arc;
+
+use candex_domain::questionnaire::Questionnaire;
 use candex_domain::ObjectId;
 use candex_store::{NewPosition, Position, PositionStatus, StoreError, StoreResult};
 use sqlx::sqlite::SqliteRow;
 use sqlx::SqlitePool;
 
-use crate::codec::{millis, to_json, RowExt};
+use crate::codec::{from_json, millis, to_json, RowExt};
 use crate::error::map_err;
 
 /// The columns `position_from_row` reads, from `positions pos join hirers h`. A macro rather
@@ -18,7 +21,8 @@ macro_rules! position_columns {
          pos.position_uri as pos_position_uri, \
          pos.seek_hirer_job_reference as pos_seek_hirer_job_reference, pos.details as pos_details, \
          pos.location_id as pos_location_id, pos.job_category_id as pos_job_category_id, \
-         pos.status as pos_status, pos.created_at as pos_created_at, pos.closed_at as pos_closed_at"
+         pos.status as pos_status, pos.created_at as pos_created_at, pos.closed_at as pos_closed_at, \
+         pos.questionnaire as pos_questionnaire"
     };
 }
 pub(crate) use position_columns;
@@ -40,6 +44,10 @@ pub(crate) fn position_from_row(row: &SqliteRow) -> StoreResult<Position> {
         status: PositionStatus::from_code(&row.text("pos_status")?),
         created_at: row.time("pos_created_at")?,
         closed_at: closed_at.map(crate::codec::time).transpose()?,
+        questionnaire: row
+            .opt_text("pos_questionnaire")?
+            .map(|text| from_json::<Questionnaire>("pos_questionnaire", &text).map(Arc::new))
+            .transpose()?,
     })
 }
 
@@ -59,8 +67,8 @@ pub(crate) async fn create_position(writer: &SqlitePool, position: NewPosition) 
     let hirer_name = hirer_name.ok_or(StoreError::NotFound("hirer"))?;
     sqlx::query(
         "insert into positions (profile_id, opening_id, hirer_id, title, position_uri, seek_hirer_job_reference,
-             details, location_id, job_category_id, status, created_at, closed_at)
-         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, null)",
+             details, location_id, job_category_id, status, created_at, closed_at, questionnaire_id, questionnaire)
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, null, ?12, ?13)",
     )
     .bind(position.profile_id.as_str())
     .bind(position.opening_id.as_str())
@@ -73,6 +81,8 @@ pub(crate) async fn create_position(writer: &SqlitePool, position: NewPosition) 
     .bind(position.job_category_id.as_ref().map(ObjectId::as_str))
     .bind(PositionStatus::Open.code())
     .bind(millis(&position.created_at))
+    .bind(position.questionnaire.as_ref().map(|q| q.id.as_str()))
+    .bind(position.questionnaire.as_ref().map(to_json).transpose()?)
     .execute(&mut *tx)
     .await
     .map_err(map_err)?;
@@ -91,6 +101,7 @@ pub(crate) async fn create_position(writer: &SqlitePool, position: NewPosition) 
         status: PositionStatus::Open,
         created_at: position.created_at,
         closed_at: None,
+        questionnaire: position.questionnaire.map(Arc::new),
     })
 }
 
@@ -139,4 +150,17 @@ pub(crate) async fn list_positions(reader: &SqlitePool, hirer_id: Option<&Object
     );
     let rows = sqlx::query(SQL).bind(hirer_id.map(ObjectId::as_str)).fetch_all(reader).await.map_err(map_err)?;
     rows.iter().map(position_from_row).collect()
+}
+
+pub(crate) async fn get_position_by_questionnaire(
+    reader: &SqlitePool,
+    questionnaire_id: &ObjectId,
+) -> StoreResult<Option<Position>> {
+    const SQL: &str = concat!(
+        "select ",
+        position_columns!(),
+        " from positions pos join hirers h on h.id = pos.hirer_id where pos.questionnaire_id = ?1"
+    );
+    let row = sqlx::query(SQL).bind(questionnaire_id.as_str()).fetch_optional(reader).await.map_err(map_err)?;
+    row.as_ref().map(position_from_row).transpose()
 }

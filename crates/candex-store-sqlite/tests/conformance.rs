@@ -49,6 +49,11 @@ stories!(
     position_applications_paging,
     signing_key_insert_if_absent,
     timestamps_round_trip_exactly,
+    questionnaire_position_round_trip,
+    questionnaire_submission_round_trip,
+    attachments_stored_with_their_application,
+    attachment_retention_purge,
+    erasure_redacts_everything_personal,
 );
 
 #[tokio::test]

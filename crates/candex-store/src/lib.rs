@@ -9,6 +9,7 @@ pub mod testkit;
 
 use async_trait::async_trait;
 use candex_domain::{ObjectId, Person, RelationshipSet, RelationshipType};
+use chrono::{DateTime, Utc};
 
 pub use error::StoreError;
 pub use records::*;
@@ -105,4 +106,38 @@ pub trait Store: Send + Sync + 'static {
     /// Stores `key` unless a key already exists; returns whichever key is current, so that
     /// concurrent first starts of several instances agree on one key.
     async fn insert_signing_key_if_absent(&self, key: SigningKey) -> StoreResult<SigningKey>;
+
+    // --- attachments --------------------------------------------------------------------
+
+    /// A profile's attachments in upload order, in one statement (empty when none or unknown).
+    async fn profile_attachments(&self, profile_id: &ObjectId) -> StoreResult<Vec<Attachment>>;
+    /// One attachment with its application's hirer and its job ad's closing time, in one
+    /// statement, for download access checks and retention.
+    async fn get_attachment(&self, attachment_id: &ObjectId) -> StoreResult<Option<AttachmentAccess>>;
+    /// Whether any stored attachment row has this content hash (blob deletion asks first).
+    async fn attachment_blob_referenced(&self, sha256: &str) -> StoreResult<bool>;
+    /// Deletes the attachment rows of applications to job ads closed before `closed_before`,
+    /// returning how many went and which content hashes no row references any more.
+    async fn purge_attachments_of_positions_closed_before(
+        &self,
+        closed_before: DateTime<Utc>,
+    ) -> StoreResult<PurgedAttachments>;
+
+    // --- questionnaires -----------------------------------------------------------------
+
+    /// Reads the job ad a questionnaire belongs to (its `questionnaire` is set), in one
+    /// statement.
+    async fn get_position_by_questionnaire(&self, questionnaire_id: &ObjectId) -> StoreResult<Option<Position>>;
+    /// A profile's questionnaire submission with its questionnaire, in one statement; `None`
+    /// when the application gave no responses (or they were erased) or the profile is unknown.
+    async fn questionnaire_submission(&self, profile_id: &ObjectId) -> StoreResult<Option<QuestionnaireSubmission>>;
+
+    // --- erasure ------------------------------------------------------------------------
+
+    /// Erases a candidate in one transaction, as SEEK redacts: the live person becomes
+    /// `Person::redacted()` (and never matches a new application again), every profile's
+    /// snapshot is emptied, questionnaire responses and attachment rows are deleted.
+    /// Identifiers stay valid. Returns the content hashes no attachment references any more,
+    /// for the caller to delete from blob storage. `NotFound` for an unknown candidate.
+    async fn erase_candidate(&self, candidate_id: &ObjectId) -> StoreResult<ErasedCandidate>;
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use candex_domain::position::PositionDetails;
+use candex_domain::questionnaire::{ComponentResponse, Questionnaire};
 use candex_domain::snapshot::CandidateSource;
 use candex_domain::{ObjectId, Person, RelationshipSet, RelationshipType, Snapshot};
 use chrono::{DateTime, Utc};
@@ -92,6 +93,8 @@ pub struct RelatedHirersQuery {
     pub limit: u32,
     /// Take rows from the end of the range (for `last`); the result is still ascending.
     pub from_end: bool,
+    /// Only this hirer (a browser token's bound hirer); `None` lists every related hirer.
+    pub only_hirer: Option<ObjectId>,
 }
 
 /// A hirer with the relationships the asking partner holds with it.
@@ -154,6 +157,8 @@ pub struct NewPosition {
     pub job_category_id: Option<ObjectId>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
+    /// The screening questionnaire (ids minted), stored in the same transaction.
+    pub questionnaire: Option<Questionnaire>,
 }
 
 /// A job ad: a position opening with its posted position profile.
@@ -185,6 +190,8 @@ pub struct Position {
     pub created_at: DateTime<Utc>,
     /// Closing time.
     pub closed_at: Option<DateTime<Utc>>,
+    /// The screening questionnaire, read with the position in the same statement.
+    pub questionnaire: Option<Arc<Questionnaire>>,
 }
 
 /// An application to store.
@@ -204,6 +211,12 @@ pub struct NewApplicationRecord {
     pub candidate_sources: Vec<CandidateSource>,
     /// Application time.
     pub created_at: DateTime<Utc>,
+    /// Responses to the job ad's questionnaire, already matched against it and in its
+    /// component order; `None` when none were given. The store refuses (`Rejected`) responses
+    /// to a job ad without a questionnaire.
+    pub questionnaire_responses: Option<Vec<ComponentResponse>>,
+    /// Attachment rows, stored in the same transaction (their blobs are already written).
+    pub attachments: Vec<NewAttachment>,
 }
 
 /// What storing an application produced.
@@ -292,4 +305,77 @@ impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigningKey").field("kid", &self.kid).field("algorithm", &self.algorithm).finish_non_exhaustive()
     }
+}
+
+/// An attachment row to store with its application. The bytes live in blob storage under
+/// their SHA-256; the row holds the metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAttachment {
+    /// Minted attachment id.
+    pub id: ObjectId,
+    /// SHA-256 of the content, lowercase hex (the blob's key).
+    pub sha256: String,
+    /// The original file name as the candidate uploaded it.
+    pub filename: String,
+    /// Media type, e.g. `application/pdf`.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// `Resume`, `CoverLetter`, `SelectionCriteria` or `None`.
+    pub seek_role_code: Option<String>,
+    /// Descriptions.
+    pub descriptions: Vec<String>,
+    /// Upload time (`Last-Modified` of downloads).
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// A stored attachment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attachment {
+    /// The profile (application) it belongs to.
+    pub profile_id: ObjectId,
+    /// Everything stored about it.
+    pub meta: NewAttachment,
+}
+
+/// An attachment with what a download needs to decide access and retention, read in one
+/// statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttachmentAccess {
+    /// The attachment.
+    pub attachment: Attachment,
+    /// The hirer of the application.
+    pub hirer_id: ObjectId,
+    /// When the job ad closed, if it did (attachments are kept for a while after).
+    pub position_closed_at: Option<DateTime<Utc>>,
+}
+
+/// What a retention purge removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PurgedAttachments {
+    /// Attachment rows deleted.
+    pub rows: u64,
+    /// Content hashes that no remaining row references: their blobs may be deleted.
+    pub unreferenced_sha256: Vec<String>,
+}
+
+/// A candidate's questionnaire submission with the questionnaire it answers, read in one
+/// statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuestionnaireSubmission {
+    /// The questionnaire answered.
+    pub questionnaire: Arc<Questionnaire>,
+    /// The responses, in the questionnaire's component order.
+    pub responses: Vec<ComponentResponse>,
+}
+
+/// What erasing a candidate did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErasedCandidate {
+    /// The erased candidate (its id stays valid).
+    pub candidate_id: ObjectId,
+    /// How many profiles were emptied.
+    pub profiles: u64,
+    /// Content hashes no attachment row references any more: delete these blobs.
+    pub unreferenced_blobs: Vec<String>,
 }

@@ -6,9 +6,12 @@
 //! a message naming what went wrong, like any test.
 
 mod applications;
+mod attachments;
+mod erasure;
 mod keys;
 mod parties;
 mod positions;
+mod questionnaires;
 
 use candex_domain::person::{Communication, Email, PersonName};
 use candex_domain::position::{NamedPlace, PositionDetails};
@@ -25,12 +28,15 @@ pub use applications::{
     candidate_profiles_order_and_limit, get_profile_returns_what_was_ingested, ingest_is_all_or_nothing,
     ingest_matches_candidates_per_hirer, position_applications_paging, update_candidate_person_rules,
 };
+pub use attachments::{attachment_retention_purge, attachments_stored_with_their_application};
+pub use erasure::erasure_redacts_everything_personal;
 pub use keys::{signing_key_insert_if_absent, timestamps_round_trip_exactly};
 pub use parties::{
     hirers_round_trip_and_list, partners_round_trip_and_credentials, related_hirers_filters_and_name_search,
     related_hirers_page_forward_and_backward, relationships_set_replace_and_revoke,
 };
 pub use positions::positions_lifecycle;
+pub use questionnaires::{questionnaire_position_round_trip, questionnaire_submission_round_trip};
 
 /// Runs every story in turn on one store; they do not interfere with each other.
 pub async fn run_all(store: &dyn Store) {
@@ -49,6 +55,11 @@ pub async fn run_all(store: &dyn Store) {
     position_applications_paging(store).await;
     signing_key_insert_if_absent(store).await;
     timestamps_round_trip_exactly(store).await;
+    questionnaire_position_round_trip(store).await;
+    questionnaire_submission_round_trip(store).await;
+    attachments_stored_with_their_application(store).await;
+    attachment_retention_purge(store).await;
+    erasure_redacts_everything_personal(store).await;
 }
 
 /// A fresh random id of `kind` in the default scheme.
@@ -187,6 +198,7 @@ pub fn new_position(hirer_id: &ObjectId, title: &str, created_at: DateTime<Utc>)
         location_id: Some(new_id(IdKind::Location)),
         job_category_id: Some(new_id(IdKind::JobCategory)),
         created_at,
+        questionnaire: None,
     }
 }
 
@@ -205,6 +217,8 @@ pub fn application(position: &Position, person: Person, created_at: DateTime<Utc
         person,
         candidate_sources: seek_sources(),
         created_at,
+        questionnaire_responses: None,
+        attachments: Vec::new(),
     }
 }
 

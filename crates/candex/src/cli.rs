@@ -53,11 +53,40 @@ pub struct DatabaseArgs {
     pub database: String,
 }
 
+/// Where attachment files live, what is accepted, and for how long files are kept.
+#[derive(Debug, Clone, Args)]
+pub struct BlobArgs {
+    /// Attachment storage: a folder, or s3://bucket/prefix (credentials and region from the
+    /// usual AWS_* variables). Default: a `blobs` folder beside the SQLite file.
+    #[arg(long, env = "CANDEX_BLOBS")]
+    pub blobs: Option<String>,
+
+    /// Endpoint of an S3-compatible service for s3:// storage (MinIO, R2, …).
+    #[arg(long, env = "CANDEX_BLOBS_ENDPOINT")]
+    pub blobs_endpoint: Option<String>,
+
+    /// Largest accepted attachment file, in bytes.
+    #[arg(long, env = "CANDEX_ATTACHMENT_MAX_BYTES", default_value_t = candex_server::attachments::policy::DEFAULT_MAX_BYTES)]
+    pub attachment_max_bytes: u64,
+
+    /// Accepted attachment types: extensions SEEK documents (doc, docx, rtf, pdf, txt), or
+    /// EXT=content/type for others; comma-separated.
+    #[arg(long, env = "CANDEX_ATTACHMENT_TYPES", default_value = "doc,docx,rtf,pdf,txt")]
+    pub attachment_types: String,
+
+    /// Days attachments are kept after their job ad closes; then rows and files are deleted.
+    #[arg(long, env = "CANDEX_ATTACHMENT_RETENTION_DAYS", default_value_t = candex_server::attachments::policy::DEFAULT_RETENTION_DAYS)]
+    pub attachment_retention_days: u32,
+}
+
 /// `candex serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub db: DatabaseArgs,
+
+    #[command(flatten)]
+    pub blobs: BlobArgs,
 
     /// Address to listen on.
     #[arg(long, env = "CANDEX_LISTEN", default_value = "127.0.0.1:8080")]
@@ -113,6 +142,32 @@ pub enum AdminCommand {
     /// Job ads.
     #[command(subcommand)]
     Position(PositionCommand),
+    /// Candidates.
+    #[command(subcommand)]
+    Candidate(CandidateCommand),
+    /// Delete attachments kept longer than the retention period after their job ad closed
+    /// (rows, then files no attachment references). `serve` also does this every hour.
+    Purge {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[command(flatten)]
+        blobs: BlobArgs,
+    },
+}
+
+/// `candex admin candidate …`.
+#[derive(Debug, Subcommand)]
+pub enum CandidateCommand {
+    /// Erase a candidate as SEEK redacts deleted candidates: name `redacted`, contact details,
+    /// histories, attachments (and their files) and questionnaire answers removed; ids stay valid.
+    Erase {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[command(flatten)]
+        blobs: BlobArgs,
+        /// Candidate id.
+        id: String,
+    },
 }
 
 /// `candex admin hirer …`.
@@ -227,6 +282,8 @@ pub enum PositionCommand {
 pub struct ImportArgs {
     #[command(flatten)]
     pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub blobs: BlobArgs,
     /// NDJSON file, one application per line (`-` reads stdin).
     pub file: PathBuf,
     /// Applications stored per transaction.

@@ -6,13 +6,17 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use candex_domain::input::ApplicationInput;
+use candex_domain::questionnaire::{AnswerInput, Component, ResponseInput};
 use candex_domain::Scheme;
+use candex_server::attachments::AttachmentSettings;
 use candex_server::auth::secrets::{self, GeneratedCredentials};
 use candex_server::operator::service::OperatorService;
-use candex_store::Store;
+use candex_server::operator::uploads::PreparedApplication;
+use candex_server::storage::BlobStore;
+use candex_store::{Position, Store};
 use rand::SeedableRng;
 
-use crate::synth::{demo_world, DemoWorld};
+use crate::synth::{demo_world, DemoAnswer, DemoWorld};
 
 /// Seed of the demo's ids.
 pub const DEMO_SEED: u64 = 0x00C4_DE40;
@@ -47,7 +51,12 @@ fn partner_credentials(index: usize) -> GeneratedCredentials {
 }
 
 /// Loads the demo into an empty database, or recognises an already loaded demo.
-pub async fn ensure(store: Arc<dyn Store>, scheme: Scheme, public_url: &str) -> anyhow::Result<DemoInfo> {
+pub async fn ensure(
+    store: Arc<dyn Store>,
+    scheme: Scheme,
+    public_url: &str,
+    blobs: BlobStore,
+) -> anyhow::Result<DemoInfo> {
     let world = demo_world();
     let partners: Vec<DemoPartnerInfo> = world
         .partners
@@ -68,7 +77,7 @@ pub async fn ensure(store: Arc<dyn Store>, scheme: Scheme, public_url: &str) -> 
         .collect();
     let existing = store.list_hirers().await.context("failed to read hirers")?;
     if existing.is_empty() {
-        let example_profile_id = load(&store, scheme, public_url, &world).await?;
+        let example_profile_id = load(&store, scheme, public_url, &world, blobs).await?;
         return Ok(DemoInfo { partners, example_profile_id, loaded_now: true });
     }
     // Already loaded? The demo partners' client ids are deterministic.
@@ -83,8 +92,15 @@ pub async fn ensure(store: Arc<dyn Store>, scheme: Scheme, public_url: &str) -> 
     Ok(DemoInfo { partners, example_profile_id, loaded_now: false })
 }
 
-async fn load(store: &Arc<dyn Store>, scheme: Scheme, public_url: &str, world: &DemoWorld) -> anyhow::Result<String> {
-    let svc = OperatorService::deterministic(store.clone(), scheme, public_url, DEMO_SEED);
+async fn load(
+    store: &Arc<dyn Store>,
+    scheme: Scheme,
+    public_url: &str,
+    world: &DemoWorld,
+    blobs: BlobStore,
+) -> anyhow::Result<String> {
+    let svc = OperatorService::deterministic(store.clone(), scheme, public_url, DEMO_SEED)
+        .with_attachments(blobs, AttachmentSettings::default());
     let mut hirer_ids = Vec::new();
     for name in &world.hirers {
         hirer_ids.push(svc.create_hirer(Some(name.clone())).await?.id);
@@ -96,22 +112,43 @@ async fn load(store: &Arc<dyn Store>, scheme: Scheme, public_url: &str, world: &
             svc.set_relationships(created.partner.id.as_str(), hirer_ids[*h].as_str(), Some(codes)).await?;
         }
     }
-    let mut position_ids = Vec::new();
+    let mut positions = Vec::new();
     for p in &world.positions {
         let mut input = p.input.clone();
         input.hirer_id = Some(hirer_ids[p.hirer].to_string());
-        position_ids.push(svc.create_position(input).await?.profile_id);
+        positions.push(svc.create_position(input).await?);
     }
+    let position_ids: Vec<_> = positions.iter().map(|p| p.profile_id.clone()).collect();
     let apps = world
         .applications
         .iter()
         .map(|a| {
-            let input =
-                ApplicationInput { position_profile_id: Some(position_ids[a.position].to_string()), ..a.input.clone() };
-            svc.validate_application(input)
+            let questionnaire_responses = match &a.answers {
+                Some(answers) => Some(responses(&positions[a.position], answers)?),
+                None => None,
+            };
+            let input = ApplicationInput {
+                position_profile_id: Some(position_ids[a.position].to_string()),
+                questionnaire_responses,
+                attachments: a.files.iter().enumerate().map(|(i, f)| f.input(&format!("file{i}"))).collect(),
+                ..a.input.clone()
+            };
+            Ok(svc.validate_application(input)?)
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    let stored = svc.ingest_validated(apps).await?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    // The files go through the same upload path as multipart parts.
+    let mut prepared = Vec::with_capacity(apps.len());
+    for (app, demo) in apps.into_iter().zip(&world.applications) {
+        let mut attachments = Vec::with_capacity(demo.files.len());
+        for (i, (spec, file)) in app.attachments.iter().zip(&demo.files).enumerate() {
+            let pointer = format!("/attachments/{i}/file");
+            let mut upload = svc.begin_upload(&pointer, spec, Some(&file.filename), Some(&file.content_type))?;
+            upload.write(bytes::Bytes::from(file.bytes.clone())).await?;
+            attachments.push(upload.finish().await?);
+        }
+        prepared.push(PreparedApplication { app, attachments });
+    }
+    let stored = svc.ingest_prepared(prepared).await?;
     for (p, id) in world.positions.iter().zip(&position_ids) {
         if p.closed {
             svc.close_position(id.as_str()).await?;
@@ -119,6 +156,42 @@ async fn load(store: &Arc<dyn Store>, scheme: Scheme, public_url: &str, world: &
     }
     tracing::info!(profiles = stored.len(), "loaded the demo data");
     stored.first().map(|a| a.profile_id.to_string()).context("the demo world has no applications")
+}
+
+/// Turns demo answers (by component and choice position) into `questionnaireResponses` with
+/// the ids the created job ad's questionnaire got.
+fn responses(position: &Position, answers: &[DemoAnswer]) -> anyhow::Result<Vec<ResponseInput>> {
+    let questionnaire =
+        position.questionnaire.as_deref().context("demo answers to a job ad without a questionnaire")?;
+    questionnaire
+        .components
+        .iter()
+        .zip(answers)
+        .map(|(component, answer)| {
+            let component_id = Some(component.id().to_string());
+            Ok(match (component, answer) {
+                (Component::PrivacyConsent(_), DemoAnswer::Consent(given)) => {
+                    ResponseInput { component_id, consent_given_indicator: Some(*given), answers: None }
+                }
+                (Component::Question(_), DemoAnswer::FreeText(text)) => ResponseInput {
+                    component_id,
+                    consent_given_indicator: None,
+                    answers: Some(vec![AnswerInput { choice_id: None, answer: Some(text.clone()) }]),
+                },
+                (Component::Question(q), DemoAnswer::Choices(indexes)) => {
+                    let answers = indexes
+                        .iter()
+                        .map(|&k| {
+                            let choice = q.response_choice.get(k).context("demo answer names no such choice")?;
+                            Ok(AnswerInput { choice_id: Some(choice.id.to_string()), answer: None })
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()?;
+                    ResponseInput { component_id, consent_given_indicator: None, answers: Some(answers) }
+                }
+                _ => anyhow::bail!("a demo answer does not fit its questionnaire component"),
+            })
+        })
+        .collect()
 }
 
 async fn find_example_profile(store: &Arc<dyn Store>, world: &DemoWorld) -> anyhow::Result<String> {

@@ -2,6 +2,7 @@
 //! `commands/`; `cli` declares the flags; `synth` generates deterministic data for the demo
 //! and for benchmarks.
 
+pub mod blobs;
 pub mod cli;
 pub mod commands;
 pub mod database;

@@ -16,6 +16,7 @@ use candex_domain::input::{
     GeoLocationInput, NamedPlaceInput, OrganizationInput, PersonCompetencyInput, PersonInput, PersonNameInput,
     PhoneInput, PositionHistoryInput, PositionInput,
 };
+use candex_domain::questionnaire::{ChoiceInput, ComponentInput, QuestionnaireInput};
 use candex_domain::RelationshipType;
 use chrono::{DateTime, Datelike, Duration, SecondsFormat, TimeZone, Utc};
 use rand::seq::SliceRandom;
@@ -187,6 +188,8 @@ impl Synth {
             qualifications,
             create_date_time,
             candidate_sources: None,
+            questionnaire_responses: None,
+            attachments: Vec::new(),
         }
     }
 
@@ -662,6 +665,7 @@ impl Synth {
             job_category_name,
             work_type_code,
             advertisement_details,
+            questionnaire: None,
         }
     }
 }
@@ -933,6 +937,210 @@ pub struct DemoApplication {
     pub position: usize,
     /// The application; `position_profile_id` is `None`, the loader fills it in.
     pub input: ApplicationInput,
+    /// Answers to the job ad's questionnaire, one per component in its order, when it has one.
+    /// Component and choice ids exist only once the ad is created, so the loader turns these
+    /// into `questionnaireResponses`.
+    pub answers: Option<Vec<DemoAnswer>>,
+    /// Attached files (resume, cover letter, selection criteria), as in-memory bytes.
+    pub files: Vec<DemoFile>,
+}
+
+/// A demo attachment: a small deterministic text or PDF document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoFile {
+    /// Original file name.
+    pub filename: String,
+    /// Media type.
+    pub content_type: String,
+    /// `Resume`, `CoverLetter`, `SelectionCriteria` or `None`.
+    pub seek_role_code: Option<String>,
+    /// Descriptions.
+    pub descriptions: Vec<String>,
+    /// The content.
+    pub bytes: Vec<u8>,
+}
+
+impl DemoFile {
+    /// The `attachments[]` entry naming this file as multipart part `part`.
+    pub fn input(&self, part: &str) -> candex_domain::input::AttachmentInput {
+        candex_domain::input::AttachmentInput {
+            file: Some(part.to_owned()),
+            seek_role_code: self.seek_role_code.clone(),
+            descriptions: self.descriptions.clone(),
+            filename: Some(self.filename.clone()),
+            content_type: Some(self.content_type.clone()),
+            ..Default::default()
+        }
+    }
+}
+
+/// A minimal one-page PDF showing `lines` (valid structure, byte offsets computed).
+pub fn tiny_pdf(lines: &[String]) -> Vec<u8> {
+    let escape = |s: &str| s.replace('\\', "\\\\").replace('(', "\\(").replace(')', "\\)");
+    let mut text = String::from("BT /F1 11 Tf 56 780 Td 14 TL");
+    for line in lines {
+        text.push_str(&format!(" ({}) '", escape(line)));
+    }
+    text.push_str(" ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_owned(),
+        format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::with_capacity(objects.len());
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for offset in offsets {
+        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+    );
+    out
+}
+
+/// The files of demo application `i`, derived from its content only (no random draws, so the
+/// rest of the world is unchanged): most carry a resume (PDF or text), some a cover letter,
+/// a few selection criteria.
+fn demo_files(i: usize, input: &ApplicationInput) -> Vec<DemoFile> {
+    let name = input
+        .candidate
+        .as_ref()
+        .and_then(|c| c.person.as_ref())
+        .and_then(|p| p.name.as_ref())
+        .and_then(|n| n.formatted_name.clone().or_else(|| n.given.clone()))
+        .unwrap_or_else(|| format!("Applicant {i}"));
+    let titles: Vec<String> = input
+        .employment
+        .iter()
+        .flat_map(|e| e.position_histories.iter().filter_map(|h| h.title.clone()))
+        .take(6)
+        .collect();
+    let file_stem = name.replace(' ', "_");
+    let mut files = Vec::new();
+    if i % 5 != 4 {
+        let mut lines = vec![format!("{name} - Resume"), String::new(), "Experience".to_owned()];
+        lines.extend(titles.iter().map(|t| format!("  - {t}")));
+        if titles.is_empty() {
+            lines.push("  - Eager to start my career".to_owned());
+        }
+        let (filename, content_type, bytes) = if matches!(i % 2, 0) {
+            (format!("{file_stem}_Resume.pdf"), "application/pdf", tiny_pdf(&lines))
+        } else {
+            (format!("{file_stem} resume.txt"), "text/plain", (lines.join("\n") + "\n").into_bytes())
+        };
+        files.push(DemoFile {
+            filename,
+            content_type: content_type.to_owned(),
+            seek_role_code: Some("Resume".to_owned()),
+            descriptions: Vec::new(),
+            bytes,
+        });
+    }
+    if matches!(i % 3, 0) {
+        let text = format!("Dear hiring manager,\n\nI would like to apply for this role.\n\nKind regards,\n{name}\n");
+        files.push(DemoFile {
+            filename: "Cover letter.txt".to_owned(),
+            content_type: "text/plain".to_owned(),
+            seek_role_code: Some("CoverLetter".to_owned()),
+            descriptions: Vec::new(),
+            bytes: text.into_bytes(),
+        });
+    }
+    if matches!(i % 7, 0) {
+        let lines = vec![format!("{name} - Selection criteria"), "1. Communication: strong".to_owned()];
+        files.push(DemoFile {
+            filename: "Selection criteria.pdf".to_owned(),
+            content_type: "application/pdf".to_owned(),
+            seek_role_code: Some("SelectionCriteria".to_owned()),
+            descriptions: vec!["Key selection criteria responses".to_owned()],
+            bytes: tiny_pdf(&lines),
+        });
+    }
+    files
+}
+
+/// A demo answer to one questionnaire component, by position rather than by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DemoAnswer {
+    /// A privacy consent: given or not.
+    Consent(bool),
+    /// A free-text question.
+    FreeText(String),
+    /// A select question: indexes into its choices.
+    Choices(Vec<usize>),
+}
+
+/// The demo's screening questionnaire (on the first job ad): a privacy consent, a free-text,
+/// a single-select and a multi-select question.
+pub fn demo_questionnaire() -> QuestionnaireInput {
+    let choice = |text: &str, value: &str, preferred: bool| ChoiceInput {
+        text: Some(text.to_owned()),
+        value: Some(value.to_owned()),
+        preferred_indicator: Some(preferred),
+    };
+    let question = |value: &str, html: &str, kind: &str, choices: Option<Vec<ChoiceInput>>| ComponentInput {
+        component_type_code: Some("Question".to_owned()),
+        value: Some(value.to_owned()),
+        question_html: Some(html.to_owned()),
+        response_type_code: Some(kind.to_owned()),
+        response_choice: choices,
+        ..ComponentInput::default()
+    };
+    QuestionnaireInput {
+        components: Some(vec![
+            ComponentInput {
+                component_type_code: Some("PrivacyConsent".to_owned()),
+                value: Some("privacy".to_owned()),
+                privacy_policy_url: Some("https://www.example.com/privacy".to_owned()),
+                description_html: Some("Do you agree to the privacy policy?".to_owned()),
+                ..ComponentInput::default()
+            },
+            question("motivation", "<p>Why would you like this role?</p>", "FreeText", None),
+            question(
+                "rights",
+                "Do you have the right to work in Australia?",
+                "SingleSelect",
+                Some(vec![choice("Yes", "yes", true), choice("No", "no", false)]),
+            ),
+            question(
+                "stack",
+                "Which of these have you used in production?",
+                "MultiSelect",
+                Some(vec![
+                    choice("Rust", "rust", true),
+                    choice("PostgreSQL", "postgres", true),
+                    choice("Kubernetes", "k8s", false),
+                    choice("GraphQL", "graphql", true),
+                ]),
+            ),
+        ]),
+    }
+}
+
+/// Answers to [`demo_questionnaire`], varied by the application's index `i` without touching
+/// the generator, so the rest of the demo world stays as it was.
+fn demo_answers(i: usize) -> Vec<DemoAnswer> {
+    const MOTIVATIONS: [&str; 3] = [
+        "I enjoy building reliable systems.\nYour team's work on search caught my eye.",
+        "  I'm relocating and this role fits my experience.  ",
+        "Growth.",
+    ];
+    let stacks: [&[usize]; 4] = [&[0, 1, 3], &[0], &[1, 2], &[2]];
+    vec![
+        DemoAnswer::Consent(true),
+        DemoAnswer::FreeText(MOTIVATIONS[i % MOTIVATIONS.len()].to_owned()),
+        DemoAnswer::Choices(vec![usize::from(i % 4 == 3)]),
+        DemoAnswer::Choices(stacks[i % stacks.len()].to_vec()),
+    ]
 }
 
 /// The fixed demo data set: 2 hirers, 2 partners with different relationships, 6 job ads (one
@@ -943,6 +1151,7 @@ pub fn demo_world() -> DemoWorld {
     // Field indexes into the built-in vocabulary: ICT, Healthcare, Sales, Accounting.
     const POSITION_FIELDS: [(usize, usize); 6] = [(0, 0), (0, 2), (0, 3), (1, 1), (1, 1), (1, 1)];
     const CLOSED: usize = 2;
+    const QUESTIONNAIRE: usize = 0;
     const APPLICATIONS: usize = 60;
 
     let mut synth = Synth::new(DEMO_SEED).with_base_time(demo_now() - Duration::days(42));
@@ -963,6 +1172,8 @@ pub fn demo_world() -> DemoWorld {
         input.seek_hirer_job_reference.get_or_insert_with(|| format!("REQ-{:05}", 10_400 + i));
         positions.push(DemoPosition { hirer, input, closed: i == CLOSED });
     }
+    // The first ad (the showcase application's) screens its applicants.
+    positions[QUESTIONNAIRE].input.questionnaire = Some(demo_questionnaire());
 
     let applications = (0..APPLICATIONS)
         .map(|i| {
@@ -975,7 +1186,9 @@ pub fn demo_world() -> DemoWorld {
             };
             let size = if i == 0 { Size::Full } else { synth.size() };
             let input = synth.application_inner(&hirer.to_string(), field, size);
-            DemoApplication { position, input }
+            let answers = (position == QUESTIONNAIRE).then(|| demo_answers(i));
+            let files = demo_files(i, &input);
+            DemoApplication { position, input, answers, files }
         })
         .collect();
 
@@ -1169,6 +1382,28 @@ mod tests {
         let again = demo_world();
         let j = |w: &DemoWorld| w.applications.iter().map(|a| application_json(&a.input)).collect::<Vec<_>>();
         assert_eq!(j(&w), j(&again));
+    }
+
+    #[test]
+    fn the_first_demo_ad_has_a_questionnaire_that_its_applications_answer() {
+        let w = demo_world();
+        let with: Vec<usize> =
+            (0..w.positions.len()).filter(|p| w.positions[*p].input.questionnaire.is_some()).collect();
+        assert_eq!(with, vec![0]);
+        let mut errors = candex_domain::FieldErrors::new();
+        let draft = candex_domain::questionnaire::validate_questionnaire(&mut errors, "", demo_questionnaire());
+        assert!(draft.is_some(), "{errors}");
+        assert_eq!(w.applications[0].position, 0);
+        for a in &w.applications {
+            assert_eq!(a.answers.is_some(), a.position == 0);
+            if let Some(answers) = &a.answers {
+                assert_eq!(answers.len(), 4);
+            }
+        }
+        assert_eq!(
+            w.applications.iter().map(|a| a.answers.clone()).collect::<Vec<_>>(),
+            demo_world().applications.iter().map(|a| a.answers.clone()).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -446,3 +446,73 @@ fn seed_prints_a_summary_refuses_to_run_twice_and_is_deterministic() {
     let profile = ObjectId::parse_as(first_profile, IdKind::CandidateProfile).unwrap();
     assert!(block_on(store.get_profile(&profile)).unwrap().is_some());
 }
+
+// --- attachments ----------------------------------------------------------------------------
+
+#[test]
+fn import_streams_attachment_files_from_paths_and_admin_purge_runs() {
+    let t = TestDir::new();
+    let (_, position) = hirer_with_position(&t, "Archivist");
+    std::fs::create_dir_all(t.path("files")).unwrap();
+    std::fs::write(t.path("files/cv one.pdf"), b"%PDF-1.4 resume").unwrap();
+    std::fs::write(t.path("letter.txt"), b"Dear hirer").unwrap();
+    let mut good: Value = serde_json::from_str(&application(&position, "Ann Files", "ann@example.com")).unwrap();
+    good["attachments"] = json!([
+        {"path": "files/cv one.pdf", "seekRoleCode": "Resume"},
+        {"path": t.path("letter.txt").to_str().unwrap(), "seekRoleCode": "CoverLetter", "filename": "Cover letter.txt"}
+    ]);
+    let mut missing: Value = serde_json::from_str(&application(&position, "Bo Missing", "bo@example.com")).unwrap();
+    missing["attachments"] = json!([{"path": "files/cv one.pdf"}, {"path": "nope.pdf"}]);
+    let mut wrong: Value = serde_json::from_str(&application(&position, "Cy Wrong", "cy@example.com")).unwrap();
+    wrong["attachments"] = json!([{"path": "files/cv one.pdf", "contentType": "image/png"}]);
+    let file = t.path("apps.ndjson");
+    std::fs::write(&file, format!("{good}\n{missing}\n{wrong}\n")).unwrap();
+
+    let ran = t.candex(&["import", file.to_str().unwrap()]).code(1);
+    ran.assert_stderr_contains("line 2: /attachments/1/path");
+    ran.assert_stderr_contains("line 3: /attachments/0/path");
+    ran.assert_stderr_contains("imported 1 applications, rejected 2 lines");
+    assert_eq!(applicant_names(&t.store(), &position), vec!["Ann Files".to_owned()]);
+
+    let store = t.store();
+    let id = ObjectId::parse_as(&position, IdKind::PositionProfile).unwrap();
+    let profile = block_on(store.page_position_applications(&id, None, 10)).unwrap()[0].profile_id.clone();
+    let attachments = block_on(store.profile_attachments(&profile)).unwrap();
+    let names: Vec<_> = attachments.iter().map(|a| (a.meta.filename.as_str(), a.meta.content_type.as_str())).collect();
+    assert_eq!(names, vec![("cv one.pdf", "application/pdf"), ("Cover letter.txt", "text/plain")]);
+    // The blobs folder beside the database holds exactly the two files (none of the refused lines').
+    let blobs: Vec<_> = std::fs::read_dir(t.path("blobs/sha256")).unwrap().collect();
+    assert_eq!(blobs.len(), 2, "{}", ran.report());
+
+    let purged = t.candex(&["admin", "purge"]).json();
+    assert_eq!(purged, json!({"attachmentsDeleted": 0, "blobsDeleted": 0}), "nothing is past retention");
+}
+
+#[test]
+fn admin_candidate_erase_redacts_the_candidate_and_deletes_its_files() {
+    let t = TestDir::new();
+    let (_, position) = hirer_with_position(&t, "Archivist");
+    std::fs::write(t.path("cv.pdf"), b"%PDF-1.4 private resume").unwrap();
+    let mut app: Value = serde_json::from_str(&application(&position, "Eve Private", "eve@example.com")).unwrap();
+    app["attachments"] = json!([{"path": "cv.pdf", "seekRoleCode": "Resume"}]);
+    app["employment"] = json!([{"organization": {"name": "Secret Co"}, "positionHistories": []}]);
+    let file = t.path("apps.ndjson");
+    std::fs::write(&file, format!("{app}\n")).unwrap();
+    t.candex(&["import", file.to_str().unwrap()]).code(0);
+    let store = t.store();
+    let id = ObjectId::parse_as(&position, IdKind::PositionProfile).unwrap();
+    let summary = block_on(store.page_position_applications(&id, None, 10)).unwrap().remove(0);
+    assert_eq!(std::fs::read_dir(t.path("blobs/sha256")).unwrap().count(), 1);
+
+    let erased = t.candex(&["admin", "candidate", "erase", summary.candidate_id.as_str()]).json();
+
+    assert_eq!(erased, json!({"candidateId": summary.candidate_id.as_str(), "profiles": 1}));
+    let view = block_on(store.get_profile(&summary.profile_id)).unwrap().expect("the profile id stays valid");
+    assert_eq!(view.candidate.person.name.formatted_name, "redacted");
+    assert!(view.candidate.person.communication.email.is_empty());
+    assert!(view.snapshot.employment.is_empty());
+    assert!(block_on(store.profile_attachments(&summary.profile_id)).unwrap().is_empty());
+    assert_eq!(std::fs::read_dir(t.path("blobs/sha256")).unwrap().count(), 0, "the file is deleted");
+    let ran = t.candex(&["admin", "candidate", "erase", "seekAnzPublicTest:candidate:feed:nobody"]).code(2);
+    ran.assert_stderr_contains("candidate not found");
+}

@@ -3,6 +3,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
+use crate::auth::bearer_token;
 use crate::auth::secrets::verify_key_digest;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -15,7 +16,7 @@ impl FromRequestParts<AppState> for Operator {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let presented = bearer_token(parts).ok_or(ApiError::Unauthenticated("operator key required"))?;
+        let presented = bearer_token(&parts.headers).ok_or(ApiError::Unauthenticated("operator key required"))?;
         let digest = state
             .operator_key_hash
             .as_ref()
@@ -26,12 +27,4 @@ impl FromRequestParts<AppState> for Operator {
             Err(ApiError::Unauthenticated("invalid operator key"))
         }
     }
-}
-
-/// The token of an `Authorization: Bearer …` header (scheme case-insensitive), if any.
-pub fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }

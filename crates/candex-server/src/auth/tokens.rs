@@ -22,8 +22,10 @@ const MIN_KEY_BYTES: usize = 32;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenKind {
-    /// A partner (client credentials grant).
+    /// A partner (client credentials grant): acts for every hirer it has a relationship with.
     Partner,
+    /// A browser token (`POST /auth/token`): bound to one hirer and a set of scopes.
+    Browser,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -37,7 +39,19 @@ struct Claims {
     jti: String,
     #[serde(rename = "cdx_kind")]
     kind: TokenKind,
+    /// Browser tokens: the hirer they are bound to.
+    #[serde(rename = "cdx_hirer", default, skip_serializing_if = "Option::is_none")]
+    hirer: Option<String>,
+    /// Browser tokens: space-separated scopes (RFC 8693 `scope`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    /// Browser tokens: the partner's anonymous end-user id.
+    #[serde(rename = "cdx_uid", default, skip_serializing_if = "Option::is_none")]
+    user: Option<String>,
 }
+
+/// Lifetime of browser tokens, as SEEK documents.
+pub const BROWSER_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// A verified token's subject.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +60,22 @@ pub struct VerifiedToken {
     pub partner_id: ObjectId,
     /// The kind of token.
     pub kind: TokenKind,
+    /// Browser tokens: the one hirer whose data they reach.
+    pub hirer_id: Option<ObjectId>,
+    /// Browser tokens: the scopes granted.
+    pub scopes: Vec<String>,
+}
+
+impl VerifiedToken {
+    /// True for partner tokens.
+    pub fn is_partner(&self) -> bool {
+        self.kind == TokenKind::Partner
+    }
+
+    /// True when a browser token carries `scope` (partner tokens carry no scopes).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
 }
 
 /// Why a token was refused. Messages are safe to return to the caller.
@@ -146,25 +176,54 @@ impl TokenService {
 
     /// Issues a partner token.
     pub fn issue_partner(&self, partner_id: &ObjectId) -> anyhow::Result<IssuedToken> {
+        self.issue(partner_id, TokenKind::Partner, None, None, None, self.lifetime)
+    }
+
+    /// Issues a browser token bound to one hirer and a set of scopes. The caller has already
+    /// checked the partner's relationship with the hirer and the scopes.
+    pub fn issue_browser(
+        &self,
+        partner_id: &ObjectId,
+        hirer_id: &ObjectId,
+        scopes: &[String],
+        user_id: &str,
+    ) -> anyhow::Result<IssuedToken> {
+        let scope = Some(scopes.join(" "));
+        let hirer = Some(hirer_id.to_string());
+        self.issue(partner_id, TokenKind::Browser, hirer, scope, Some(user_id.to_owned()), BROWSER_TOKEN_LIFETIME)
+    }
+
+    fn issue(
+        &self,
+        partner_id: &ObjectId,
+        kind: TokenKind,
+        hirer: Option<String>,
+        scope: Option<String>,
+        user: Option<String>,
+        lifetime: Duration,
+    ) -> anyhow::Result<IssuedToken> {
         let now = chrono::Utc::now().timestamp();
-        let lifetime = i64::try_from(self.lifetime.as_secs()).context("token lifetime too large")?;
+        let seconds = i64::try_from(lifetime.as_secs()).context("token lifetime too large")?;
         let mut jti = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut jti);
         let claims = Claims {
             iss: self.issuer.clone(),
             sub: partner_id.to_string(),
             aud: self.audience.clone(),
-            exp: now + lifetime,
+            exp: now + seconds,
             iat: now,
             nbf: now,
             jti: bs58::encode(jti).into_string(),
-            kind: TokenKind::Partner,
+            kind,
+            hirer,
+            scope,
+            user,
         };
         let mut header = Header::new(ALGORITHM);
         header.typ = Some(TOKEN_TYPE.into());
         header.kid = Some(self.kid.clone());
         let access_token = encode(&header, &claims, &self.encoding).context("failed to sign a token")?;
-        Ok(IssuedToken { access_token, expires_in: self.lifetime.as_secs() })
+        Ok(IssuedToken { access_token, expires_in: lifetime.as_secs() })
     }
 
     /// Verifies a token: header type and algorithm first, then signature and claims.
@@ -177,8 +236,15 @@ impl TokenService {
             jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
             _ => TokenError::Invalid,
         })?;
-        let partner_id = ObjectId::parse(&data.claims.sub).map_err(|_| TokenError::Invalid)?;
-        Ok(VerifiedToken { partner_id, kind: data.claims.kind })
+        let claims = data.claims;
+        let partner_id = ObjectId::parse(&claims.sub).map_err(|_| TokenError::Invalid)?;
+        let hirer_id = claims.hirer.as_deref().map(ObjectId::parse).transpose().map_err(|_| TokenError::Invalid)?;
+        // A browser token must name its hirer; a partner token must not.
+        if (claims.kind == TokenKind::Browser) != hirer_id.is_some() {
+            return Err(TokenError::Invalid);
+        }
+        let scopes = claims.scope.as_deref().unwrap_or_default().split_whitespace().map(str::to_owned).collect();
+        Ok(VerifiedToken { partner_id, kind: claims.kind, hirer_id, scopes })
     }
 }
 
@@ -226,6 +292,20 @@ mod tests {
     }
 
     #[test]
+    fn browser_tokens_carry_their_hirer_and_scopes() {
+        let s = service(&[7; 32], "https://aud");
+        let hirer = ObjectId::parse("seekAnzPublicTest:organization:seek:h").unwrap();
+        let scopes = vec!["query:organizations".to_owned(), "download:candidate-profile-attachments".to_owned()];
+        let t = s.issue_browser(&partner(), &hirer, &scopes, "317665").unwrap();
+        assert_eq!(t.expires_in, 3600);
+        let v = s.verify(&t.access_token).unwrap();
+        assert_eq!((v.kind, v.hirer_id.as_ref()), (TokenKind::Browser, Some(&hirer)));
+        assert!(v.has_scope("query:organizations") && !v.has_scope("query:position-profiles"));
+        assert!(!v.is_partner());
+        assert!(s.verify(&s.issue_partner(&partner()).unwrap().access_token).unwrap().is_partner());
+    }
+
+    #[test]
     fn expired_tokens_are_reported_as_expired() {
         let s = service(&[7; 32], "https://aud");
         let now = chrono::Utc::now().timestamp();
@@ -238,6 +318,9 @@ mod tests {
             nbf: now - 7200,
             jti: "j".into(),
             kind: TokenKind::Partner,
+            hirer: None,
+            scope: None,
+            user: None,
         };
         let mut header = Header::new(ALGORITHM);
         header.typ = Some(TOKEN_TYPE.into());

@@ -1,5 +1,6 @@
-//! Per-request authorisation: who is calling, and which relationships they hold with each
-//! hirer (looked up once per hirer per request). Every read of hirer data goes through here.
+//! Per-request authorisation: who is calling (partner token, or browser token bound to one
+//! hirer with scopes), and which relationships they hold with each hirer (looked up once per
+//! hirer per request). Every read of hirer data goes through here.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,10 +33,10 @@ impl Access {
         Self { caller, store, cache: Mutex::new(HashMap::new()) }
     }
 
-    /// The calling partner, or `UNAUTHENTICATED`.
-    pub fn partner_id(&self) -> async_graphql::Result<&ObjectId> {
+    /// The verified token, or `UNAUTHENTICATED`.
+    pub fn token(&self) -> async_graphql::Result<&VerifiedToken> {
         match &self.caller {
-            Ok(token) => Ok(&token.partner_id),
+            Ok(token) => Ok(token),
             Err(AuthProblem::Missing) => {
                 Err(unauthenticated("No access token was provided: send Authorization: Bearer <partner token>"))
             }
@@ -46,9 +47,35 @@ impl Access {
         }
     }
 
+    /// For partner-only operations: the calling partner; `FORBIDDEN` for browser tokens.
+    pub fn partner(&self) -> async_graphql::Result<&ObjectId> {
+        let token = self.token()?;
+        if token.is_partner() {
+            Ok(&token.partner_id)
+        } else {
+            Err(forbidden("This operation needs a partner token; browser tokens cannot use it"))
+        }
+    }
+
+    /// For operations open to browser tokens with `scope`: the caller; `FORBIDDEN` for a
+    /// browser token without that scope.
+    pub fn caller(&self, scope: &str) -> async_graphql::Result<&VerifiedToken> {
+        let token = self.token()?;
+        if token.is_partner() || token.has_scope(scope) {
+            Ok(token)
+        } else {
+            Err(forbidden(format!("This operation needs a browser token with the {scope} scope")))
+        }
+    }
+
+    /// The hirer a browser token is bound to (`None` for partner tokens and failed auth).
+    pub fn bound_hirer(&self) -> Option<&ObjectId> {
+        self.caller.as_ref().ok().and_then(|t| t.hirer_id.as_ref())
+    }
+
     /// The relationships the caller holds with `hirer` (cached for the request).
     pub async fn relationships(&self, hirer: &ObjectId) -> async_graphql::Result<RelationshipSet> {
-        let partner = self.partner_id()?;
+        let partner = &self.token()?.partner_id;
         if let Some(set) = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(hirer) {
             return Ok(*set);
         }
@@ -57,13 +84,19 @@ impl Access {
         Ok(set)
     }
 
-    /// Succeeds when the caller holds any of `allowed` with `hirer`; `FORBIDDEN` otherwise.
+    /// Succeeds when the caller holds any of `allowed` with `hirer` (and, for a browser token,
+    /// `hirer` is the one it is bound to); `FORBIDDEN` otherwise.
     pub async fn require(
         &self,
         hirer: &ObjectId,
         allowed: &[RelationshipType],
         what: &str,
     ) -> async_graphql::Result<RelationshipSet> {
+        if self.bound_hirer().is_some_and(|bound| bound != hirer) {
+            return Err(forbidden(format!(
+                "Not authorised to access this {what}: the browser token is bound to another hirer"
+            )));
+        }
         let set = self.relationships(hirer).await?;
         if allowed.iter().any(|t| set.contains(*t)) {
             Ok(set)

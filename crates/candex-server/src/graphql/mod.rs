@@ -64,18 +64,12 @@ pub async fn graphql_handler(
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
-    let caller = match bearer(&headers) {
+    let caller = match crate::auth::bearer_token(&headers) {
         None => Err(access::AuthProblem::Missing),
         Some(token) => state.tokens.verify(token).map_err(access::AuthProblem::Token),
     };
     let access = access::Access::new(caller, state.store.clone());
     state.schema.execute(request.into_inner().data(access)).await.into()
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
 }
 
 /// `GET /graphql`: the GraphiQL explorer.

@@ -17,6 +17,7 @@ use super::types::organization::{
 };
 use super::types::position::{PositionOpening, PositionProfile};
 use super::types::profile::{Candidate, CandidateProfile};
+use super::types::questionnaire::ApplicationQuestionnaire;
 use super::SchemaContext;
 
 /// The query root.
@@ -40,7 +41,7 @@ impl Query {
         id: String,
     ) -> async_graphql::Result<Option<CandidateProfile>> {
         let (sc, access) = context(ctx);
-        access.partner_id()?;
+        access.partner()?;
         let id = parse_id(&id, IdKind::CandidateProfile)?;
         let Some(profile) = sc.store.get_profile(&id).await.map_err(internal)? else { return Ok(None) };
         access.require(profile.hirer_id(), &[RelationshipType::ApplicationExport], "candidate profile").await?;
@@ -50,7 +51,7 @@ impl Query {
     /// A candidate (one person at one hirer). Needs `ApplicationExport` with its hirer.
     async fn candidate(&self, ctx: &Context<'_>, id: String) -> async_graphql::Result<Option<Candidate>> {
         let (sc, access) = context(ctx);
-        access.partner_id()?;
+        access.partner()?;
         let id = parse_id(&id, IdKind::Candidate)?;
         let Some(candidate) = sc.store.get_candidate(&id).await.map_err(internal)? else { return Ok(None) };
         access.require(&candidate.hirer_id, &[RelationshipType::ApplicationExport], "candidate").await?;
@@ -60,7 +61,7 @@ impl Query {
     /// A job ad. Needs `ApplicationExport` or `JobPosting` with its hirer.
     async fn position_profile(&self, ctx: &Context<'_>, id: String) -> async_graphql::Result<Option<PositionProfile>> {
         let (sc, access) = context(ctx);
-        access.partner_id()?;
+        access.caller("query:position-profiles")?;
         let id = parse_id(&id, IdKind::PositionProfile)?;
         let Some(position) = sc.store.get_position(&id).await.map_err(internal)? else { return Ok(None) };
         access
@@ -73,10 +74,33 @@ impl Query {
         Ok(Some(PositionProfile::posted(Arc::new(position))))
     }
 
+    /// A job ad's screening questionnaire. Needs `ApplicationExport` or `JobPosting` with its
+    /// hirer, like `positionProfile`; browser tokens need `query:application-questionnaires`.
+    async fn application_questionnaire(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+    ) -> async_graphql::Result<Option<ApplicationQuestionnaire>> {
+        let (sc, access) = context(ctx);
+        access.caller("query:application-questionnaires")?;
+        let id = parse_id(&id, IdKind::ApplicationQuestionnaire)?;
+        let Some(position) = sc.store.get_position_by_questionnaire(&id).await.map_err(internal)? else {
+            return Ok(None);
+        };
+        access
+            .require(
+                &position.hirer_id,
+                &[RelationshipType::ApplicationExport, RelationshipType::JobPosting],
+                "application questionnaire",
+            )
+            .await?;
+        Ok(ApplicationQuestionnaire::of_position(&position))
+    }
+
     /// A position opening. Needs `JobPosting` or `ProactiveSourcing` with its hirer, as at SEEK.
     async fn position_opening(&self, ctx: &Context<'_>, id: String) -> async_graphql::Result<Option<PositionOpening>> {
         let (sc, access) = context(ctx);
-        access.partner_id()?;
+        access.partner()?;
         let id = parse_id(&id, IdKind::PositionOpening)?;
         let Some(position) = sc.store.get_position_by_opening(&id).await.map_err(internal)? else { return Ok(None) };
         access
@@ -96,7 +120,7 @@ impl Query {
         id: String,
     ) -> async_graphql::Result<Option<HiringOrganization>> {
         let (sc, access) = context(ctx);
-        access.partner_id()?;
+        access.caller("query:organizations")?;
         let id = parse_id(&id, IdKind::Organization)?;
         let Some(hirer) = sc.store.get_hirer(&id).await.map_err(internal)? else { return Ok(None) };
         let set = access.require_any(&hirer.id).await?;
@@ -116,7 +140,8 @@ impl Query {
         scheme_id: String,
     ) -> async_graphql::Result<HiringOrganizationsConnection> {
         let (sc, access) = context(ctx);
-        let partner_id = access.partner_id()?.clone();
+        let caller = access.caller("query:organizations")?;
+        let (partner_id, only_hirer) = (caller.partner_id.clone(), caller.hirer_id.clone());
         if scheme_id != sc.scheme.as_str() {
             return Err(bad_user_input("/schemeId", format!("must be {}", sc.scheme)));
         }
@@ -144,6 +169,7 @@ impl Query {
             before: before.clone(),
             limit: limit + 1,
             from_end,
+            only_hirer,
         };
         let mut rows = sc.store.page_related_hirers(&query).await.map_err(internal)?;
         let more = rows.len() > limit as usize;
@@ -174,15 +200,26 @@ impl Query {
     #[graphql(name = "self")]
     async fn self_(&self, ctx: &Context<'_>) -> async_graphql::Result<SelfOrganizations> {
         let (sc, access) = context(ctx);
-        let partner_id = access.partner_id()?;
+        let caller = access.caller("query:organizations")?;
         let partner = sc
             .store
-            .get_partner(partner_id)
+            .get_partner(&caller.partner_id)
             .await
             .map_err(internal)?
             .ok_or_else(|| super::error::unauthenticated("The access token's partner no longer exists"))?;
+        // A browser token's bound hirer, while the partner still has a relationship with it.
+        let hirer = match &caller.hirer_id {
+            None => None,
+            Some(id) => match sc.store.get_hirer(id).await.map_err(internal)? {
+                Some(h) => {
+                    let set = access.require_any(&h.id).await?;
+                    Some(HiringOrganization::with_relationships(h.id, h.name, set))
+                }
+                None => None,
+            },
+        };
         Ok(SelfOrganizations {
-            hirer: None,
+            hirer,
             partner: PartnerOrganization { credential_self_service_approved_indicator: false, name: partner.name },
         })
     }
@@ -190,7 +227,7 @@ impl Query {
     /// The API version (candex's version).
     async fn version(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         let (_, access) = context(ctx);
-        access.partner_id()?;
+        access.token()?;
         Ok(env!("CARGO_PKG_VERSION").to_owned())
     }
 }

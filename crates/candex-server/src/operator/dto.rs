@@ -106,6 +106,10 @@ pub struct PositionResponse {
     pub create_date_time: String,
     /// Closing time (RFC 3339), when closed.
     pub close_date_time: Option<String>,
+    /// The screening questionnaire as given, with generated ids on the questionnaire, every
+    /// component and every choice (the ids applications answer with); null when none.
+    #[schema(value_type = Option<Object>)]
+    pub questionnaire: Option<serde_json::Value>,
 }
 
 impl From<Position> for PositionResponse {
@@ -121,6 +125,7 @@ impl From<Position> for PositionResponse {
             details: serde_json::to_value(&p.details).unwrap_or_default(),
             create_date_time: format_rfc3339_ms(&p.created_at),
             close_date_time: p.closed_at.as_ref().map(format_rfc3339_ms),
+            questionnaire: p.questionnaire.as_deref().and_then(|q| serde_json::to_value(q).ok()),
         }
     }
 }
@@ -217,4 +222,32 @@ pub struct ApplicationsPage {
     pub applications: Vec<ApplicationListItem>,
     /// Pass as `after` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// What erasing a candidate did.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErasedResponse {
+    /// The erased candidate (the id stays valid).
+    pub candidate_id: String,
+    /// How many of its profiles were emptied.
+    pub profiles: u64,
+}
+
+impl From<candex_store::ErasedCandidate> for ErasedResponse {
+    fn from(e: candex_store::ErasedCandidate) -> Self {
+        Self { candidate_id: e.candidate_id.into_string(), profiles: e.profiles }
+    }
+}
+
+/// The multipart form of `POST /applications`: the JSON part `application` first, then one
+/// file part per `attachments[].file` name (each with a filename and a content type).
+#[derive(Debug, ToSchema)]
+pub struct ApplicationUpload {
+    /// The application JSON (as `ApplicationInput`), whose `attachments` name the file parts.
+    #[schema(value_type = String, content_media_type = "application/json")]
+    pub application: String,
+    /// A file part, named as its `attachments[].file` entry says (repeat per file).
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
 }

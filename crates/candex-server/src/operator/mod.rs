@@ -7,3 +7,4 @@ pub mod json;
 pub mod openapi;
 pub mod routes;
 pub mod service;
+pub mod uploads;

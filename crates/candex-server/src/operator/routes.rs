@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use base64::Engine;
 use candex_domain::input::{ApplicationInput, PersonInput, PositionInput};
@@ -29,8 +29,10 @@ pub fn router() -> Router<AppState> {
         .route("/positions/{id}", get(get_position))
         .route("/positions/{id}/close", post(close_position))
         .route("/positions/{id}/applications", get(list_applications))
-        .route("/applications", post(ingest_application))
+        // The handler applies its own limits: 1 MiB for JSON, the attachment limits for multipart.
+        .route("/applications", post(ingest_application).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/candidates/{candidate_id}/person", put(update_person))
+        .route("/candidates/{candidate_id}", delete(erase_candidate))
 }
 
 async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
@@ -227,18 +229,45 @@ fn decode_cursor(cursor: &str) -> Result<i64, ()> {
     text.strip_prefix("seq:").and_then(|n| n.parse().ok()).ok_or(())
 }
 
-/// Ingest one job application (JSON). Stored atomically: an invalid application stores
-/// nothing and names every invalid field.
-#[utoipa::path(post, path = "/operator/v1/applications", request_body = ApplicationInput, tag = "applications",
+/// Ingest one job application: JSON, or `multipart/form-data` with the JSON as a first part
+/// named `application` followed by one part per attached file (each named by an entry of
+/// `attachments[].file`). Stored atomically: an invalid application stores nothing (no file
+/// either) and names every invalid field; a file over the size limit answers 413.
+#[utoipa::path(post, path = "/operator/v1/applications", tag = "applications",
+    request_body(content(
+        (ApplicationInput = "application/json"),
+        (ApplicationUpload = "multipart/form-data"),
+    )),
     responses((status = 201, body = ApplicationResponse), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+        (status = 401, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
     security(("operator_key" = [])))]
 pub async fn ingest_application(
     _: Operator,
     State(state): State<AppState>,
-    JsonBody(input): JsonBody<ApplicationInput>,
+    req: axum::extract::Request,
 ) -> ApiResult<(StatusCode, Json<ApplicationResponse>)> {
-    let stored = state.operator.ingest(input).await?;
+    use axum::extract::FromRequest;
+    let is_multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+    let limit = if is_multipart {
+        crate::attachments::multipart::body_limit(state.max_body_bytes, state.attachments.max_bytes)
+    } else {
+        state.max_body_bytes
+    };
+    let req = req.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
+    let stored = if is_multipart {
+        let multipart = axum::extract::Multipart::from_request(req, &state)
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("could not read the multipart body: {}", e.body_text())))?;
+        crate::attachments::multipart::ingest(&state, multipart).await?
+    } else {
+        let JsonBody(input) = JsonBody::<ApplicationInput>::from_request(req, &state).await?;
+        state.operator.ingest(input).await?
+    };
     tracing::info!(profile.id = %stored.profile_id, candidate.id = %stored.candidate_id,
         "ingested application `{}`", stored.profile_id);
     Ok((StatusCode::CREATED, Json(stored.into())))
@@ -259,6 +288,23 @@ pub async fn update_person(
     let candidate = state.operator.update_person(&candidate_id, input).await?;
     tracing::info!(candidate.id = %candidate.id, "updated person of candidate `{}`", candidate.id);
     Ok(Json(candidate.into()))
+}
+
+/// Erase a candidate as SEEK redacts deleted candidates: `formattedName` and `given` become
+/// `redacted`, `family` null, contact details, histories, attachments (and their files) and
+/// questionnaire answers are removed. Every identifier stays valid; erasing twice is harmless.
+#[utoipa::path(delete, path = "/operator/v1/candidates/{candidate_id}", tag = "candidates",
+    params(("candidate_id" = String, Path, description = "Candidate id")),
+    responses((status = 200, body = ErasedResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("operator_key" = [])))]
+pub async fn erase_candidate(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(candidate_id): Path<String>,
+) -> ApiResult<Json<ErasedResponse>> {
+    let erased = state.operator.erase_candidate(&candidate_id).await?;
+    tracing::info!(candidate.id = %erased.candidate_id, profiles = erased.profiles, "erased candidate `{}`", erased.candidate_id);
+    Ok(Json(erased.into()))
 }
 
 fn store_err(e: candex_store::StoreError) -> ApiError {

@@ -1,19 +1,23 @@
 //! Operator use cases: validate input, mint identifiers, call the store. Shared by the HTTP
 //! routes and the `candex admin`/`import`/`seed` commands, so both behave identically.
 
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use candex_domain::input::{
     validate_application, validate_name, validate_person, validate_position, ApplicationInput, NewApplication,
     PersonInput, PositionInput,
 };
+use candex_domain::questionnaire::{resolve_responses, ComponentResponse, Questionnaire};
 use candex_domain::{FieldErrors, IdKind, ObjectId, RelationshipSet, RelationshipType, Scheme};
 use candex_store::{
-    ApplicationSummary, Candidate, Hirer, IngestedApplication, NewApplicationRecord, NewHirer, NewPartner, NewPosition,
-    Partner, Position, Store, StoreError,
+    ApplicationSummary, Candidate, ErasedCandidate, Hirer, IngestedApplication, NewApplicationRecord, NewHirer,
+    NewPartner, NewPosition, Partner, Position, Store, StoreError,
 };
 use rand::{RngCore, SeedableRng};
 
+use super::uploads::{PreparedApplication, UploadedAttachment};
 use crate::auth::secrets;
 
 /// Why an operator use case failed.
@@ -31,6 +35,12 @@ pub enum ServiceError {
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
+    /// An attachment file exceeds the size limit; the field is named by JSON pointer.
+    #[error("file too large: {0}")]
+    TooLarge(FieldErrors),
+    /// Attachment blob storage failed.
+    #[error(transparent)]
+    Blobs(crate::storage::BlobError),
 }
 
 /// A partner just created, with its secret (shown once).
@@ -48,20 +58,38 @@ pub struct OperatorService {
     scheme: Scheme,
     public_url: String,
     rng: Mutex<Box<dyn RngCore + Send>>,
+    /// Attachment blob storage; `None` refuses applications with files.
+    pub(crate) blobs: Option<crate::storage::BlobStore>,
+    /// Attachment limits and retention.
+    pub(crate) attachments: crate::attachments::AttachmentSettings,
 }
 
 impl OperatorService {
     /// Creates the service; ids are minted from the OS random source.
     pub fn new(store: Arc<dyn Store>, scheme: Scheme, public_url: &str) -> Self {
         let rng: Box<dyn RngCore + Send> = Box::new(rand::rngs::StdRng::from_entropy());
-        Self { store, scheme, public_url: public_url.trim_end_matches('/').to_owned(), rng: Mutex::new(rng) }
+        Self {
+            store,
+            scheme,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            rng: Mutex::new(rng),
+            blobs: None,
+            attachments: crate::attachments::AttachmentSettings::default(),
+        }
     }
 
     /// Creates a service whose ids and secrets come from a seeded generator, for the
     /// deterministic demo and synthetic data. Never use it for real data.
     pub fn deterministic(store: Arc<dyn Store>, scheme: Scheme, public_url: &str, seed: u64) -> Self {
         let rng: Box<dyn RngCore + Send> = Box::new(rand::rngs::StdRng::seed_from_u64(seed));
-        Self { store, scheme, public_url: public_url.trim_end_matches('/').to_owned(), rng: Mutex::new(rng) }
+        Self {
+            store,
+            scheme,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            rng: Mutex::new(rng),
+            blobs: None,
+            attachments: crate::attachments::AttachmentSettings::default(),
+        }
     }
 
     /// The store behind the service.
@@ -69,7 +97,7 @@ impl OperatorService {
         &self.store
     }
 
-    fn mint(&self, kind: IdKind) -> ObjectId {
+    pub(crate) fn mint(&self, kind: IdKind) -> ObjectId {
         let mut rng = self.rng.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         ObjectId::mint(&self.scheme, kind, &mut *rng)
     }
@@ -160,6 +188,7 @@ impl OperatorService {
             input.position_uri.unwrap_or_else(|| format!("{}/jobs/{}", self.public_url, profile_id.value_segment()));
         let location_id = input.details.location.as_ref().map(|_| self.mint(IdKind::Location));
         let job_category_id = input.details.job_category_name.as_ref().map(|_| self.mint(IdKind::JobCategory));
+        let questionnaire = input.questionnaire.map(|draft| draft.mint_ids(|kind| self.mint(kind)));
         let position = NewPosition {
             opening_id: self.mint(IdKind::PositionOpening),
             profile_id,
@@ -171,6 +200,7 @@ impl OperatorService {
             location_id,
             job_category_id,
             created_at: candex_domain::time::now_ms(),
+            questionnaire,
         };
         self.store.create_position(position).await.map_err(|e| match e {
             StoreError::NotFound(_) => ServiceError::Invalid(FieldErrors::single("/hirerId", "no hirer has this id")),
@@ -208,8 +238,26 @@ impl OperatorService {
         stored.pop().ok_or_else(|| ServiceError::Store(StoreError::Rejected("nothing was stored".into())))
     }
 
-    /// Ingests validated applications in one transaction: all or nothing.
+    /// Ingests validated applications in one transaction: all or nothing. Applications that
+    /// name attachment files need [`Self::ingest_prepared`] with their files uploaded.
     pub async fn ingest_validated(&self, apps: Vec<NewApplication>) -> Result<Vec<IngestedApplication>, ServiceError> {
+        let apps = apps.into_iter().map(|app| PreparedApplication { app, attachments: Vec::new() }).collect();
+        self.ingest_prepared(apps).await
+    }
+
+    /// Ingests applications with their uploaded attachment files in one transaction: all or
+    /// nothing. On failure the caller still owns the uploads (see [`Self::discard_uploads`]).
+    pub async fn ingest_prepared(
+        &self,
+        prepared: Vec<PreparedApplication>,
+    ) -> Result<Vec<IngestedApplication>, ServiceError> {
+        if prepared.iter().any(|p| p.app.attachments.len() != p.attachments.len()) {
+            return Err(ServiceError::Invalid(FieldErrors::single("/attachments", super::uploads::NEEDS_MULTIPART)));
+        }
+        let (apps, uploads): (Vec<NewApplication>, Vec<Vec<UploadedAttachment>>) =
+            prepared.into_iter().map(|p| (p.app, p.attachments)).unzip();
+        let mut uploads = uploads.into_iter();
+        let mut questionnaire_responses = self.match_questionnaire_responses(&apps).await?.into_iter();
         let now = candex_domain::time::now_ms();
         let records: Vec<NewApplicationRecord> = apps
             .into_iter()
@@ -221,6 +269,8 @@ impl OperatorService {
                 snapshot: app.snapshot,
                 candidate_sources: app.candidate_sources,
                 created_at: app.create_date_time.unwrap_or(now),
+                attachments: self.attachment_records(uploads.next().unwrap_or_default(), now),
+                questionnaire_responses: questionnaire_responses.next().flatten(),
             })
             .collect();
         self.store.ingest_applications(&records).await.map_err(|e| match e {
@@ -235,6 +285,44 @@ impl OperatorService {
         })
     }
 
+    /// Matches each application's questionnaire responses against its job ad's questionnaire,
+    /// loading each distinct job ad once. The questionnaire never changes once posted, so
+    /// checking before the ingest transaction is as good as checking inside it. Unknown job
+    /// ads are left to the store, which reports them.
+    async fn match_questionnaire_responses(
+        &self,
+        apps: &[NewApplication],
+    ) -> Result<Vec<Option<Vec<ComponentResponse>>>, ServiceError> {
+        const POINTER: &str = "/questionnaireResponses";
+        let mut questionnaires: HashMap<&ObjectId, Option<Option<Arc<Questionnaire>>>> = HashMap::new();
+        let mut errors = FieldErrors::new();
+        let mut matched = Vec::with_capacity(apps.len());
+        for app in apps {
+            let Some(drafts) = &app.questionnaire_responses else {
+                matched.push(None);
+                continue;
+            };
+            let position = match questionnaires.entry(&app.position_profile_id) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => {
+                    let position =
+                        self.store.get_position(&app.position_profile_id).await.map_err(ServiceError::Store)?;
+                    e.insert(position.map(|p| p.questionnaire.clone()))
+                }
+            };
+            matched.push(match position {
+                None => None,
+                Some(None) if drafts.is_empty() => None,
+                Some(None) => {
+                    errors.add(POINTER, "the job ad has no questionnaire, so it takes no responses");
+                    None
+                }
+                Some(Some(questionnaire)) => Some(resolve_responses(&mut errors, POINTER, questionnaire, drafts)),
+            });
+        }
+        errors.into_result(matched).map_err(ServiceError::Invalid)
+    }
+
     /// Replaces a candidate's live person data.
     pub async fn update_person(&self, candidate_id: &str, input: PersonInput) -> Result<Candidate, ServiceError> {
         let id =
@@ -246,6 +334,21 @@ impl OperatorService {
             }
             other => not_found_or_store(other),
         })
+    }
+
+    /// Erases a candidate as SEEK redacts deleted candidates: person redacted, profiles
+    /// emptied, answers and attachments deleted, then the blobs nobody else uses. Ids stay
+    /// valid; erasing twice is harmless.
+    pub async fn erase_candidate(&self, candidate_id: &str) -> Result<ErasedCandidate, ServiceError> {
+        let id =
+            ObjectId::parse_as(candidate_id, IdKind::Candidate).map_err(|_| ServiceError::NotFound("candidate"))?;
+        let erased = self.store.erase_candidate(&id).await.map_err(not_found_or_store)?;
+        // The rows are gone and committed: a blob that fails to delete here is only an orphan
+        // (never served again), so it is logged rather than failing the erasure.
+        if let Err(e) = self.delete_unreferenced_blobs(&erased.unreferenced_blobs).await {
+            tracing::error!(candidate.id = %id, error.cause_chain = ?e, "erased candidate `{id}` but could not delete its files");
+        }
+        Ok(erased)
     }
 
     /// One page of a job ad's applications.

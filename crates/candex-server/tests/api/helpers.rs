@@ -33,6 +33,8 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     /// The SQLite URL of the server's database, for tests that inspect rows directly.
     pub db_url: String,
+    /// The folder of the server's attachment blobs.
+    pub blobs_dir: std::path::PathBuf,
     _dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
@@ -58,7 +60,9 @@ impl TestApp {
         let url = format!("sqlite://{}", dir.path().join("candex.db").display());
         let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url).await.expect("open sqlite"));
         let db_url = url.clone();
+        let blobs_dir = dir.path().join("blobs");
         let settings = Settings {
+            blobs: Some(candex_server::storage::BlobLocation::Local(blobs_dir.clone())),
             tokens: TokenSettings {
                 issuer: None,
                 audience: None,
@@ -80,6 +84,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             store,
             db_url,
+            blobs_dir,
             _dir: dir,
             _shutdown: tx,
         }
@@ -95,6 +100,51 @@ impl TestApp {
         let status = res.status();
         let text = res.text().await.expect("body");
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// Ingests a multipart application: the JSON part `application`, then each file part as
+    /// `(part name, file name, content type, bytes)`.
+    pub async fn ingest_multipart(&self, body: Value, files: Vec<(&str, &str, &str, Vec<u8>)>) -> (StatusCode, Value) {
+        let mut form = reqwest::multipart::Form::new().percent_encode_noop().part(
+            "application",
+            reqwest::multipart::Part::text(body.to_string()).mime_str("application/json").expect("mime"),
+        );
+        for (name, filename, content_type, bytes) in files {
+            let part = reqwest::multipart::Part::bytes(bytes)
+                .file_name(filename.to_owned())
+                .mime_str(content_type)
+                .expect("mime");
+            form = form.part(name.to_owned(), part);
+        }
+        let res = self
+            .client
+            .post(format!("{}/operator/v1/applications", self.base))
+            .bearer_auth(OPERATOR_KEY)
+            .multipart(form)
+            .send()
+            .await
+            .expect("multipart request");
+        let status = res.status();
+        let text = res.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// The files under the blobs folder (recursively).
+    pub fn blob_files(&self) -> Vec<std::path::PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(dir) else { return };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.blobs_dir, &mut out);
+        out
     }
 
     /// Creates a hirer and returns its id.

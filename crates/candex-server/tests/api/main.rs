@@ -1,9 +1,13 @@
 //! API tests: one binary, each module a feature, every test through a real server on port 0.
 
+mod attachments;
 mod authentication;
 mod authorization;
+mod browser_tokens;
+mod erasure;
 mod helpers;
 mod live_and_snapshot;
 mod operator;
+mod questionnaires;
 mod schema;
 mod seed_query;

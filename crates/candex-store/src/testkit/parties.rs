@@ -83,6 +83,13 @@ pub async fn relationships_set_replace_and_revoke(store: &dyn Store) {
     assert_not_found(store.set_relationships(&p.id, &new_id(IdKind::Organization), &[Export]).await, "hirer");
     let unknown = store.relationships(&new_id(IdKind::Partner), &h.id).await.expect("unknown partner");
     assert!(unknown.is_empty());
+
+    // `only_hirer` narrows the related hirers to one (a browser token's bound hirer).
+    let only_other = RelatedHirersQuery { only_hirer: Some(other.id.clone()), ..query(&p.id, 10) };
+    let page = store.page_related_hirers(&only_other).await.expect("only other");
+    assert_eq!(page.iter().map(|r| &r.hirer.id).collect::<Vec<_>>(), vec![&other.id]);
+    let only_unrelated = RelatedHirersQuery { only_hirer: Some(h.id.clone()), ..query(&p.id, 10) };
+    assert!(store.page_related_hirers(&only_unrelated).await.expect("only h").is_empty(), "h was revoked");
 }
 
 fn query(partner_id: &candex_domain::ObjectId, limit: u32) -> RelatedHirersQuery {
@@ -94,6 +101,7 @@ fn query(partner_id: &candex_domain::ObjectId, limit: u32) -> RelatedHirersQuery
         before: None,
         limit,
         from_end: false,
+        only_hirer: None,
     }
 }
 

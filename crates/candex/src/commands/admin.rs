@@ -3,12 +3,14 @@
 
 use candex_domain::input::PositionInput;
 use candex_domain::{IdKind, ObjectId, Scheme};
-use candex_server::operator::dto::{HirerResponse, PartnerResponse, PositionResponse, RelationshipsResponse};
+use candex_server::operator::dto::{
+    ErasedResponse, HirerResponse, PartnerResponse, PositionResponse, RelationshipsResponse,
+};
 use candex_server::operator::service::{OperatorService, ServiceError};
 use serde::Serialize;
 
 use super::Outcome;
-use crate::cli::{AdminCommand, HirerCommand, PartnerCommand, PositionCommand, RelationshipCommand};
+use crate::cli::{AdminCommand, CandidateCommand, HirerCommand, PartnerCommand, PositionCommand, RelationshipCommand};
 use crate::database;
 
 fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
@@ -26,6 +28,13 @@ fn service_error(e: ServiceError) -> anyhow::Error {
 async fn service(db: &str, scheme: &str, public_url: &str) -> anyhow::Result<OperatorService> {
     let scheme: Scheme = super::parse_scheme(scheme)?;
     Ok(OperatorService::new(database::open(db).await?, scheme, public_url))
+}
+
+/// The operator service with the blob store the command line names (for file deletion).
+async fn service_with_blobs(db: &str, blobs: &crate::cli::BlobArgs) -> anyhow::Result<OperatorService> {
+    let (location, settings) = crate::blobs::settings(db, blobs)?;
+    let store = candex_server::storage::BlobStore::open(&location)?;
+    Ok(service(db, candex_domain::Scheme::DEFAULT, "http://127.0.0.1:8080").await?.with_attachments(store, settings))
 }
 
 /// Runs an admin command.
@@ -88,6 +97,16 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
             let svc = service(&db.database, candex_domain::Scheme::DEFAULT, "http://127.0.0.1:8080").await?;
             let position = svc.close_position(&id).await.map_err(service_error)?;
             print_json(&PositionResponse::from(position))?;
+        }
+        AdminCommand::Purge { db, blobs } => {
+            let svc = service_with_blobs(&db.database, &blobs).await?;
+            let report = svc.purge_expired_attachments(chrono::Utc::now()).await.map_err(service_error)?;
+            print_json(&serde_json::json!({"attachmentsDeleted": report.attachments, "blobsDeleted": report.blobs}))?;
+        }
+        AdminCommand::Candidate(CandidateCommand::Erase { db, blobs, id }) => {
+            let svc = service_with_blobs(&db.database, &blobs).await?;
+            let erased = svc.erase_candidate(&id).await.map_err(service_error)?;
+            print_json(&ErasedResponse::from(erased))?;
         }
         AdminCommand::Position(PositionCommand::List { db, hirer }) => {
             let store = database::open(&db.database).await?;

@@ -1,13 +1,17 @@
 //! `candex import FILE.ndjson`: bulk ingest. Good lines are stored in batches (one transaction
 //! each); rejected lines are reported with their line number and reason and stored nowhere.
+//! Attachments name files by `path` (relative to the NDJSON file's folder, or absolute); each
+//! is streamed from disk into blob storage as its line is read.
 
 use std::io::{BufRead, BufReader, IsTerminal, Read};
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use candex_domain::input::{ApplicationInput, NewApplication};
+use candex_domain::input::{ApplicationInput, AttachmentSource};
 use candex_server::error::ApiError;
 use candex_server::operator::json;
 use candex_server::operator::service::{OperatorService, ServiceError};
+use candex_server::operator::uploads::PreparedApplication;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Outcome;
@@ -33,9 +37,15 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<Outcome> {
         let size = file.metadata().ok().map(|m| m.len());
         (Box::new(file), size)
     };
-    let svc = OperatorService::new(database::open(&args.db.database).await?, scheme, "http://127.0.0.1:8080");
+    let (blobs, attachments) = crate::blobs::open(&args.db.database, &args.blobs)?;
+    let svc = OperatorService::new(database::open(&args.db.database).await?, scheme, "http://127.0.0.1:8080")
+        .with_attachments(blobs, attachments);
+    let base_dir = match args.file.parent() {
+        Some(dir) if args.file.as_os_str() != "-" && !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
     let progress = progress_bar(size);
-    let summary = import(&svc, BufReader::new(reader), args.batch_size as usize, &progress).await?;
+    let summary = import(&svc, BufReader::new(reader), args.batch_size as usize, &progress, &base_dir).await?;
     progress.finish_and_clear();
     eprintln!("imported {} applications, rejected {} lines", summary.imported, summary.rejected);
     Ok(if summary.rejected == 0 { Outcome::Done } else { Outcome::Partial })
@@ -54,15 +64,17 @@ fn progress_bar(size: Option<u64>) -> ProgressBar {
     }
 }
 
-/// Imports NDJSON from `reader`, reporting rejected lines on stderr.
+/// Imports NDJSON from `reader`, reporting rejected lines on stderr. Attachment paths are
+/// relative to `base_dir`.
 pub async fn import(
     svc: &OperatorService,
     reader: impl BufRead,
     batch_size: usize,
     progress: &ProgressBar,
+    base_dir: &Path,
 ) -> anyhow::Result<ImportSummary> {
     let mut summary = ImportSummary::default();
-    let mut batch: Vec<(usize, NewApplication)> = Vec::with_capacity(batch_size);
+    let mut batch: Vec<(usize, PreparedApplication)> = Vec::with_capacity(batch_size);
     for (index, line) in reader.split(b'\n').enumerate() {
         let line_no = index + 1;
         let line = line.with_context(|| format!("failed to read line {line_no}"))?;
@@ -70,7 +82,7 @@ pub async fn import(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match parse_line(svc, &line) {
+        match parse_line(svc, &line, base_dir).await {
             Ok(app) => batch.push((line_no, app)),
             Err(reason) => {
                 summary.rejected += 1;
@@ -86,39 +98,65 @@ pub async fn import(
     Ok(summary)
 }
 
-fn parse_line(svc: &OperatorService, line: &[u8]) -> Result<NewApplication, String> {
+fn service_reason(e: ServiceError) -> String {
+    match e {
+        ServiceError::Invalid(fields) | ServiceError::TooLarge(fields) => fields.to_string(),
+        other => other.to_string(),
+    }
+}
+
+async fn parse_line(svc: &OperatorService, line: &[u8], base_dir: &Path) -> Result<PreparedApplication, String> {
     let input: ApplicationInput = json::parse(line).map_err(|e| match e {
         ApiError::Invalid(fields) => fields.to_string(),
         other => other.to_string(),
     })?;
-    svc.validate_application(input).map_err(|e| match e {
-        ServiceError::Invalid(fields) => fields.to_string(),
-        other => other.to_string(),
-    })
+    let app = svc.validate_application(input).map_err(service_reason)?;
+    let mut attachments = Vec::with_capacity(app.attachments.len());
+    for (i, spec) in app.attachments.iter().enumerate() {
+        let uploaded = match &spec.source {
+            AttachmentSource::Path(path) => svc
+                .upload_file(&format!("/attachments/{i}/path"), spec, &base_dir.join(path))
+                .await
+                .map_err(service_reason),
+            AttachmentSource::Part(_) => {
+                Err(format!("/attachments/{i}/file: candex import reads files from `path`, not multipart parts"))
+            }
+        };
+        match uploaded {
+            Ok(u) => attachments.push(u),
+            Err(reason) => {
+                svc.discard_uploads(&attachments).await;
+                return Err(reason);
+            }
+        }
+    }
+    Ok(PreparedApplication { app, attachments })
 }
 
 /// Stores a batch in one transaction; when the store rejects it (an unknown or closed job ad),
 /// stores the lines one by one so that only the bad lines are rejected, each named.
 async fn store_batch(
     svc: &OperatorService,
-    batch: Vec<(usize, NewApplication)>,
+    batch: Vec<(usize, PreparedApplication)>,
     summary: &mut ImportSummary,
     progress: &ProgressBar,
 ) -> anyhow::Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
-    let apps: Vec<NewApplication> = batch.iter().map(|(_, a)| a.clone()).collect();
-    match svc.ingest_validated(apps).await {
+    let apps: Vec<PreparedApplication> = batch.iter().map(|(_, a)| a.clone()).collect();
+    match svc.ingest_prepared(apps).await {
         Ok(stored) => {
             summary.imported += stored.len() as u64;
             Ok(())
         }
         Err(ServiceError::Invalid(_)) => {
             for (line_no, app) in batch {
-                match svc.ingest_validated(vec![app]).await {
+                let uploads = app.attachments.clone();
+                match svc.ingest_prepared(vec![app]).await {
                     Ok(_) => summary.imported += 1,
                     Err(ServiceError::Invalid(fields)) => {
+                        svc.discard_uploads(&uploads).await;
                         summary.rejected += 1;
                         progress.suspend(|| eprintln!("line {line_no}: {fields}"));
                     }

@@ -25,6 +25,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         .map(|k| base64::engine::general_purpose::STANDARD.decode(k.trim()))
         .transpose()
         .context("--token-signing-key must be base64")?;
+    let (blob_location, attachments) = crate::blobs::settings(&args.db.database, &args.blobs)?;
     let store = database::open(&args.db.database).await?;
     let listener = TcpListener::bind(args.listen).await.with_context(|| {
         format!("failed to listen on {} (is another server using it? choose another with --listen)", args.listen)
@@ -39,6 +40,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
             lifetime: Duration::from_secs(args.token_lifetime),
             signing_key,
         },
+        blobs: Some(blob_location.clone()),
+        attachments,
         ..Settings::default()
     };
     match &operator_key {
@@ -49,12 +52,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     }
     let app = Application::build(settings, store.clone(), listener).await?;
     if args.demo {
-        let info = demo::ensure(store, scheme, app.public_url()).await.context("failed to load the demo data")?;
+        let blobs = candex_server::storage::BlobStore::open(&blob_location)?;
+        let info =
+            demo::ensure(store, scheme, app.public_url(), blobs).await.context("failed to load the demo data")?;
         demo::print(&info, app.public_url(), operator_key.as_deref().unwrap_or(DEMO_OPERATOR_KEY));
     }
     // Install the signal handlers before announcing readiness, so that a SIGTERM sent right
     // after the "listening" line is a graceful shutdown and not the default termination.
     let shutdown = shutdown_signal()?;
+    spawn_retention(app.operator());
     tracing::info!(
         listen = %app.local_addr(), public_url = %app.public_url(), database = %database::redact(&args.db.database),
         "candex is listening on http://{}", app.local_addr()
@@ -62,6 +68,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     app.run_until_stopped(shutdown).await?;
     tracing::info!("candex stopped");
     Ok(Outcome::Done)
+}
+
+/// Purges expired attachments now and every hour (`--attachment-retention-days`).
+fn spawn_retention(operator: std::sync::Arc<candex_server::operator::service::OperatorService>) {
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+        every_hour.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every_hour.tick().await;
+            if let Err(e) = operator.purge_expired_attachments(chrono::Utc::now()).await {
+                tracing::warn!(error = %e, "attachment retention purge failed; retrying in an hour");
+            }
+        }
+    });
 }
 
 /// Registers SIGINT (Ctrl-C) and SIGTERM handlers now and returns a future that completes on

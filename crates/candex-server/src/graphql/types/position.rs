@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Interface, Object, SimpleObject};
+use async_graphql::{Context, Interface, Object, SimpleObject};
 use candex_store::{Position, PositionStatus};
 use chrono::Duration;
 
@@ -13,6 +13,8 @@ use super::common::{Email, ObjectIdentifier, WebUrl};
 use super::organization::HiringOrganization;
 use super::person::SpecifiedPerson;
 use super::questionnaire::ApplicationQuestionnaire;
+use crate::graphql::access::Access;
+use crate::graphql::error::forbidden;
 use crate::graphql::relay::PageInfo;
 use crate::graphql::scalars::DateTime;
 
@@ -82,8 +84,12 @@ macro_rules! position_profile_object {
             async fn position_location(&self) -> Vec<Location> {
                 locations(&self.0)
             }
-            async fn position_opening(&self) -> PositionOpening {
-                PositionOpening(self.0.clone())
+            /// Browser tokens reach job ads but not their openings, as at SEEK.
+            async fn position_opening(&self, ctx: &Context<'_>) -> async_graphql::Result<PositionOpening> {
+                if ctx.data_unchecked::<Access>().bound_hirer().is_some() {
+                    return Err(forbidden("A browser token cannot read position openings; use a partner token"));
+                }
+                Ok(PositionOpening(self.0.clone()))
             }
             async fn position_organizations(&self) -> Vec<HiringOrganization> {
                 vec![HiringOrganization::new(self.0.hirer_id.clone(), self.0.hirer_name.clone())]
@@ -107,7 +113,7 @@ macro_rules! position_profile_object {
                 self.0.details.work_type_code.clone()
             }
             async fn seek_application_questionnaire(&self) -> Option<ApplicationQuestionnaire> {
-                None
+                ApplicationQuestionnaire::of_position(&self.0)
             }
             async fn seek_billing_reference(&self) -> Option<String> {
                 None

@@ -38,8 +38,11 @@ impl CandidateProfile {
         Some(PositionProfile::posted(self.0.position.clone()))
     }
 
-    async fn attachments(&self) -> Vec<Attachment> {
-        Vec::new()
+    /// Loaded only when selected: one statement for all of the profile's attachments.
+    async fn attachments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Attachment>> {
+        let context = ctx.data_unchecked::<SchemaContext>();
+        let rows = context.store.profile_attachments(&self.0.profile_id).await.map_err(internal)?;
+        Ok(rows.into_iter().map(|a| Attachment::from_row(context, a)).collect())
     }
 
     async fn candidate(&self) -> Candidate {
@@ -101,8 +104,19 @@ impl CandidateProfile {
         None
     }
 
-    async fn seek_questionnaire_submission(&self) -> Option<ApplicationQuestionnaireSubmission> {
-        None
+    /// The candidate's answers to the job ad's questionnaire: null when the job ad had none or
+    /// the application gave no responses. One statement, only when selected and only when the
+    /// job ad has a questionnaire.
+    async fn seek_questionnaire_submission(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<ApplicationQuestionnaireSubmission>> {
+        if self.0.position.questionnaire.is_none() {
+            return Ok(None);
+        }
+        let store = &ctx.data_unchecked::<SchemaContext>().store;
+        let submission = store.questionnaire_submission(&self.0.profile_id).await.map_err(internal)?;
+        Ok(submission.map(|s| ApplicationQuestionnaireSubmission::build(&s, &self.0.position)))
     }
 
     async fn update_date_time(&self) -> DateTime {
@@ -192,6 +206,30 @@ pub struct Attachment {
     pub seek_role_code: Option<String>,
     /// Absolute download URL.
     pub url: String,
+}
+
+impl Attachment {
+    fn from_row(context: &SchemaContext, a: candex_store::Attachment) -> Self {
+        let url = crate::attachments::download::attachment_url(
+            &context.public_url,
+            &context.scheme,
+            &a.profile_id,
+            &a.meta.id,
+        );
+        let seek_role = match a.meta.seek_role_code.as_deref() {
+            Some("CoverLetter") => Some(SeekAttachmentRole::CoverLetter),
+            Some("Resume") => Some(SeekAttachmentRole::Resume),
+            Some("SelectionCriteria") => Some(SeekAttachmentRole::SelectionCriteria),
+            _ => None,
+        };
+        Self {
+            descriptions: a.meta.descriptions,
+            id: (&a.meta.id).into(),
+            seek_role,
+            seek_role_code: a.meta.seek_role_code,
+            url,
+        }
+    }
 }
 
 /// `SeekAttachmentRole` (deprecated).

@@ -1,7 +1,13 @@
 //! Screening questionnaires: `ApplicationQuestionnaire`, its components and the submission
-//! types. Part of the schema now; filled when questionnaires are stored.
+//! types, built from the stored questionnaire of a job ad and a profile's responses. Scores
+//! come from `candex_domain::questionnaire` (see its module docs for the definitions).
+
+use std::collections::{HashMap, HashSet};
 
 use async_graphql::{Interface, Object, SimpleObject};
+use candex_domain::questionnaire as q;
+use candex_domain::ObjectId;
+use candex_store::{Position, QuestionnaireSubmission};
 
 use super::common::{ObjectIdentifier, WebUrl};
 use super::organization::HiringOrganization;
@@ -236,4 +242,123 @@ pub struct ApplicationQuestionAnswer {
     pub answer: String,
     /// The chosen choice; null for free text.
     pub choice: Option<ApplicationQuestionChoice>,
+}
+
+impl ApplicationQuestionnaire {
+    /// The questionnaire of a job ad (no choice selected), `None` when it has none.
+    pub fn of_position(position: &Position) -> Option<Self> {
+        position.questionnaire.as_deref().map(|questionnaire| Self::build(questionnaire, position, &HashSet::new()))
+    }
+
+    /// The questionnaire with `selectedIndicator` set on the choices in `selected`.
+    fn build(questionnaire: &q::Questionnaire, position: &Position, selected: &HashSet<&ObjectId>) -> Self {
+        Self {
+            components: questionnaire
+                .components
+                .iter()
+                .map(|c| match c {
+                    q::Component::PrivacyConsent(c) => ApplicationQuestionnaireComponent::PrivacyConsent(consent(c)),
+                    q::Component::Question(qn) => ApplicationQuestionnaireComponent::Question(question(qn, selected)),
+                })
+                .collect(),
+            hirer: HiringOrganization::new(position.hirer_id.clone(), position.hirer_name.clone()),
+            id: (&questionnaire.id).into(),
+        }
+    }
+}
+
+fn consent(c: &q::PrivacyConsent) -> ApplicationPrivacyConsent {
+    ApplicationPrivacyConsent {
+        id: (&c.id).into(),
+        value: c.value.clone(),
+        privacy_policy_url: c.privacy_policy_url.clone(),
+        description_html: c.description_html.clone(),
+    }
+}
+
+fn question(qn: &q::Question, selected: &HashSet<&ObjectId>) -> ApplicationQuestion {
+    let choices = qn.response_choice.iter().map(|c| choice(c, selected.contains(&c.id))).collect();
+    ApplicationQuestion {
+        id: (&qn.id).into(),
+        value: qn.value.clone(),
+        question_html: qn.question_html.clone(),
+        response_type_code: qn.response_type_code.code().to_owned(),
+        // SEEK gives free-text questions no choice list at all.
+        response_choice: (qn.response_type_code != q::ResponseType::FreeText).then_some(choices),
+    }
+}
+
+fn choice(c: &q::Choice, selected: bool) -> ApplicationQuestionChoice {
+    ApplicationQuestionChoice {
+        application_library_question_choice: None,
+        id: (&c.id).into(),
+        preferred_indicator: c.preferred_indicator,
+        selected_indicator: selected,
+        text: c.text.clone(),
+        value: c.value.clone(),
+    }
+}
+
+impl ApplicationQuestionnaireSubmission {
+    /// A profile's submission: one response per component in questionnaire order, chosen
+    /// choices marked selected, question and submission scores computed.
+    pub fn build(submission: &QuestionnaireSubmission, position: &Position) -> Self {
+        let selected: HashSet<&ObjectId> = submission
+            .responses
+            .iter()
+            .filter_map(|r| match r {
+                q::ComponentResponse::Question(r) => Some(r.answers.iter()),
+                q::ComponentResponse::PrivacyConsent(_) => None,
+            })
+            .flatten()
+            .filter_map(|a| match a {
+                q::Answer::Choice { choice_id } => Some(choice_id),
+                q::Answer::FreeText { .. } => None,
+            })
+            .collect();
+        let by_component: HashMap<&ObjectId, &q::ComponentResponse> =
+            submission.responses.iter().map(|r| (r.component_id(), r)).collect();
+        let mut scores = Vec::new();
+        let responses = submission
+            .questionnaire
+            .components
+            .iter()
+            .filter_map(|c| match (c, by_component.get(c.id())?) {
+                (q::Component::PrivacyConsent(c), q::ComponentResponse::PrivacyConsent(r)) => {
+                    Some(ApplicationQuestionnaireComponentResponse::PrivacyConsent(ApplicationPrivacyConsentResponse {
+                        component: consent(c),
+                        consent_given_indicator: r.consent_given_indicator,
+                    }))
+                }
+                (q::Component::Question(qn), q::ComponentResponse::Question(r)) => {
+                    let score = q::question_score(qn, &r.answers);
+                    scores.push(score);
+                    let answers = r
+                        .answers
+                        .iter()
+                        .filter_map(|a| match a {
+                            q::Answer::Choice { choice_id } => qn.choice(choice_id).map(|c| {
+                                ApplicationQuestionAnswer { answer: c.text.clone(), choice: Some(choice(c, true)) }
+                            }),
+                            q::Answer::FreeText { answer } => {
+                                Some(ApplicationQuestionAnswer { answer: answer.clone(), choice: None })
+                            }
+                        })
+                        .collect();
+                    Some(ApplicationQuestionnaireComponentResponse::Question(ApplicationQuestionResponse {
+                        component: question(qn, &selected),
+                        answers,
+                        score,
+                    }))
+                }
+                // Kinds always match: responses are checked against the questionnaire at ingest.
+                _ => None,
+            })
+            .collect();
+        Self {
+            questionnaire: ApplicationQuestionnaire::build(&submission.questionnaire, position, &selected),
+            responses,
+            score: q::submission_score(scores),
+        }
+    }
 }

@@ -1,0 +1,342 @@
+//! Attachment blob storage on `object_store`: a local folder (the default) or an S3-compatible
+//! bucket, content-addressed by SHA-256 (`sha256/<hex>` keys).
+//!
+//! Writes stream: each chunk is hashed and counted as it goes to a temporary key (a multipart
+//! upload once it outgrows one part), the size limit is enforced chunk by chunk, and the
+//! finished object is moved to its content key, or dropped when that key already exists. At no
+//! point is a whole file held in memory. Reads stream too, optionally one byte range.
+//! Deleting a blob is the caller's decision: only when no attachment row references its hash.
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+use object_store::buffered::BufWriter;
+use object_store::path::Path;
+use object_store::{GetOptions, GetRange, ObjectStore};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+/// Part size of local multipart writes: the most a local upload buffers before writing.
+const LOCAL_PART_BYTES: usize = 1024 * 1024;
+/// Part size of S3 multipart uploads: S3's minimum for every part but the last.
+const S3_PART_BYTES: usize = 5 * 1024 * 1024;
+/// Parts in flight per upload.
+const PARTS_IN_FLIGHT: usize = 2;
+
+/// Where blobs live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobLocation {
+    /// A folder on the local file system (created if missing).
+    Local(PathBuf),
+    /// An S3-compatible bucket, optionally under a key prefix. Credentials and region come from
+    /// the usual `AWS_*` environment variables.
+    S3 {
+        /// Bucket name.
+        bucket: String,
+        /// Key prefix inside the bucket (no leading or trailing slash), possibly empty.
+        prefix: String,
+        /// A custom endpoint (MinIO, R2, …); `None` uses AWS.
+        endpoint: Option<String>,
+    },
+    /// Process memory, for tests and embedding; lost on exit.
+    Memory,
+}
+
+impl BlobLocation {
+    /// Parses `--blobs`: `s3://bucket/prefix` for S3 (with `endpoint` from `--blobs-endpoint`),
+    /// `file://DIR` or a plain path for a local folder.
+    pub fn parse(value: &str, endpoint: Option<&str>) -> Result<Self, BlobError> {
+        if let Some(rest) = value.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(BlobError::Config(format!("{value}: an S3 URL needs a bucket, as in s3://bucket/prefix")));
+            }
+            return Ok(Self::S3 {
+                bucket: bucket.to_owned(),
+                prefix: prefix.trim_matches('/').to_owned(),
+                endpoint: endpoint.map(str::to_owned),
+            });
+        }
+        if value.contains("://") && !value.starts_with("file://") {
+            return Err(BlobError::Config(format!("{value}: use a folder path or s3://bucket/prefix")));
+        }
+        if endpoint.is_some() {
+            return Err(BlobError::Config("--blobs-endpoint applies only to s3:// blob storage".into()));
+        }
+        Ok(Self::Local(PathBuf::from(value.strip_prefix("file://").unwrap_or(value))))
+    }
+}
+
+impl std::fmt::Display for BlobLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Local(dir) => write!(f, "{}", dir.display()),
+            Self::S3 { bucket, prefix, .. } => write!(f, "s3://{bucket}/{prefix}"),
+            Self::Memory => f.write_str("memory"),
+        }
+    }
+}
+
+/// Why a blob operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    /// The content exceeds the size limit; nothing was kept.
+    #[error("the file is larger than {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The storage is misconfigured.
+    #[error("blob storage: {0}")]
+    Config(String),
+    /// The source of the bytes failed (client disconnected, unreadable file).
+    #[error("could not read the file: {0}")]
+    Source(String),
+    /// The storage failed.
+    #[error("blob storage failed")]
+    Storage(#[from] object_store::Error),
+}
+
+/// A blob just written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBlob {
+    /// SHA-256 of the content, lowercase hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// True when this write created the content key (false: identical content existed).
+    pub created: bool,
+}
+
+/// The attachment blob store; cheap to clone.
+#[derive(Clone)]
+pub struct BlobStore {
+    inner: Arc<dyn ObjectStore>,
+    part_bytes: usize,
+    location: Arc<str>,
+}
+
+impl std::fmt::Debug for BlobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobStore").field("location", &self.location).finish_non_exhaustive()
+    }
+}
+
+impl BlobStore {
+    /// Opens the store at `location`, creating a local folder if needed.
+    pub fn open(location: &BlobLocation) -> Result<Self, BlobError> {
+        let (inner, part_bytes): (Arc<dyn ObjectStore>, usize) = match location {
+            BlobLocation::Local(dir) => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| BlobError::Config(format!("cannot create {}: {e}", dir.display())))?;
+                let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
+                (Arc::new(fs), LOCAL_PART_BYTES)
+            }
+            BlobLocation::S3 { bucket, prefix, endpoint } => {
+                let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+                if let Some(endpoint) = endpoint {
+                    builder = builder.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
+                }
+                let s3 = builder.build()?;
+                if prefix.is_empty() {
+                    (Arc::new(s3), S3_PART_BYTES)
+                } else {
+                    (Arc::new(object_store::prefix::PrefixStore::new(s3, prefix.as_str())), S3_PART_BYTES)
+                }
+            }
+            BlobLocation::Memory => (Arc::new(object_store::memory::InMemory::new()), LOCAL_PART_BYTES),
+        };
+        Ok(Self { inner, part_bytes, location: location.to_string().into() })
+    }
+
+    /// Where the blobs are, for logs.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// The key of a content hash.
+    fn key(sha256: &str) -> Result<Path, BlobError> {
+        if sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            Ok(Path::from(format!("sha256/{sha256}")))
+        } else {
+            Err(BlobError::Config(format!("not a SHA-256 hex digest: {sha256:?}")))
+        }
+    }
+
+    /// Starts a streaming write of at most `max_bytes`.
+    pub fn writer(&self, max_bytes: u64) -> BlobWriter {
+        let mut id = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut id);
+        let tmp = Path::from(format!("tmp/{}", hex::encode(id)));
+        let writer = BufWriter::with_capacity(self.inner.clone(), tmp.clone(), self.part_bytes)
+            .with_max_concurrency(PARTS_IN_FLIGHT);
+        BlobWriter { store: self.clone(), tmp, writer: Some(writer), hasher: Sha256::new(), written: 0, max_bytes }
+    }
+
+    /// Streams the blob `sha256`, or the byte `range` of it.
+    pub async fn read(
+        &self,
+        sha256: &str,
+        range: Option<Range<u64>>,
+    ) -> Result<BoxStream<'static, std::io::Result<Bytes>>, BlobError> {
+        let key = Self::key(sha256)?;
+        let options = GetOptions { range: range.map(GetRange::Bounded), ..GetOptions::default() };
+        let result = self.inner.get_opts(&key, options).await?;
+        Ok(result.into_stream().map_err(std::io::Error::other).boxed())
+    }
+
+    /// Whether the blob exists.
+    pub async fn exists(&self, sha256: &str) -> Result<bool, BlobError> {
+        match self.inner.head(&Self::key(sha256)?).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deletes the blob `sha256`; a missing blob is fine. The caller has checked that no
+    /// attachment row references it.
+    pub async fn delete(&self, sha256: &str) -> Result<(), BlobError> {
+        match self.inner.delete(&Self::key(sha256)?).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// A streaming write in progress: hashes, counts and uploads each chunk. Dropping it without
+/// [`finish`](Self::finish) aborts the upload in the background.
+pub struct BlobWriter {
+    store: BlobStore,
+    tmp: Path,
+    writer: Option<BufWriter>,
+    hasher: Sha256,
+    written: u64,
+    max_bytes: u64,
+}
+
+impl BlobWriter {
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Writes one chunk. Past the size limit the upload is aborted and `TooLarge` returned.
+    pub async fn write(&mut self, chunk: Bytes) -> Result<(), BlobError> {
+        self.written = self.written.saturating_add(chunk.len() as u64);
+        if self.written > self.max_bytes {
+            self.abort_now().await;
+            return Err(BlobError::TooLarge { limit: self.max_bytes });
+        }
+        self.hasher.update(&chunk);
+        let Some(writer) = self.writer.as_mut() else {
+            return Err(BlobError::Config("write after the upload ended".into()));
+        };
+        if let Err(e) = writer.put(chunk).await {
+            self.abort_now().await;
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// Completes the upload and moves it to its content key (dropping it when identical
+    /// content is already stored).
+    pub async fn finish(mut self) -> Result<StoredBlob, BlobError> {
+        let Some(mut writer) = self.writer.take() else {
+            return Err(BlobError::Config("the upload already ended".into()));
+        };
+        if let Err(e) = writer.shutdown().await {
+            let _ = writer.abort().await;
+            let _ = self.store.inner.delete(&self.tmp).await;
+            return Err(BlobError::Storage(object_store::Error::Generic { store: "blobs", source: Box::new(e) }));
+        }
+        let sha256 = hex::encode(std::mem::take(&mut self.hasher).finalize());
+        let key = BlobStore::key(&sha256)?;
+        let inner = &self.store.inner;
+        let created = if self.store.exists(&sha256).await? {
+            inner.delete(&self.tmp).await?;
+            false
+        } else {
+            inner.rename(&self.tmp, &key).await?;
+            true
+        };
+        Ok(StoredBlob { sha256, size: self.written, created })
+    }
+
+    /// Abandons the upload, removing whatever was written.
+    pub async fn abort(mut self) {
+        self.abort_now().await;
+    }
+
+    async fn abort_now(&mut self) {
+        if let Some(mut writer) = self.writer.take() {
+            if let Err(e) = writer.abort().await {
+                tracing::warn!(error = %e, "failed to abort a blob upload");
+            }
+        }
+    }
+}
+
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        // A request cancelled mid-upload (client gone) must not leave parts behind.
+        if let Some(mut writer) = self.writer.take() {
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(async move {
+                    let _ = writer.abort().await;
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_parse() {
+        assert_eq!(
+            BlobLocation::parse("s3://bucket/some/prefix/", Some("http://minio:9000")).unwrap(),
+            BlobLocation::S3 {
+                bucket: "bucket".into(),
+                prefix: "some/prefix".into(),
+                endpoint: Some("http://minio:9000".into())
+            }
+        );
+        assert_eq!(BlobLocation::parse("./blobs", None).unwrap(), BlobLocation::Local("./blobs".into()));
+        assert!(BlobLocation::parse("s3://", None).is_err());
+        assert!(BlobLocation::parse("gs://b", None).is_err());
+        assert!(BlobLocation::parse("dir", Some("http://x")).is_err());
+    }
+
+    #[tokio::test]
+    async fn writes_are_content_addressed_limited_and_readable_by_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(&BlobLocation::Local(dir.path().join("b"))).unwrap();
+        let mut w = store.writer(10);
+        w.write(Bytes::from_static(b"hello ")).await.unwrap();
+        w.write(Bytes::from_static(b"you")).await.unwrap();
+        let blob = w.finish().await.unwrap();
+        assert_eq!(blob.sha256, hex::encode(Sha256::digest(b"hello you")));
+        assert!((blob.size, blob.created) == (9, true));
+        let mut again = store.writer(10);
+        again.write(Bytes::from_static(b"hello you")).await.unwrap();
+        assert!(!again.finish().await.unwrap().created, "identical content is stored once");
+
+        let part: Vec<Bytes> = store.read(&blob.sha256, Some(2..5)).await.unwrap().try_collect().await.unwrap();
+        assert_eq!(part.concat(), b"llo");
+
+        let mut big = store.writer(10);
+        let err = big.write(Bytes::from_static(b"01234567890")).await.unwrap_err();
+        assert!(matches!(err, BlobError::TooLarge { limit: 10 }));
+        drop(big);
+        store.delete(&blob.sha256).await.unwrap();
+        store.delete(&blob.sha256).await.unwrap();
+        assert!(!store.exists(&blob.sha256).await.unwrap());
+    }
+}

@@ -1,0 +1,125 @@
+//! Stories about attachments: rows stored atomically with their application, read per profile
+//! and one by one with access data, blob references, and the retention purge.
+
+use candex_domain::IdKind;
+use chrono::Duration;
+
+use super::{application, hirer, new_id, open_position, person, t, tag};
+use crate::{NewAttachment, Store, StoreError};
+
+/// An attachment row with content hash `sha` (a hex digit repeated).
+pub fn new_attachment(sha: char, filename: &str, role: Option<&str>) -> NewAttachment {
+    NewAttachment {
+        id: new_id(IdKind::Attachment),
+        sha256: sha.to_string().repeat(64),
+        filename: filename.to_owned(),
+        content_type: "application/pdf".to_owned(),
+        size: 1234,
+        seek_role_code: role.map(str::to_owned),
+        descriptions: vec![format!("about {filename}")],
+        uploaded_at: t(42),
+    }
+}
+
+/// Attachments are stored in the application's transaction, read back in order, and looked
+/// up one by one with the hirer and the job ad's closing time; a refused batch stores none.
+pub async fn attachments_stored_with_their_application(store: &dyn Store) {
+    let tag = tag();
+    let h = hirer(store, &format!("{tag} hirer")).await;
+    let open = open_position(store, &h.id, "Writer").await;
+    let closed = open_position(store, &h.id, "Editor").await;
+    store.close_position(&closed.profile_id).await.expect("close");
+
+    let mut app = application(&open, person("Ann Attach", &format!("ann.{tag}@example.com")), t(0));
+    app.attachments = vec![
+        new_attachment('a', "résumé \"final\".pdf", Some("Resume")),
+        new_attachment('b', "cover.txt", Some("CoverLetter")),
+        new_attachment('a', "copy of resume.pdf", None),
+    ];
+    app.attachments[1].content_type = "text/plain".to_owned();
+    app.attachments[1].descriptions = vec![];
+    store.ingest_applications(std::slice::from_ref(&app)).await.expect("ingest");
+
+    let listed = store.profile_attachments(&app.profile_id).await.expect("list");
+    assert_eq!(listed.iter().map(|a| a.meta.clone()).collect::<Vec<_>>(), app.attachments, "in order, exactly");
+    assert!(listed.iter().all(|a| a.profile_id == app.profile_id));
+
+    let one = store.get_attachment(&app.attachments[1].id).await.expect("get").expect("attachment");
+    assert_eq!(one.attachment.meta, app.attachments[1]);
+    assert_eq!(one.attachment.profile_id, app.profile_id);
+    assert_eq!(one.hirer_id, h.id);
+    assert_eq!(one.position_closed_at, None);
+    assert!(store.get_attachment(&new_id(IdKind::Attachment)).await.expect("get unknown").is_none());
+    assert!(store.profile_attachments(&new_id(IdKind::CandidateProfile)).await.expect("unknown").is_empty());
+
+    assert!(store.attachment_blob_referenced(&"a".repeat(64)).await.expect("referenced"));
+    assert!(!store.attachment_blob_referenced(&"9".repeat(64)).await.expect("unreferenced"));
+
+    // A batch refused for its closed job ad stores no attachment rows either.
+    let mut good = application(&open, person("Gil Good", &format!("gil.{tag}@example.com")), t(0));
+    good.attachments = vec![new_attachment('c', "good.pdf", Some("Resume"))];
+    let mut bad = application(&closed, person("Bea Bad", &format!("bea.{tag}@example.com")), t(0));
+    bad.attachments = vec![new_attachment('d', "bad.pdf", None)];
+    let refused = store.ingest_applications(&[good.clone(), bad.clone()]).await;
+    assert!(matches!(refused, Err(StoreError::Rejected(_))), "{refused:?}");
+    for id in [&good.attachments[0].id, &bad.attachments[0].id] {
+        assert!(store.get_attachment(id).await.expect("get").is_none(), "no row of a refused batch");
+    }
+    assert!(!store.attachment_blob_referenced(&"c".repeat(64)).await.expect("referenced"));
+
+    // A profile without attachments lists none.
+    let plain = application(&open, person("Pat Plain", &format!("pat.{tag}@example.com")), t(0));
+    store.ingest_applications(std::slice::from_ref(&plain)).await.expect("ingest plain");
+    assert!(store.profile_attachments(&plain.profile_id).await.expect("list").is_empty());
+}
+
+/// The purge deletes the attachment rows of job ads closed before the cut-off and reports the
+/// hashes no remaining row references; other job ads' attachments stay.
+pub async fn attachment_retention_purge(store: &dyn Store) {
+    let tag = tag();
+    let h = hirer(store, &format!("{tag} hirer")).await;
+    let open = open_position(store, &h.id, "Keeper").await;
+    let closing = open_position(store, &h.id, "Leaver").await;
+    // Content hashes unique to this run, so that a shared database does not interfere.
+    let unique = |c: char| -> String {
+        let mut s: String = tag.bytes().map(|b| format!("{b:02x}")).collect();
+        s.truncate(60);
+        format!("{s:0<60}{}", c.to_string().repeat(4))
+    };
+    let (shared, gone) = (unique('e'), unique('f'));
+
+    let mut kept = application(&open, person("Kim Kept", &format!("kim.{tag}@example.com")), t(0));
+    kept.attachments = vec![new_attachment('e', "kept.pdf", Some("Resume"))];
+    kept.attachments[0].sha256 = shared.clone();
+    let mut purged = application(&closing, person("Pim Purged", &format!("pim.{tag}@example.com")), t(0));
+    purged.attachments = vec![new_attachment('e', "same.pdf", Some("Resume")), new_attachment('f', "own.pdf", None)];
+    purged.attachments[0].sha256 = shared.clone();
+    purged.attachments[1].sha256 = gone.clone();
+    store.ingest_applications(&[kept.clone(), purged.clone()]).await.expect("ingest");
+    let closed = store.close_position(&closing.profile_id).await.expect("close");
+    let closed_at = closed.closed_at.expect("closed_at");
+
+    let access = store.get_attachment(&purged.attachments[1].id).await.expect("get").expect("attachment");
+    assert_eq!(access.position_closed_at, Some(closed_at));
+
+    let nothing = store.purge_attachments_of_positions_closed_before(closed_at).await.expect("purge early");
+    assert_eq!(nothing.rows, 0, "closed exactly at the cut-off: kept");
+    assert!(nothing.unreferenced_sha256.is_empty());
+
+    let done =
+        store.purge_attachments_of_positions_closed_before(closed_at + Duration::milliseconds(1)).await.expect("purge");
+    assert!(done.rows >= 2, "{done:?}");
+    assert!(done.unreferenced_sha256.contains(&gone), "{done:?}");
+    assert!(!done.unreferenced_sha256.contains(&shared), "still referenced by another job ad: {done:?}");
+    assert!(store.profile_attachments(&purged.profile_id).await.expect("list").is_empty());
+    for a in &purged.attachments {
+        assert!(store.get_attachment(&a.id).await.expect("get").is_none());
+    }
+    assert!(!store.attachment_blob_referenced(&gone).await.expect("referenced"));
+    assert_eq!(store.profile_attachments(&kept.profile_id).await.expect("list").len(), 1, "open job ad untouched");
+    assert!(store.get_profile(&purged.profile_id).await.expect("get").is_some(), "the profile itself stays");
+
+    let again =
+        store.purge_attachments_of_positions_closed_before(closed_at + Duration::milliseconds(1)).await.expect("again");
+    assert!(!again.unreferenced_sha256.contains(&gone));
+}
