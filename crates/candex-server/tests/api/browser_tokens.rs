@@ -218,3 +218,27 @@ async fn a_browser_token_stops_working_when_the_relationship_is_revoked() {
         .await;
     assert_eq!(error_codes(&r), vec!["FORBIDDEN"]);
 }
+
+#[tokio::test]
+async fn a_browser_token_for_one_hirer_cannot_download_another_hirers_attachment() {
+    let w = world().await;
+    let mut body = crate::helpers::minimal_application(&w.globex_position, "g@example.com");
+    body["attachments"] = json!([{"file": "cv", "seekRoleCode": "Resume"}]);
+    let (status, created) =
+        w.app.ingest_multipart(body, vec![("cv", "globex cv.pdf", "application/pdf", b"%PDF globex".to_vec())]).await;
+    assert_eq!(status, 201, "{created}");
+    let r = w
+        .app
+        .graphql(Some(&w.partner_token), "query ($id: String!) { candidateProfile(id: $id) { attachments { url } } }", json!({"id": created["candidateProfileId"]}))
+        .await;
+    let url = r["data"]["candidateProfile"]["attachments"][0]["url"].as_str().unwrap().to_owned();
+    let scope = "download:candidate-profile-attachments";
+    let (_, acme) = browser_token(&w.app, &w.partner_token, json!({"hirerId": w.acme, "scope": scope, "userId": "u"})).await;
+    let (_, globex) = browser_token(&w.app, &w.partner_token, json!({"hirerId": w.globex, "scope": scope, "userId": "u"})).await;
+    for method in [reqwest::Method::GET, reqwest::Method::HEAD] {
+        let res = w.app.client.request(method.clone(), &url).bearer_auth(acme["access_token"].as_str().unwrap()).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{method}: Acme's browser token must not reach Globex's file");
+        let res = w.app.client.request(method.clone(), &url).bearer_auth(globex["access_token"].as_str().unwrap()).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{method}: Globex's browser token reaches it");
+    }
+}
