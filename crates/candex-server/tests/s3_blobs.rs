@@ -25,7 +25,8 @@ async fn blobs_round_trip_through_an_s3_compatible_store() {
     };
     // Credentials and region come from the environment, as in production; the emulator
     // accepts any.
-    for (key, value) in [("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_REGION", "us-east-1")] {
+    for (key, value) in [("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_REGION", "us-east-1")]
+    {
         if std::env::var_os(key).is_none() {
             std::env::set_var(key, value);
         }
@@ -64,6 +65,13 @@ async fn blobs_round_trip_through_an_s3_compatible_store() {
 
     store.delete(&blob.sha256).await.expect("delete");
     assert!(!store.exists(&blob.sha256).await.expect("exists after delete"));
-    let listing = reqwest::Client::new().get(format!("{endpoint}/{bucket}?list-type=2")).send().await.unwrap().text().await.unwrap();
+    let listing = reqwest::Client::new()
+        .get(format!("{endpoint}/{bucket}?list-type=2"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!listing.contains("<Key>"), "no object is left in the bucket (no temporary parts): {listing}");
 }

@@ -229,16 +229,36 @@ async fn a_browser_token_for_one_hirer_cannot_download_another_hirers_attachment
     assert_eq!(status, 201, "{created}");
     let r = w
         .app
-        .graphql(Some(&w.partner_token), "query ($id: String!) { candidateProfile(id: $id) { attachments { url } } }", json!({"id": created["candidateProfileId"]}))
+        .graphql(
+            Some(&w.partner_token),
+            "query ($id: String!) { candidateProfile(id: $id) { attachments { url } } }",
+            json!({"id": created["candidateProfileId"]}),
+        )
         .await;
     let url = r["data"]["candidateProfile"]["attachments"][0]["url"].as_str().unwrap().to_owned();
     let scope = "download:candidate-profile-attachments";
-    let (_, acme) = browser_token(&w.app, &w.partner_token, json!({"hirerId": w.acme, "scope": scope, "userId": "u"})).await;
-    let (_, globex) = browser_token(&w.app, &w.partner_token, json!({"hirerId": w.globex, "scope": scope, "userId": "u"})).await;
+    let (_, acme) =
+        browser_token(&w.app, &w.partner_token, json!({"hirerId": w.acme, "scope": scope, "userId": "u"})).await;
+    let (_, globex) =
+        browser_token(&w.app, &w.partner_token, json!({"hirerId": w.globex, "scope": scope, "userId": "u"})).await;
     for method in [reqwest::Method::GET, reqwest::Method::HEAD] {
-        let res = w.app.client.request(method.clone(), &url).bearer_auth(acme["access_token"].as_str().unwrap()).send().await.unwrap();
+        let res = w
+            .app
+            .client
+            .request(method.clone(), &url)
+            .bearer_auth(acme["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 404, "{method}: Acme's browser token must not reach Globex's file");
-        let res = w.app.client.request(method.clone(), &url).bearer_auth(globex["access_token"].as_str().unwrap()).send().await.unwrap();
+        let res = w
+            .app
+            .client
+            .request(method.clone(), &url)
+            .bearer_auth(globex["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200, "{method}: Globex's browser token reaches it");
     }
 }
