@@ -99,6 +99,17 @@ async fn token(client: &reqwest::Client, base: &str, id: &str, secret: &str) -> 
     body["access_token"].as_str().expect("access_token").to_owned()
 }
 
+async fn run_attachments(client: &reqwest::Client, base: &str, token: &str, profile_id: &str) -> (u16, Value) {
+    let query = "query ($id: String!) { candidateProfile(id: $id) { attachments { url seekRoleCode } } }";
+    post_json(
+        client,
+        &format!("{base}/graphql"),
+        Some(token),
+        &json!({"query": query, "variables": {"id": profile_id}}),
+    )
+    .await
+}
+
 fn banner_values(out: &str, key: &str) -> Vec<String> {
     out.lines().filter_map(|l| l.trim().strip_prefix(key)).map(|v| v.trim().to_owned()).collect()
 }
@@ -153,6 +164,13 @@ async fn the_demo_prints_credentials_that_run_the_seed_query() {
         .json()
         .await
         .unwrap();
+    let (_, r) =
+        run_attachments(&client, &server.base, &token(&client, &server.base, &ids[0], &secrets[0]).await, &profile_id)
+            .await;
+    let resume =
+        r["data"]["candidateProfile"]["attachments"][0]["url"].as_str().expect("the first demo profile has a resume");
+    let resume_path = resume.strip_prefix(&server.base).expect("absolute URL on the server");
+    assert!(readme.contains(resume_path), "README.md does not show the demo resume's URL {resume_path}");
     let acme = hirers.as_array().unwrap().iter().find(|h| h["name"] == "Acme Recruitment Pty Ltd").expect("Acme");
     assert!(readme.contains(acme["id"].as_str().unwrap()), "README.md does not show Acme's id");
     drop(server);

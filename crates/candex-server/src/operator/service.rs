@@ -67,21 +67,16 @@ pub struct OperatorService {
 impl OperatorService {
     /// Creates the service; ids are minted from the OS random source.
     pub fn new(store: Arc<dyn Store>, scheme: Scheme, public_url: &str) -> Self {
-        let rng: Box<dyn RngCore + Send> = Box::new(rand::rngs::StdRng::from_entropy());
-        Self {
-            store,
-            scheme,
-            public_url: public_url.trim_end_matches('/').to_owned(),
-            rng: Mutex::new(rng),
-            blobs: None,
-            attachments: crate::attachments::AttachmentSettings::default(),
-        }
+        Self::with_rng(store, scheme, public_url, Box::new(rand::rngs::StdRng::from_entropy()))
     }
 
     /// Creates a service whose ids and secrets come from a seeded generator, for the
     /// deterministic demo and synthetic data. Never use it for real data.
     pub fn deterministic(store: Arc<dyn Store>, scheme: Scheme, public_url: &str, seed: u64) -> Self {
-        let rng: Box<dyn RngCore + Send> = Box::new(rand::rngs::StdRng::seed_from_u64(seed));
+        Self::with_rng(store, scheme, public_url, Box::new(rand::rngs::StdRng::seed_from_u64(seed)))
+    }
+
+    fn with_rng(store: Arc<dyn Store>, scheme: Scheme, public_url: &str, rng: Box<dyn RngCore + Send>) -> Self {
         Self {
             store,
             scheme,
