@@ -9,7 +9,7 @@ mod person;
 mod position;
 mod snapshot;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::questionnaire::{QuestionnaireInput, ResponseInput};
 
@@ -31,7 +31,7 @@ pub const MAX_LIST: usize = 100;
 macro_rules! input_struct {
     ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Default, Deserialize)]
+        #[derive(Debug, Clone, Default, Deserialize, Serialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(deny_unknown_fields, rename_all = "camelCase")]
         pub struct $name { $($(#[$fm])* pub $field: $ty),* }

@@ -2,10 +2,10 @@
 //! the `questionnaireResponses` of an application, every field optional so validation can name
 //! each problem.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// `questionnaire` of `POST /operator/v1/positions`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct QuestionnaireInput {
@@ -15,7 +15,7 @@ pub struct QuestionnaireInput {
 
 /// One component: `PrivacyConsent` (with `privacyPolicyUrl`, optional `descriptionHtml`) or
 /// `Question` (with `questionHtml`, `responseTypeCode` and, for selects, `responseChoice`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ComponentInput {
@@ -36,7 +36,7 @@ pub struct ComponentInput {
 }
 
 /// One choice of a select question.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ChoiceInput {
@@ -49,7 +49,7 @@ pub struct ChoiceInput {
 }
 
 /// One element of `questionnaireResponses` of `POST /operator/v1/applications`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ResponseInput {
@@ -62,7 +62,7 @@ pub struct ResponseInput {
 }
 
 /// One answer: `{"choiceId"}` for select questions or `{"answer"}` for free text.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AnswerInput {
