@@ -40,8 +40,7 @@ fn bs58_encode(bytes: &[u8]) -> String {
 /// SHA-256 of a secret as lowercase hex. Secrets are 256-bit random values, so a fast hash is
 /// enough (no password stretching needed), as crates.io does for API tokens.
 pub fn hash_secret(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// Checks a presented secret against a stored hash in constant time.

@@ -119,7 +119,7 @@ impl TokenService {
                     "the token signing key must be at least {MIN_KEY_BYTES} bytes"
                 );
                 let digest = Sha256::digest(key);
-                (digest[..8].iter().map(|b| format!("{b:02x}")).collect(), key.clone())
+                (hex::encode(&digest[..8]), key.clone())
             }
             None => {
                 let key = match store.signing_key().await.context("failed to read the token signing key")? {
@@ -130,7 +130,7 @@ impl TokenService {
                         let mut kid = [0u8; 8];
                         rand::rngs::OsRng.fill_bytes(&mut kid);
                         let candidate = SigningKey {
-                            kid: kid.iter().map(|b| format!("{b:02x}")).collect(),
+                            kid: hex::encode(kid),
                             algorithm: "HS256".into(),
                             secret,
                             created_at: candex_domain::time::now_ms(),

@@ -243,3 +243,19 @@ pub fn error_codes(response: &Value) -> Vec<String> {
 
 /// The seed query, verbatim from SEEK's "Exporting candidate profiles" page.
 pub use candex_server::graphql::SEED_QUERY;
+
+/// SEEK's documented `seekQuestionnaireSubmission` selection (spec §6), verbatim.
+pub const SUBMISSION_SELECTION: &str = r#"seekQuestionnaireSubmission {
+      questionnaire { id { value } }
+      score
+      responses {
+        componentTypeCode
+        component { id { value } value componentTypeCode }
+        ... on ApplicationPrivacyConsentResponse {
+          consentGivenIndicator
+          component { privacyPolicyUrl { url } descriptionHtml } }
+        ... on ApplicationQuestionResponse {
+          score
+          component { questionHtml responseTypeCode sourceCode
+            responseChoice { id { value } text value preferredIndicator } }
+          answers { answer choice { id { value } text value preferredIndicator } } } } }"#;

@@ -818,7 +818,9 @@ async fn the_graphql_explorer_is_served_to_browsers() {
 
 // --- GraphQL limits -------------------------------------------------------------------------
 
-const FULL_PROFILE_QUERY: &str = r#"query ($id: String!) {
+fn full_profile_query() -> String {
+    [
+        r#"query ($id: String!) {
   candidateProfile(id: $id) {
     profileId { value }
     createDateTime
@@ -837,22 +839,12 @@ const FULL_PROFILE_QUERY: &str = r#"query ($id: String!) {
     certifications { name issued effectiveTimePeriod { validTo } issuingAuthority { name } descriptions }
     qualifications { competencyName }
     attachments { descriptions seekRoleCode url }
-    seekQuestionnaireSubmission {
-      questionnaire { id { value } }
-      score
-      responses {
-        componentTypeCode
-        component { id { value } value componentTypeCode }
-        ... on ApplicationPrivacyConsentResponse {
-          consentGivenIndicator
-          component { privacyPolicyUrl { url } descriptionHtml } }
-        ... on ApplicationQuestionResponse {
-          score
-          component { questionHtml responseTypeCode sourceCode
-            responseChoice { id { value } text value preferredIndicator } }
-          answers { answer choice { id { value } text value preferredIndicator } } } } }
-  }
-}"#;
+    "#,
+        crate::helpers::SUBMISSION_SELECTION,
+        "\n  }\n}",
+    ]
+    .concat()
+}
 
 const INTROSPECTION_QUERY: &str =
     "{ __schema { types { name fields { name type { name kind ofType { name kind ofType { name kind ofType { name kind } } } } } } } }";
@@ -880,7 +872,7 @@ async fn exporting_app() -> (TestApp, String, String) {
 async fn the_full_documented_profile_query_succeeds() {
     let (app, token, profile) = exporting_app().await;
 
-    let response = app.graphql(Some(&token), FULL_PROFILE_QUERY, json!({"id": profile})).await;
+    let response = app.graphql(Some(&token), &full_profile_query(), json!({"id": profile})).await;
 
     assert!(response.get("errors").is_none(), "{response}");
     let cp = &response["data"]["candidateProfile"];

@@ -7,27 +7,12 @@ use candex_store_sqlite::SqliteStore;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{error_codes, minimal_application, TestApp, TestPartner};
+use crate::helpers::{error_codes, minimal_application, TestApp, TestPartner, SUBMISSION_SELECTION};
 
 /// SEEK's documented submission selection (spec §6), verbatim, inside `candidateProfile`.
-const SUBMISSION_QUERY: &str = r#"query ($id: String!) {
-  candidateProfile(id: $id) {
-    seekQuestionnaireSubmission {
-      questionnaire { id { value } }
-      score
-      responses {
-        componentTypeCode
-        component { id { value } value componentTypeCode }
-        ... on ApplicationPrivacyConsentResponse {
-          consentGivenIndicator
-          component { privacyPolicyUrl { url } descriptionHtml } }
-        ... on ApplicationQuestionResponse {
-          score
-          component { questionHtml responseTypeCode sourceCode
-            responseChoice { id { value } text value preferredIndicator } }
-          answers { answer choice { id { value } text value preferredIndicator } } } } }
-  }
-}"#;
+fn submission_query() -> String {
+    ["query ($id: String!) {\n  candidateProfile(id: $id) {\n    ", SUBMISSION_SELECTION, "\n  }\n}"].concat()
+}
 
 /// Which choices a submission marks selected, per question (in component order).
 const SELECTED_QUERY: &str = r#"query ($id: String!) {
@@ -118,7 +103,7 @@ async fn exporter(app: &TestApp) -> (String, TestPartner, String) {
 }
 
 async fn submission(app: &TestApp, token: &str, profile: &str) -> Value {
-    let r = app.graphql(Some(token), SUBMISSION_QUERY, json!({"id": profile})).await;
+    let r = app.graphql(Some(token), &submission_query(), json!({"id": profile})).await;
     assert!(r.get("errors").is_none(), "{r}");
     r["data"]["candidateProfile"]["seekQuestionnaireSubmission"].clone()
 }
@@ -517,7 +502,7 @@ async fn questionnaires_and_submissions_are_authorised_like_their_hirer() {
     let r = app.graphql(Some(&stranger_token), QUESTIONNAIRE_QUERY, json!({"id": questionnaire_id})).await;
     assert_eq!(error_codes(&r), vec!["FORBIDDEN"], "{r}");
     assert_eq!(r["data"]["applicationQuestionnaire"], Value::Null);
-    let r = app.graphql(Some(&stranger_token), SUBMISSION_QUERY, json!({"id": profile})).await;
+    let r = app.graphql(Some(&stranger_token), &submission_query(), json!({"id": profile})).await;
     assert_eq!(error_codes(&r), vec!["FORBIDDEN"], "{r}");
     assert_eq!(r["data"]["candidateProfile"], Value::Null);
 
@@ -546,6 +531,6 @@ async fn questionnaires_and_submissions_are_authorised_like_their_hirer() {
     let poster_token = app.token(&poster).await;
     let r = app.graphql(Some(&poster_token), QUESTIONNAIRE_QUERY, json!({"id": questionnaire_id})).await;
     assert!(r.get("errors").is_none(), "{r}");
-    let r = app.graphql(Some(&poster_token), SUBMISSION_QUERY, json!({"id": profile})).await;
+    let r = app.graphql(Some(&poster_token), &submission_query(), json!({"id": profile})).await;
     assert_eq!(error_codes(&r), vec!["FORBIDDEN"], "{r}");
 }
