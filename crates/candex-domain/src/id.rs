@@ -71,6 +71,14 @@ pub enum IdKind {
     QuestionnaireComponent,
     /// One choice of a select question.
     QuestionChoice,
+    /// An event in a partner's stream.
+    Event,
+    /// A partner's webhook subscription.
+    WebhookSubscription,
+    /// One event's part in one webhook request.
+    WebhookAttempt,
+    /// A request to re-deliver a subscription's events.
+    WebhookSubscriptionReplay,
 }
 
 impl IdKind {
@@ -89,6 +97,10 @@ impl IdKind {
             Self::ApplicationQuestionnaire => "applicationQuestionnaire",
             Self::QuestionnaireComponent => "applicationQuestionnaireComponent",
             Self::QuestionChoice => "applicationQuestionChoice",
+            Self::Event => "event",
+            Self::WebhookSubscription => "webhookSubscription",
+            Self::WebhookAttempt => "webhookAttempt",
+            Self::WebhookSubscriptionReplay => "webhookSubscriptionReplay",
         }
     }
 
@@ -107,6 +119,9 @@ impl IdKind {
             Self::ApplicationQuestionnaire => "seek",
             Self::QuestionnaireComponent => "seek",
             Self::QuestionChoice => "seek",
+            Self::Event | Self::WebhookSubscription | Self::WebhookAttempt | Self::WebhookSubscriptionReplay => {
+                "events"
+            }
         }
     }
 
@@ -125,6 +140,10 @@ impl IdKind {
             Self::ApplicationQuestionnaire => "application questionnaire",
             Self::QuestionnaireComponent => "questionnaire component",
             Self::QuestionChoice => "question choice",
+            Self::Event => "event",
+            Self::WebhookSubscription => "webhook subscription",
+            Self::WebhookAttempt => "webhook attempt",
+            Self::WebhookSubscriptionReplay => "webhook subscription replay",
         }
     }
 }

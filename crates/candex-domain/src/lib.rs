@@ -3,6 +3,7 @@
 //! every type is plain data, parsed once at the edge ("parse, don't validate").
 
 pub mod errors;
+pub mod event;
 pub mod id;
 pub mod input;
 pub mod person;
@@ -13,6 +14,7 @@ pub mod snapshot;
 pub mod time;
 
 pub use errors::FieldErrors;
+pub use event::{DeliveryCode, EventType, SigningAlgorithm};
 pub use id::{IdKind, ObjectId, Scheme};
 pub use person::Person;
 pub use relationship::{RelationshipSet, RelationshipType};

@@ -25,6 +25,8 @@ pub struct Settings {
     pub blobs: Option<crate::storage::BlobLocation>,
     /// Attachment limits and retention.
     pub attachments: crate::attachments::AttachmentSettings,
+    /// Webhook delivery, SSRF policy and event retention.
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 /// Partner token settings.
@@ -55,6 +57,7 @@ impl Default for Settings {
             max_body_bytes: 1024 * 1024,
             blobs: None,
             attachments: crate::attachments::AttachmentSettings::default(),
+            webhooks: crate::webhooks::WebhookSettings::default(),
         }
     }
 }
@@ -77,6 +80,7 @@ impl std::fmt::Debug for Settings {
             .field("signing_key", &self.tokens.signing_key.as_ref().map(|_| "<configured>"))
             .field("blobs", &self.blobs.as_ref().map(ToString::to_string))
             .field("attachments", &self.attachments)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }

@@ -12,6 +12,7 @@ pub mod operator;
 pub mod startup;
 pub mod state;
 pub mod storage;
+pub mod webhooks;
 
 pub use config::Settings;
 pub use startup::Application;

@@ -21,6 +21,9 @@ use crate::config::Settings;
 use crate::graphql::{build_schema, SchemaContext};
 use crate::operator::service::OperatorService;
 use crate::state::AppState;
+use crate::webhooks::dispatcher::Dispatcher;
+use crate::webhooks::metrics::WebhookMetrics;
+use tokio_util::sync::CancellationToken;
 
 /// A built server, bound to its listener and ready to serve.
 pub struct Application {
@@ -28,6 +31,7 @@ pub struct Application {
     local_addr: SocketAddr,
     state: AppState,
     body_limit: usize,
+    dispatcher: Option<Dispatcher>,
 }
 
 impl Application {
@@ -42,12 +46,31 @@ impl Application {
         let blobs =
             crate::storage::BlobStore::open(settings.blobs.as_ref().unwrap_or(&crate::storage::BlobLocation::Memory))
                 .context("failed to open attachment storage")?;
+        let dispatcher = crate::webhooks::Waker::default();
         let operator = OperatorService::new(store.clone(), settings.scheme.clone(), &public_url)
-            .with_attachments(blobs.clone(), settings.attachments.clone());
+            .with_attachments(blobs.clone(), settings.attachments.clone())
+            .with_waker(dispatcher.clone());
+        let webhook_metrics = WebhookMetrics::default();
+        let webhook_dispatcher = if settings.webhooks.dispatch {
+            Some(
+                Dispatcher::new(
+                    store.clone(),
+                    settings.webhooks.clone(),
+                    settings.scheme.clone(),
+                    dispatcher.clone(),
+                    webhook_metrics.clone(),
+                )
+                .context("failed to build the webhook dispatcher")?,
+            )
+        } else {
+            None
+        };
         let schema = build_schema(SchemaContext {
             store: store.clone(),
             scheme: settings.scheme.clone(),
             public_url: public_url.clone(),
+            webhook_targets: settings.webhooks.target_policy(),
+            dispatcher: dispatcher.clone(),
         });
         let state = AppState {
             store,
@@ -60,8 +83,9 @@ impl Application {
             blobs,
             attachments: Arc::new(settings.attachments.clone()),
             max_body_bytes: settings.max_body_bytes,
+            webhook_metrics,
         };
-        Ok(Self { listener, local_addr, state, body_limit: settings.max_body_bytes })
+        Ok(Self { listener, local_addr, state, body_limit: settings.max_body_bytes, dispatcher: webhook_dispatcher })
     }
 
     /// The bound address.
@@ -79,10 +103,20 @@ impl Application {
         self.state.operator.clone()
     }
 
-    /// Serves until `shutdown` completes, then drains in-flight requests.
+    /// Serves (and dispatches webhooks) until `shutdown` completes, then drains in-flight
+    /// requests and lets webhook requests in flight finish and be recorded.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let stop = CancellationToken::new();
+        let dispatching = self.dispatcher.map(|d| tokio::spawn(d.run(stop.clone())));
         let router = router(self.state, self.body_limit);
-        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await.context("server failed")
+        let served = axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await.context("server failed");
+        stop.cancel();
+        if let Some(task) = dispatching {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "webhook dispatcher task failed");
+            }
+        }
+        served
     }
 }
 
@@ -101,6 +135,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route("/oauth/token", post(crate::auth::oauth::token))
         .route("/auth/token", post(crate::auth::browser::token))
         .route("/healthz", get(crate::http::healthz))
+        .route("/metrics", get(crate::http::metrics))
         .nest("/operator/v1", crate::operator::routes::router())
         .route(
             &crate::attachments::download::route_path(&state.scheme),

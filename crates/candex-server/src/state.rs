@@ -32,4 +32,6 @@ pub struct AppState {
     pub attachments: Arc<crate::attachments::AttachmentSettings>,
     /// Largest accepted JSON body in bytes.
     pub max_body_bytes: usize,
+    /// Webhook delivery metrics, shared with the dispatcher.
+    pub webhook_metrics: crate::webhooks::metrics::WebhookMetrics,
 }

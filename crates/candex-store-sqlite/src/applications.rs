@@ -6,7 +6,7 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use candex_domain::{ObjectId, Person};
+use candex_domain::{EventType, ObjectId, Person};
 use candex_store::{
     ApplicationSummary, Candidate, IngestedApplication, NewApplicationRecord, Position, PositionStatus, ProfileView,
     StoreError, StoreResult,
@@ -157,9 +157,24 @@ async fn ingest_one(
         application.questionnaire_responses.as_deref(),
     )
     .await?;
+    let candidate_id = ObjectId::from_trusted(candidate_id);
+    crate::events::emit(
+        tx,
+        crate::events::Outbox {
+            id: &application.event.id,
+            event_type: EventType::CandidateApplicationCreated,
+            hirer_id: &hirer_id,
+            at: application.event.at,
+            candidate_profile_id: Some(&application.profile_id),
+            candidate_id: Some(&candidate_id),
+            position_profile_id: None,
+            only_partner: None,
+        },
+    )
+    .await?;
     Ok(IngestedApplication {
         profile_id: application.profile_id.clone(),
-        candidate_id: ObjectId::from_trusted(candidate_id),
+        candidate_id,
         hirer_id,
         created_at: application.created_at,
     })

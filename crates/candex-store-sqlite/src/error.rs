@@ -22,6 +22,16 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
     ("positions.questionnaire_id", "positions_questionnaire_id_key"),
     ("questionnaire_submissions.profile_id", "questionnaire_submissions_pkey"),
     ("attachments.id", "attachments_pkey"),
+    ("events.id", "events_id_key"),
+    ("webhook_subscriptions.id", "webhook_subscriptions_id_key"),
+    (
+        "webhook_subscriptions.partner_id, webhook_subscriptions.event_type_code, webhook_subscriptions.scheme_id, \
+         webhook_subscriptions.url, webhook_subscriptions.hirer_key",
+        "webhook_subscriptions_key",
+    ),
+    ("webhook_requests.request_id", "webhook_requests_request_id_key"),
+    ("webhook_attempts.id", "webhook_attempts_id_key"),
+    ("webhook_replays.id", "webhook_replays_id_key"),
 ];
 
 /// SQLite does not say which foreign key failed. The store checks every reference it is

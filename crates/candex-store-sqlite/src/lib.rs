@@ -11,21 +11,27 @@ mod attachments;
 mod codec;
 mod erasure;
 mod error;
+mod events;
 mod keys;
 mod parties;
 mod positions;
 mod questionnaires;
+mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use candex_domain::{ObjectId, Person, RelationshipSet, RelationshipType};
+use candex_domain::{ObjectId, Person, RelationshipSet, RelationshipType, SigningAlgorithm};
 use candex_store::{
-    ApplicationSummary, Attachment, AttachmentAccess, Candidate, ErasedCandidate, Hirer, IngestedApplication,
-    NewApplicationRecord, NewHirer, NewPartner, NewPosition, Partner, PartnerCredentials, Position, ProfileView,
-    PurgedAttachments, RelatedHirer, RelatedHirersQuery, SigningKey, Store, StoreError, StoreResult,
+    ApplicationSummary, Attachment, AttachmentAccess, Candidate, DeliveryBatch, DeliveryClaim, DeliveryOutcome,
+    ErasedCandidate, Event, EventStamp, EventsQuery, Hirer, IngestedApplication, NewApplicationRecord, NewHirer,
+    NewPartner, NewPosition, NewReplay, NewWebhookSubscription, Partner, PartnerCredentials, Position, ProfileView,
+    PurgedAttachments, PurgedEvents, QueueStats, RelatedHirer, RelatedHirersQuery, Replay, ReplaysQuery, SigningKey,
+    Store, StoreError, StoreResult, SubscriptionWrite, SubscriptionsQuery, WebhookAttemptRecord, WebhookAttemptsQuery,
+    WebhookRequestRecord, WebhookRequestsQuery, WebhookSubscription,
 };
+use chrono::{DateTime, Utc};
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
@@ -172,8 +178,9 @@ impl Store for SqliteStore {
         partner_id: &ObjectId,
         hirer_id: &ObjectId,
         types: &[RelationshipType],
+        event: &EventStamp,
     ) -> StoreResult<RelationshipSet> {
-        parties::set_relationships(&self.writer, partner_id, hirer_id, types).await
+        parties::set_relationships(&self.writer, partner_id, hirer_id, types, event).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -202,8 +209,8 @@ impl Store for SqliteStore {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn close_position(&self, profile_id: &ObjectId) -> StoreResult<Position> {
-        positions::close_position(&self.writer, profile_id).await
+    async fn close_position(&self, profile_id: &ObjectId, event: &EventStamp) -> StoreResult<Position> {
+        positions::close_position(&self.writer, profile_id, event).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -302,5 +309,110 @@ impl Store for SqliteStore {
     #[tracing::instrument(skip_all)]
     async fn erase_candidate(&self, candidate_id: &ObjectId) -> StoreResult<ErasedCandidate> {
         erasure::erase_candidate(&self.writer, candidate_id).await
+    }
+
+    async fn page_events(&self, query: &EventsQuery) -> StoreResult<Vec<Event>> {
+        events::page_events(&self.reader, query).await
+    }
+
+    async fn get_event(&self, partner_id: &ObjectId, event_id: &ObjectId) -> StoreResult<Option<Event>> {
+        events::get_event(&self.reader, partner_id, event_id).await
+    }
+
+    async fn purge_events_before(&self, cutoff: DateTime<Utc>) -> StoreResult<PurgedEvents> {
+        events::purge_events_before(&self.writer, cutoff).await
+    }
+
+    async fn create_webhook_subscription(
+        &self,
+        subscription: NewWebhookSubscription,
+    ) -> StoreResult<SubscriptionWrite> {
+        webhooks::create_subscription(&self.writer, subscription).await
+    }
+
+    async fn get_webhook_subscription(
+        &self,
+        partner_id: &ObjectId,
+        id: &ObjectId,
+    ) -> StoreResult<Option<WebhookSubscription>> {
+        webhooks::get_subscription(&self.reader, partner_id, id).await
+    }
+
+    async fn page_webhook_subscriptions(&self, query: &SubscriptionsQuery) -> StoreResult<Vec<WebhookSubscription>> {
+        webhooks::page_subscriptions(&self.reader, query).await
+    }
+
+    async fn update_webhook_subscription_delivery(
+        &self,
+        partner_id: &ObjectId,
+        id: &ObjectId,
+        url: &str,
+        max_events_per_attempt: Option<u8>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<SubscriptionWrite>> {
+        webhooks::update_delivery(&self.writer, partner_id, id, url, max_events_per_attempt, at).await
+    }
+
+    async fn update_webhook_subscription_signing(
+        &self,
+        partner_id: &ObjectId,
+        id: &ObjectId,
+        algorithm: SigningAlgorithm,
+        secret: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<WebhookSubscription>> {
+        webhooks::update_signing(&self.writer, partner_id, id, algorithm, secret, at).await
+    }
+
+    async fn delete_webhook_subscription(
+        &self,
+        partner_id: &ObjectId,
+        id: &ObjectId,
+    ) -> StoreResult<Option<WebhookSubscription>> {
+        webhooks::delete_subscription(&self.writer, partner_id, id).await
+    }
+
+    async fn replay_webhook_subscription(&self, replay: NewReplay) -> StoreResult<Replay> {
+        webhooks::replay(&self.writer, replay).await
+    }
+
+    async fn get_replay(&self, partner_id: &ObjectId, id: &ObjectId) -> StoreResult<Option<Replay>> {
+        webhooks::get_replay(&self.reader, partner_id, id).await
+    }
+
+    async fn page_replays(&self, query: &ReplaysQuery) -> StoreResult<Vec<Replay>> {
+        webhooks::page_replays(&self.reader, query).await
+    }
+
+    async fn claim_webhook_deliveries(&self, claim: &DeliveryClaim) -> StoreResult<Vec<DeliveryBatch>> {
+        webhooks::claim(&self.writer, claim).await
+    }
+
+    async fn record_webhook_delivery(&self, outcome: &DeliveryOutcome) -> StoreResult<()> {
+        webhooks::record(&self.writer, outcome).await
+    }
+
+    async fn webhook_queue_stats(&self) -> StoreResult<QueueStats> {
+        webhooks::queue_stats(&self.reader).await
+    }
+
+    async fn page_webhook_requests(&self, query: &WebhookRequestsQuery) -> StoreResult<Vec<WebhookRequestRecord>> {
+        webhooks::page_requests(&self.reader, query).await
+    }
+
+    async fn get_webhook_request(
+        &self,
+        partner_id: &ObjectId,
+        request_id: &str,
+    ) -> StoreResult<Option<WebhookRequestRecord>> {
+        webhooks::get_request(&self.reader, partner_id, request_id).await
+    }
+
+    async fn page_webhook_attempts(&self, query: &WebhookAttemptsQuery) -> StoreResult<Vec<WebhookAttemptRecord>> {
+        webhooks::page_attempts(&self.reader, query).await
+    }
+
+    async fn recent_webhook_requests(&self, limit: u32, failures_only: bool) -> StoreResult<Vec<WebhookRequestRecord>> {
+        webhooks::recent_requests(&self.reader, limit, failures_only).await
     }
 }

@@ -1,8 +1,9 @@
 //! Hirers, partners and the relationships between them, including the keyset-paged list of
 //! the hirers a partner is related to.
 
-use candex_domain::{ObjectId, RelationshipSet, RelationshipType};
+use candex_domain::{EventType, ObjectId, RelationshipSet, RelationshipType};
 use candex_store::{
+    EventStamp,
     Hirer, NewHirer, NewPartner, Partner, PartnerCredentials, RelatedHirer, RelatedHirersQuery, StoreError, StoreResult,
 };
 use sqlx::sqlite::SqliteRow;
@@ -117,6 +118,7 @@ pub(crate) async fn set_relationships(
     partner_id: &ObjectId,
     hirer_id: &ObjectId,
     types: &[RelationshipType],
+    event: &EventStamp,
 ) -> StoreResult<RelationshipSet> {
     // `begin immediate` takes the write lock up front, so the checks below cannot be
     // invalidated by another process before the writes (SQLite would answer SQLITE_BUSY on
@@ -128,6 +130,14 @@ pub(crate) async fn set_relationships(
     if !exists(&mut tx, "select 1 from hirers where id = ?1", hirer_id).await? {
         return Err(StoreError::NotFound("hirer"));
     }
+    let before: Vec<String> =
+        sqlx::query_scalar("select type_code from relationships where partner_id = ?1 and hirer_id = ?2")
+            .bind(partner_id.as_str())
+            .bind(hirer_id.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+    let before: RelationshipSet = before.iter().filter_map(|c| RelationshipType::parse(c)).collect();
     sqlx::query("delete from relationships where partner_id = ?1 and hirer_id = ?2")
         .bind(partner_id.as_str())
         .bind(hirer_id.as_str())
@@ -144,6 +154,22 @@ pub(crate) async fn set_relationships(
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
+    }
+    if set != before {
+        crate::events::emit(
+            &mut tx,
+            crate::events::Outbox {
+                id: &event.id,
+                event_type: EventType::HirerRelationshipChanged,
+                hirer_id,
+                at: event.at,
+                candidate_profile_id: None,
+                candidate_id: None,
+                position_profile_id: None,
+                only_partner: Some(partner_id),
+            },
+        )
+        .await?;
     }
     tx.commit().await.map_err(map_err)?;
     Ok(set)

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use candex_domain::questionnaire::Questionnaire;
-use candex_domain::ObjectId;
-use candex_store::{NewPosition, Position, PositionStatus, StoreError, StoreResult};
+use candex_domain::{EventType, ObjectId};
+use candex_store::{EventStamp, NewPosition, Position, PositionStatus, StoreError, StoreResult};
 use sqlx::sqlite::SqliteRow;
 use sqlx::SqlitePool;
 
@@ -86,6 +86,20 @@ pub(crate) async fn create_position(writer: &SqlitePool, position: NewPosition) 
     .execute(&mut *tx)
     .await
     .map_err(map_err)?;
+    crate::events::emit(
+        &mut tx,
+        crate::events::Outbox {
+            id: &position.event_id,
+            event_type: EventType::PositionProfilePosted,
+            hirer_id: &position.hirer_id,
+            at: position.created_at,
+            candidate_profile_id: None,
+            candidate_id: None,
+            position_profile_id: Some(&position.profile_id),
+            only_partner: None,
+        },
+    )
+    .await?;
     tx.commit().await.map_err(map_err)?;
     Ok(Position {
         profile_id: position.profile_id,
@@ -123,19 +137,42 @@ pub(crate) async fn get_position_by_opening(
     row.as_ref().map(position_from_row).transpose()
 }
 
-pub(crate) async fn close_position(writer: &SqlitePool, profile_id: &ObjectId) -> StoreResult<Position> {
+pub(crate) async fn close_position(
+    writer: &SqlitePool,
+    profile_id: &ObjectId,
+    event: &EventStamp,
+) -> StoreResult<Position> {
     let mut tx = writer.begin_with("begin immediate").await.map_err(map_err)?;
-    // Only an open ad changes, so closing twice keeps the first closing time.
-    sqlx::query("update positions set status = ?2, closed_at = ?3 where profile_id = ?1 and status = ?4")
+    // Only an open ad changes, so closing twice keeps the first closing time (and emits one
+    // event).
+    let closed = sqlx::query("update positions set status = ?2, closed_at = ?3 where profile_id = ?1 and status = ?4")
         .bind(profile_id.as_str())
         .bind(PositionStatus::Closed.code())
-        .bind(millis(&candex_domain::time::now_ms()))
+        .bind(millis(&event.at))
         .bind(PositionStatus::Open.code())
         .execute(&mut *tx)
         .await
-        .map_err(map_err)?;
+        .map_err(map_err)?
+        .rows_affected()
+        > 0;
     let row = sqlx::query(BY_PROFILE_ID).bind(profile_id.as_str()).fetch_optional(&mut *tx).await.map_err(map_err)?;
     let position = row.as_ref().map(position_from_row).transpose()?.ok_or(StoreError::NotFound("position profile"))?;
+    if closed {
+        crate::events::emit(
+            &mut tx,
+            crate::events::Outbox {
+                id: &event.id,
+                event_type: EventType::PositionProfileClosed,
+                hirer_id: &position.hirer_id,
+                at: event.at,
+                candidate_profile_id: None,
+                candidate_id: None,
+                position_profile_id: Some(profile_id),
+                only_partner: None,
+            },
+        )
+        .await?;
+    }
     tx.commit().await.map_err(map_err)?;
     Ok(position)
 }

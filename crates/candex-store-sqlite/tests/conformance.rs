@@ -54,6 +54,12 @@ stories!(
     attachments_stored_with_their_application,
     attachment_retention_purge,
     erasure_redacts_everything_personal,
+    events_enter_the_streams_of_entitled_partners,
+    event_paging_and_filters,
+    webhook_subscriptions_lifecycle,
+    delivery_claims_batches_leases_and_backoff,
+    replays_requeue_and_are_recorded,
+    event_retention_purge,
 );
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! backend runs against itself.
 
 mod error;
+mod events;
 mod records;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -12,6 +13,7 @@ use candex_domain::{ObjectId, Person, RelationshipSet, RelationshipType};
 use chrono::{DateTime, Utc};
 
 pub use error::StoreError;
+pub use events::*;
 pub use records::*;
 
 /// Result alias for store operations.
@@ -51,11 +53,15 @@ pub trait Store: Send + Sync + 'static {
     async fn list_partners(&self) -> StoreResult<Vec<Partner>>;
     /// Replaces the relationships a partner holds with a hirer; an empty list revokes all.
     /// `NotFound` when either side does not exist.
+    ///
+    /// When the set changes, the same transaction writes a `HirerRelationshipChanged` event
+    /// (stamped `event`) into the partner's stream.
     async fn set_relationships(
         &self,
         partner_id: &ObjectId,
         hirer_id: &ObjectId,
         types: &[RelationshipType],
+        event: &EventStamp,
     ) -> StoreResult<RelationshipSet>;
     /// The relationships a partner holds with one hirer (empty when none or unknown).
     async fn relationships(&self, partner_id: &ObjectId, hirer_id: &ObjectId) -> StoreResult<RelationshipSet>;
@@ -64,14 +70,16 @@ pub trait Store: Send + Sync + 'static {
 
     // --- positions ----------------------------------------------------------------------
 
-    /// Stores a job ad (position opening plus posted profile). `NotFound` for an unknown hirer.
+    /// Stores a job ad (position opening plus posted profile) and its `PositionProfilePosted`
+    /// event. `NotFound` for an unknown hirer.
     async fn create_position(&self, position: NewPosition) -> StoreResult<Position>;
     /// Reads a job ad by its position profile id.
     async fn get_position(&self, profile_id: &ObjectId) -> StoreResult<Option<Position>>;
     /// Reads a job ad by its position opening id.
     async fn get_position_by_opening(&self, opening_id: &ObjectId) -> StoreResult<Option<Position>>;
-    /// Closes a job ad; closing a closed ad changes nothing. `NotFound` when unknown.
-    async fn close_position(&self, profile_id: &ObjectId) -> StoreResult<Position>;
+    /// Closes a job ad and writes its `PositionProfileClosed` event (stamped `event`);
+    /// closing a closed ad changes nothing. `NotFound` when unknown.
+    async fn close_position(&self, profile_id: &ObjectId, event: &EventStamp) -> StoreResult<Position>;
     /// Lists job ads, optionally of one hirer, newest first (operator use).
     async fn list_positions(&self, hirer_id: Option<&ObjectId>) -> StoreResult<Vec<Position>>;
 
@@ -79,7 +87,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores applications atomically: for each, the candidate (matched per hirer on the first
     /// email, its live person data replaced by the latest) and the profile snapshot. All or
-    /// nothing: `NotFound` for an unknown position, `Rejected` for a closed one.
+    /// nothing: `NotFound` for an unknown position, `Rejected` for a closed one. Each writes
+    /// its `CandidateApplicationCreated` event in the same transaction (the outbox).
     async fn ingest_applications(&self, applications: &[NewApplicationRecord])
         -> StoreResult<Vec<IngestedApplication>>;
     /// Reads one profile with its live candidate and its job ad, in one round trip.
@@ -140,4 +149,95 @@ pub trait Store: Send + Sync + 'static {
     /// Identifiers stay valid. Returns the content hashes no attachment references any more,
     /// for the caller to delete from blob storage. `NotFound` for an unknown candidate.
     async fn erase_candidate(&self, candidate_id: &ObjectId) -> StoreResult<ErasedCandidate>;
+
+    // --- events -------------------------------------------------------------------------
+
+    /// One page of a partner's event stream in stream order.
+    async fn page_events(&self, query: &EventsQuery) -> StoreResult<Vec<Event>>;
+    /// One event, if it is in the partner's stream.
+    async fn get_event(&self, partner_id: &ObjectId, event_id: &ObjectId) -> StoreResult<Option<Event>>;
+    /// Deletes events, their deliveries and attempts, webhook requests and replays created
+    /// before `cutoff`.
+    async fn purge_events_before(&self, cutoff: DateTime<Utc>) -> StoreResult<PurgedEvents>;
+
+    // --- webhook subscriptions ----------------------------------------------------------
+
+    /// Stores a subscription unless the partner has one with the same event type, scheme, URL
+    /// and hirer, which is returned instead. `NotFound` for an unknown hirer.
+    async fn create_webhook_subscription(&self, subscription: NewWebhookSubscription)
+        -> StoreResult<SubscriptionWrite>;
+    /// One of the partner's subscriptions.
+    async fn get_webhook_subscription(
+        &self,
+        partner_id: &ObjectId,
+        id: &ObjectId,
+    ) -> StoreResult<Option<WebhookSubscription>>;
+    /// One page of the partner's subscriptions in creation order.
+    async fn page_webhook_subscriptions(&self, query: &SubscriptionsQuery) -> StoreResult<Vec<WebhookSubscription>>;
+    /// Changes where and how many events a subscription delivers (`max_events` `None` keeps
+    /// it). `None` when the partner has no such subscription; `Conflict` when another has the
+    /// resulting key.
+    async fn update_webhook_subscription_delivery(
+        &self,
+        partner_id: &ObjectId,
+        id: &ObjectId,
+        url: &str,
+        max_events_per_attempt: Option<u8>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<SubscriptionWrite>>;
+    /// Changes how a subscription signs. `None` when the partner has no such subscription.
+    async fn update_webhook_subscription_signing(
+        &self,
+        partner_id: &ObjectId,
+        id: &ObjectId,
+        algorithm: candex_domain::SigningAlgorithm,
+        secret: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<WebhookSubscription>>;
+    /// Deletes a subscription and its undelivered queue; its requests stay for diagnostics.
+    /// `None` when the partner has no such subscription.
+    async fn delete_webhook_subscription(
+        &self,
+        partner_id: &ObjectId,
+        id: &ObjectId,
+    ) -> StoreResult<Option<WebhookSubscription>>;
+
+    // --- replays ------------------------------------------------------------------------
+
+    /// Re-queues the events a replay selects (only events of the partner's stream that match
+    /// the subscription) and records the replay, in one transaction. `NotFound` when the
+    /// partner has no such subscription.
+    async fn replay_webhook_subscription(&self, replay: NewReplay) -> StoreResult<Replay>;
+    /// One replay of the partner's.
+    async fn get_replay(&self, partner_id: &ObjectId, id: &ObjectId) -> StoreResult<Option<Replay>>;
+    /// One page of a subscription's replays in creation order.
+    async fn page_replays(&self, query: &ReplaysQuery) -> StoreResult<Vec<Replay>>;
+
+    // --- delivery -----------------------------------------------------------------------
+
+    /// Leases up to `max_subscriptions` subscriptions that have undelivered events, are due
+    /// and are not leased by anyone, and returns each with its oldest undelivered events.
+    async fn claim_webhook_deliveries(&self, claim: &DeliveryClaim) -> StoreResult<Vec<DeliveryBatch>>;
+    /// Records a request and its attempts, marks the events delivered on success or backs
+    /// the subscription off until `retry_at` on failure, and releases the lease; one
+    /// transaction.
+    async fn record_webhook_delivery(&self, outcome: &DeliveryOutcome) -> StoreResult<()>;
+    /// The delivery queue's depth and age.
+    async fn webhook_queue_stats(&self) -> StoreResult<QueueStats>;
+
+    // --- delivery diagnostics -----------------------------------------------------------
+
+    /// One page of a subscription's requests, oldest first.
+    async fn page_webhook_requests(&self, query: &WebhookRequestsQuery) -> StoreResult<Vec<WebhookRequestRecord>>;
+    /// One of the partner's requests by `X-Request-Id`.
+    async fn get_webhook_request(
+        &self,
+        partner_id: &ObjectId,
+        request_id: &str,
+    ) -> StoreResult<Option<WebhookRequestRecord>>;
+    /// One page of attempts of an event or a request, oldest first.
+    async fn page_webhook_attempts(&self, query: &WebhookAttemptsQuery) -> StoreResult<Vec<WebhookAttemptRecord>>;
+    /// The most recent requests over every partner, newest first, optionally failures only
+    /// (operator use).
+    async fn recent_webhook_requests(&self, limit: u32, failures_only: bool) -> StoreResult<Vec<WebhookRequestRecord>>;
 }

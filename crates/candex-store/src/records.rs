@@ -159,6 +159,8 @@ pub struct NewPosition {
     pub created_at: DateTime<Utc>,
     /// The screening questionnaire (ids minted), stored in the same transaction.
     pub questionnaire: Option<Questionnaire>,
+    /// Minted id of its `PositionProfilePosted` event (stamped `created_at`).
+    pub event_id: ObjectId,
 }
 
 /// A job ad: a position opening with its posted position profile.
@@ -217,6 +219,9 @@ pub struct NewApplicationRecord {
     pub questionnaire_responses: Option<Vec<ComponentResponse>>,
     /// Attachment rows, stored in the same transaction (their blobs are already written).
     pub attachments: Vec<NewAttachment>,
+    /// Its `CandidateApplicationCreated` event. Stamped when stored, which is not
+    /// `created_at` for imported applications.
+    pub event: crate::EventStamp,
 }
 
 /// What storing an application produced.

@@ -8,6 +8,7 @@
 mod applications;
 mod attachments;
 mod erasure;
+mod events;
 mod keys;
 mod parties;
 mod positions;
@@ -30,6 +31,10 @@ pub use applications::{
 };
 pub use attachments::{attachment_retention_purge, attachments_stored_with_their_application};
 pub use erasure::erasure_redacts_everything_personal;
+pub use events::{
+    delivery_claims_batches_leases_and_backoff, event_paging_and_filters, event_retention_purge,
+    events_enter_the_streams_of_entitled_partners, replays_requeue_and_are_recorded, webhook_subscriptions_lifecycle,
+};
 pub use keys::{signing_key_insert_if_absent, timestamps_round_trip_exactly};
 pub use parties::{
     hirers_round_trip_and_list, partners_round_trip_and_credentials, related_hirers_filters_and_name_search,
@@ -60,6 +65,12 @@ pub async fn run_all(store: &dyn Store) {
     attachments_stored_with_their_application(store).await;
     attachment_retention_purge(store).await;
     erasure_redacts_everything_personal(store).await;
+    events_enter_the_streams_of_entitled_partners(store).await;
+    event_paging_and_filters(store).await;
+    webhook_subscriptions_lifecycle(store).await;
+    delivery_claims_batches_leases_and_backoff(store).await;
+    replays_requeue_and_are_recorded(store).await;
+    event_retention_purge(store).await;
 }
 
 /// A fresh random id of `kind` in the default scheme.
@@ -199,6 +210,7 @@ pub fn new_position(hirer_id: &ObjectId, title: &str, created_at: DateTime<Utc>)
         job_category_id: Some(new_id(IdKind::JobCategory)),
         created_at,
         questionnaire: None,
+        event_id: new_id(IdKind::Event),
     }
 }
 
@@ -219,7 +231,13 @@ pub fn application(position: &Position, person: Person, created_at: DateTime<Utc
         created_at,
         questionnaire_responses: None,
         attachments: Vec::new(),
+        event: stamp(),
     }
+}
+
+/// A fresh stamp for the event a write emits.
+pub fn stamp() -> crate::EventStamp {
+    crate::EventStamp { id: new_id(IdKind::Event), at: candex_domain::time::now_ms() }
 }
 
 /// Panics unless `result` is `NotFound(what)`.

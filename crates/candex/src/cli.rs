@@ -35,7 +35,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server: GraphQL, partner tokens and the operator API on one listener.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage hirers, partners, relationships and job ads directly in the database (prints JSON).
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -125,6 +125,48 @@ pub struct ServeArgs {
     /// start and kept in the database, shared by every instance on that database.
     #[arg(long, env = "CANDEX_TOKEN_SIGNING_KEY", hide_env_values = true)]
     pub token_signing_key: Option<String>,
+
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
+}
+
+/// Webhook delivery options of `candex serve`.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Webhooks")]
+pub struct WebhookArgs {
+    /// Accept webhook subscription URLs on loopback, private and link-local addresses (and
+    /// deliver to them). Off by default: such targets are refused as SSRF. `--demo` turns it on
+    /// so a receiver on localhost works.
+    #[arg(long, env = "CANDEX_ALLOW_PRIVATE_WEBHOOK_TARGETS")]
+    pub allow_private_webhook_targets: bool,
+
+    /// Milliseconds a webhook receiver has to answer before the request counts as
+    /// `RequestTimeout` (SEEK allows 10 s).
+    #[arg(long, env = "CANDEX_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    pub webhook_timeout_ms: u64,
+
+    /// Milliseconds of backoff after a subscription's first failed request; it doubles per
+    /// further failure (with jitter) up to --webhook-retry-max-secs.
+    #[arg(long, env = "CANDEX_WEBHOOK_RETRY_BASE_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub webhook_retry_base_ms: u64,
+
+    /// Longest backoff between retries, in seconds. Undelivered events are retried until
+    /// they leave the retention window.
+    #[arg(long, env = "CANDEX_WEBHOOK_RETRY_MAX_SECS", default_value_t = 3_600,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub webhook_retry_max_secs: u64,
+
+    /// Webhook requests in flight at once (at most one per subscription).
+    #[arg(long, env = "CANDEX_WEBHOOK_CONCURRENCY", default_value_t = 16,
+          value_parser = clap::value_parser!(u64).range(1..=1_000))]
+    pub webhook_concurrency: u64,
+
+    /// Days events, webhook requests and attempts are kept (SEEK keeps 90).
+    #[arg(long, env = "CANDEX_EVENT_RETENTION_DAYS", default_value_t = 90,
+          value_parser = clap::value_parser!(u64).range(1..=3_650))]
+    pub event_retention_days: u64,
 }
 
 /// `candex admin …`.
@@ -152,6 +194,31 @@ pub enum AdminCommand {
         db: DatabaseArgs,
         #[command(flatten)]
         blobs: BlobArgs,
+    },
+    /// Webhook delivery: recent requests, failures and the queue.
+    #[command(subcommand)]
+    Webhooks(WebhookCommand),
+}
+
+/// `candex admin webhooks …`.
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// The most recent webhook requests over every partner, newest first, with status,
+    /// outcome code and latency.
+    Deliveries {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Only failed requests (any outcome but Success).
+        #[arg(long)]
+        failures: bool,
+        /// How many to show.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        limit: u32,
+    },
+    /// The delivery queue: undelivered (subscription, event) pairs and the oldest one's age.
+    Queue {
+        #[command(flatten)]
+        db: DatabaseArgs,
     },
 }
 

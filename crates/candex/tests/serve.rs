@@ -183,10 +183,24 @@ async fn the_demo_prints_credentials_that_run_the_seed_query() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acknowledged_ingests_survive_sigkill() {
+async fn acknowledged_ingests_survive_sigkill_and_their_events_are_delivered() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("durable.db").display());
-    let args = ["--database", db.as_str(), "--operator-key", "k"];
+    let args = [
+        "--database",
+        db.as_str(),
+        "--operator-key",
+        "k",
+        "--allow-private-webhook-targets",
+        "--webhook-timeout-ms",
+        "1000",
+        "--webhook-retry-base-ms",
+        "50",
+        "--webhook-retry-max-secs",
+        "1",
+    ];
+    // The partner's webhook receiver is down (500) until the server has been killed.
+    let receiver = MiniReceiver::start().await;
     let mut server = start(&args);
     let client = reqwest::Client::new();
     let base = server.base.clone();
@@ -208,6 +222,19 @@ async fn acknowledged_ingests_survive_sigkill() {
     let (_, position) =
         post_json(&client, &op("/positions"), Some("k"), &json!({"hirerId": hirer["id"], "positionTitle": "Role"}))
             .await;
+    let token0 =
+        token(&client, &base, partner["clientId"].as_str().unwrap(), partner["clientSecret"].as_str().unwrap()).await;
+    let (_, created) = post_json(
+        &client,
+        &format!("{base}/graphql"),
+        Some(&token0),
+        &json!({"query": "mutation($i: CreateWebhookSubscriptionInput!) { createWebhookSubscription(input: $i) {
+            __typename } }", "variables": {"i": {"webhookSubscription": {
+            "eventTypeCode": "CandidateApplicationCreated", "schemeId": "seekAnzPublicTest", "url": receiver.url,
+            "signingAlgorithmCode": "SeekHmacSha512", "secret": "0123456789abcdef0123"}}}}),
+    )
+    .await;
+    assert_eq!(created["data"]["createWebhookSubscription"]["__typename"], "CreateWebhookSubscriptionPayload_Success");
     let mut acknowledged = Vec::new();
     for i in 0..25 {
         let body = json!({"positionProfileId": position["id"], "candidate": {"person": {
@@ -222,6 +249,8 @@ async fn acknowledged_ingests_survive_sigkill() {
     server.child.wait().unwrap();
     drop(server);
 
+    assert!(receiver.delivered().is_empty(), "nothing was acknowledged before the kill");
+    receiver.recover();
     let server = start(&args);
     let token =
         token(&client, &server.base, partner["clientId"].as_str().unwrap(), partner["clientSecret"].as_str().unwrap())
@@ -235,6 +264,89 @@ async fn acknowledged_ingests_survive_sigkill() {
         )
         .await;
         assert_eq!(r["data"]["candidateProfile"]["profileId"]["value"], json!(id), "lost after SIGKILL: {r}");
+    }
+    // The restarted server delivers the events queued before the kill.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let delivered = receiver.delivered();
+        if acknowledged.iter().all(|id| delivered.contains(id)) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "undelivered after restart: {} of 25 arrived", delivered.len());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A webhook receiver that answers 500 until `recover()`, then 200 and records the
+/// `candidateApplicationProfileId`s it acknowledged.
+struct MiniReceiver {
+    url: String,
+    ok: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    delivered: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+}
+
+impl MiniReceiver {
+    async fn start() -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let ok = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let delivered = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+        let (ok2, delivered2) = (ok.clone(), delivered.clone());
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let (ok, delivered) = (ok2.clone(), delivered2.clone());
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 8192];
+                    loop {
+                        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4) else {
+                            match stream.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                            continue;
+                        };
+                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        while buf.len() < end + len {
+                            match stream.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        let body: Value = serde_json::from_slice(&buf[end..end + len]).unwrap_or(Value::Null);
+                        buf.drain(..end + len);
+                        let status = if ok.load(std::sync::atomic::Ordering::SeqCst) {
+                            let mut d = delivered.lock().unwrap();
+                            for e in body["events"].as_array().into_iter().flatten() {
+                                d.insert(e["candidateApplicationProfileId"].as_str().unwrap_or_default().to_owned());
+                            }
+                            200
+                        } else {
+                            500
+                        };
+                        let answer = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\n\r\n");
+                        if stream.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Self { url, ok, delivered }
+    }
+
+    fn recover(&self) {
+        self.ok.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn delivered(&self) -> std::collections::HashSet<String> {
+        self.delivered.lock().unwrap().clone()
     }
 }
 

@@ -3,6 +3,7 @@
 //! hirer per request). Every read of hirer data goes through here.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use candex_domain::{ObjectId, RelationshipSet, RelationshipType};
@@ -20,17 +21,37 @@ pub enum AuthProblem {
     Token(TokenError),
 }
 
+/// Most nested list loads (a connection or list field below the root) one request may make.
+///
+/// The complexity limit multiplies a connection's selection by its page size, but
+/// async-graphql applies field complexities only to fields selected on object types: a field
+/// selected on an interface (`Event.webhookAttempts` through `WebhookAttempt.event`) counts
+/// once. This budget bounds the store reads such selections fan out to.
+pub const MAX_NESTED_LOADS: u32 = 200;
+
 /// The caller of one GraphQL request and its relationship cache.
 pub struct Access {
     caller: Result<VerifiedToken, AuthProblem>,
     store: Arc<dyn Store>,
     cache: Mutex<HashMap<ObjectId, RelationshipSet>>,
+    nested_loads: AtomicU32,
 }
 
 impl Access {
     /// Builds the access context of one request.
     pub fn new(caller: Result<VerifiedToken, AuthProblem>, store: Arc<dyn Store>) -> Self {
-        Self { caller, store, cache: Mutex::new(HashMap::new()) }
+        Self { caller, store, cache: Mutex::new(HashMap::new()), nested_loads: AtomicU32::new(0) }
+    }
+
+    /// Counts one nested list load; an error once the request made [`MAX_NESTED_LOADS`].
+    pub fn charge_nested_load(&self) -> async_graphql::Result<()> {
+        if self.nested_loads.fetch_add(1, Ordering::Relaxed) < MAX_NESTED_LOADS {
+            Ok(())
+        } else {
+            Err(async_graphql::Error::new(format!(
+                "Query is too complex: it loads more than {MAX_NESTED_LOADS} nested lists; request smaller pages"
+            )))
+        }
     }
 
     /// The verified token, or `UNAUTHENTICATED`.

@@ -24,10 +24,17 @@ pub fn forbidden(message: impl Into<String>) -> async_graphql::Error {
 
 /// A `BAD_USER_INPUT` error naming one field by JSON pointer (relative to the field's arguments).
 pub fn bad_user_input(pointer: &str, message: impl Into<String>) -> async_graphql::Error {
-    let message = message.into();
+    bad_user_inputs(vec![(pointer.to_owned(), message.into())])
+}
+
+/// A `BAD_USER_INPUT` error naming every invalid field, `(JSON pointer, message)` in order.
+pub fn bad_user_inputs(invalid: Vec<(String, String)>) -> async_graphql::Error {
+    let message = invalid.iter().map(|(p, m)| format!("{p}: {m}")).collect::<Vec<_>>().join("; ");
     let mut fields = async_graphql::indexmap::IndexMap::new();
-    fields.insert(async_graphql::Name::new(pointer), async_graphql::Value::String(message.clone()));
-    async_graphql::Error::new(format!("Invalid argument {pointer}: {message}")).extend_with(move |_, e| {
+    for (pointer, message) in invalid {
+        fields.insert(async_graphql::Name::new(pointer), async_graphql::Value::String(message));
+    }
+    async_graphql::Error::new(format!("Invalid argument {message}")).extend_with(move |_, e| {
         e.set("code", BAD_USER_INPUT);
         e.set("invalidFields", async_graphql::Value::Object(fields.clone()));
     })

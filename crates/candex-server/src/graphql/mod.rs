@@ -3,15 +3,19 @@
 
 pub mod access;
 pub mod error;
+pub mod mutation;
 pub mod query;
+pub mod query_events;
 pub mod relay;
 pub mod scalars;
+pub mod seq_paging;
 pub mod types;
+pub mod webhook_rules;
 
 use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -22,7 +26,11 @@ use candex_store::Store;
 use crate::state::AppState;
 
 /// The schema type.
-pub type CandexSchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+pub type CandexSchema = Schema<Query, mutation::Mutation, EmptySubscription>;
+
+/// The query root: the export reads, and the event and webhook reads.
+#[derive(Default, MergedObject)]
+pub struct Query(query::Query, query_events::EventQueries);
 
 /// Deepest query accepted; SEEK's documented queries need about 8 levels, introspection 13.
 pub const MAX_DEPTH: usize = 16;
@@ -42,11 +50,15 @@ pub struct SchemaContext {
     pub scheme: Scheme,
     /// Public base URL without trailing slash.
     pub public_url: String,
+    /// SSRF policy for webhook subscription targets.
+    pub webhook_targets: crate::webhooks::ssrf::TargetPolicy,
+    /// Wakes the webhook dispatcher after a replay queues work.
+    pub dispatcher: crate::webhooks::Waker,
 }
 
 /// Builds the schema; the only constructor, shared by the server, tests and SDL export.
 pub fn build_schema(context: SchemaContext) -> CandexSchema {
-    Schema::build(query::Query, EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), mutation::Mutation, EmptySubscription)
         .data(context)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -55,7 +67,7 @@ pub fn build_schema(context: SchemaContext) -> CandexSchema {
 
 /// The schema's SDL, for compatibility checks.
 pub fn sdl() -> String {
-    Schema::build(query::Query, EmptyMutation, EmptySubscription).finish().sdl()
+    Schema::build(Query::default(), mutation::Mutation, EmptySubscription).finish().sdl()
 }
 
 /// `POST /graphql`: verifies the bearer token (if any) once, then executes.

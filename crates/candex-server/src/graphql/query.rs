@@ -20,7 +20,7 @@ use super::types::profile::{Candidate, CandidateProfile};
 use super::types::questionnaire::ApplicationQuestionnaire;
 use super::SchemaContext;
 
-/// The query root.
+/// The export reads of the query root (merged into [`super::Query`]).
 #[derive(Default)]
 pub struct Query;
 
@@ -32,7 +32,7 @@ fn context<'a>(ctx: &'a Context<'_>) -> (&'a SchemaContext, &'a Access) {
     (ctx.data_unchecked::<SchemaContext>(), ctx.data_unchecked::<Access>())
 }
 
-#[Object]
+#[Object(name = "ExportQueries")]
 impl Query {
     /// A candidate profile (one application). Needs `ApplicationExport` with its hirer.
     async fn candidate_profile(

@@ -1,4 +1,4 @@
-//! Plain HTTP routes that are neither GraphQL nor operator API: health.
+//! Plain HTTP routes that are neither GraphQL nor operator API: health and metrics.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,4 +15,17 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_j
             (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable"})))
         }
     }
+}
+
+/// `GET /metrics`: Prometheus text. Queue depth and age are read from the database now, so
+/// every instance on a shared database reports the same queue.
+pub async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    match state.store.webhook_queue_stats().await {
+        Ok(stats) => state.webhook_metrics.set_queue(stats, chrono::Utc::now()),
+        Err(e) => tracing::warn!(error.cause_chain = ?e, "metrics: could not read the webhook queue"),
+    }
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        state.webhook_metrics.encode(),
+    )
 }

@@ -12,8 +12,8 @@ use candex_domain::input::{
 use candex_domain::questionnaire::{resolve_responses, ComponentResponse, Questionnaire};
 use candex_domain::{FieldErrors, IdKind, ObjectId, RelationshipSet, RelationshipType, Scheme};
 use candex_store::{
-    ApplicationSummary, Candidate, ErasedCandidate, Hirer, IngestedApplication, NewApplicationRecord, NewHirer,
-    NewPartner, NewPosition, Partner, Position, Store, StoreError,
+    ApplicationSummary, Candidate, ErasedCandidate, EventStamp, Hirer, IngestedApplication, NewApplicationRecord,
+    NewHirer, NewPartner, NewPosition, Partner, Position, Store, StoreError,
 };
 use rand::{RngCore, SeedableRng};
 
@@ -58,6 +58,11 @@ pub struct OperatorService {
     scheme: Scheme,
     public_url: String,
     rng: Mutex<Box<dyn RngCore + Send>>,
+    /// Event ids come from their own generator, so adding events did not shift the ids the
+    /// deterministic demo mints for everything else (the README quotes them).
+    event_rng: Mutex<Box<dyn RngCore + Send>>,
+    /// Wakes this process's webhook dispatcher after a write queues deliveries.
+    waker: crate::webhooks::Waker,
     /// Attachment blob storage; `None` refuses applications with files.
     pub(crate) blobs: Option<crate::storage::BlobStore>,
     /// Attachment limits and retention.
@@ -67,21 +72,41 @@ pub struct OperatorService {
 impl OperatorService {
     /// Creates the service; ids are minted from the OS random source.
     pub fn new(store: Arc<dyn Store>, scheme: Scheme, public_url: &str) -> Self {
-        Self::with_rng(store, scheme, public_url, Box::new(rand::rngs::StdRng::from_entropy()))
+        Self::with_rng(
+            store,
+            scheme,
+            public_url,
+            Box::new(rand::rngs::StdRng::from_entropy()),
+            Box::new(rand::rngs::StdRng::from_entropy()),
+        )
     }
 
     /// Creates a service whose ids and secrets come from a seeded generator, for the
     /// deterministic demo and synthetic data. Never use it for real data.
     pub fn deterministic(store: Arc<dyn Store>, scheme: Scheme, public_url: &str, seed: u64) -> Self {
-        Self::with_rng(store, scheme, public_url, Box::new(rand::rngs::StdRng::seed_from_u64(seed)))
+        Self::with_rng(
+            store,
+            scheme,
+            public_url,
+            Box::new(rand::rngs::StdRng::seed_from_u64(seed)),
+            Box::new(rand::rngs::StdRng::seed_from_u64(seed.wrapping_add(1))),
+        )
     }
 
-    fn with_rng(store: Arc<dyn Store>, scheme: Scheme, public_url: &str, rng: Box<dyn RngCore + Send>) -> Self {
+    fn with_rng(
+        store: Arc<dyn Store>,
+        scheme: Scheme,
+        public_url: &str,
+        rng: Box<dyn RngCore + Send>,
+        event_rng: Box<dyn RngCore + Send>,
+    ) -> Self {
         Self {
             store,
             scheme,
             public_url: public_url.trim_end_matches('/').to_owned(),
             rng: Mutex::new(rng),
+            event_rng: Mutex::new(event_rng),
+            waker: crate::webhooks::Waker::default(),
             blobs: None,
             attachments: crate::attachments::AttachmentSettings::default(),
         }
@@ -95,6 +120,21 @@ impl OperatorService {
     pub(crate) fn mint(&self, kind: IdKind) -> ObjectId {
         let mut rng = self.rng.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         ObjectId::mint(&self.scheme, kind, &mut *rng)
+    }
+
+    fn mint_event(&self) -> ObjectId {
+        let mut rng = self.event_rng.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        ObjectId::mint(&self.scheme, IdKind::Event, &mut *rng)
+    }
+
+    fn stamp(&self) -> EventStamp {
+        EventStamp { id: self.mint_event(), at: candex_domain::time::now_ms() }
+    }
+
+    /// Wakes `waker` (the serving process's dispatcher) whenever a write queues webhooks.
+    pub fn with_waker(mut self, waker: crate::webhooks::Waker) -> Self {
+        self.waker = waker;
+        self
     }
 
     /// Creates a hirer.
@@ -172,7 +212,13 @@ impl OperatorService {
             })
             .collect();
         let types = errors.into_result(types).map_err(ServiceError::Invalid)?;
-        self.store.set_relationships(&partner_id, &hirer_id, &types).await.map_err(not_found_or_store)
+        let set = self
+            .store
+            .set_relationships(&partner_id, &hirer_id, &types, &self.stamp())
+            .await
+            .map_err(not_found_or_store)?;
+        self.waker.wake();
+        Ok(set)
     }
 
     /// Creates a job ad.
@@ -196,18 +242,23 @@ impl OperatorService {
             job_category_id,
             created_at: candex_domain::time::now_ms(),
             questionnaire,
+            event_id: self.mint_event(),
         };
-        self.store.create_position(position).await.map_err(|e| match e {
+        let position = self.store.create_position(position).await.map_err(|e| match e {
             StoreError::NotFound(_) => ServiceError::Invalid(FieldErrors::single("/hirerId", "no hirer has this id")),
             other => ServiceError::Store(other),
-        })
+        })?;
+        self.waker.wake();
+        Ok(position)
     }
 
     /// Closes a job ad (idempotent).
     pub async fn close_position(&self, id: &str) -> Result<Position, ServiceError> {
         let id =
             ObjectId::parse_as(id, IdKind::PositionProfile).map_err(|_| ServiceError::NotFound("position profile"))?;
-        self.store.close_position(&id).await.map_err(not_found_or_store)
+        let position = self.store.close_position(&id, &self.stamp()).await.map_err(not_found_or_store)?;
+        self.waker.wake();
+        Ok(position)
     }
 
     /// Reads a job ad.
@@ -266,9 +317,10 @@ impl OperatorService {
                 created_at: app.create_date_time.unwrap_or(now),
                 attachments: self.attachment_records(uploads.next().unwrap_or_default(), now),
                 questionnaire_responses: questionnaire_responses.next().flatten(),
+                event: EventStamp { id: self.mint_event(), at: now },
             })
             .collect();
-        self.store.ingest_applications(&records).await.map_err(|e| match e {
+        let ingested = self.store.ingest_applications(&records).await.map_err(|e| match e {
             StoreError::NotFound(_) => {
                 ServiceError::Invalid(FieldErrors::single("/positionProfileId", "no position profile has this id"))
             }
@@ -277,7 +329,9 @@ impl OperatorService {
                 "the position profile is closed and takes no applications",
             )),
             other => ServiceError::Store(other),
-        })
+        })?;
+        self.waker.wake();
+        Ok(ingested)
     }
 
     /// Matches each application's questionnaire responses against its job ad's questionnaire,

@@ -9,5 +9,7 @@ mod helpers;
 mod live_and_snapshot;
 mod operator;
 mod questionnaires;
+mod receiver;
 mod schema;
 mod seed_query;
+mod webhooks;

@@ -1,5 +1,5 @@
 //! Compatibility: the project's SDL against SEEK's reference subset, for every type reachable
-//! from the query fields candex implements. Any drift in a name, argument, type, nullability,
+//! from the query and mutation fields candex implements. Any drift in a name, argument, type, nullability,
 //! deprecation, interface or enum value fails here.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -7,6 +7,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use async_graphql::parser::types::{BaseType, ServiceDocument, Type, TypeKind, TypeSystemDefinition};
 
 const REFERENCE: &str = include_str!("../fixtures/seek-export-subset.graphql");
+
+/// The operation roots: each needs only the operations candex implements.
+const ROOTS: [&str; 2] = ["Query", "Mutation"];
 
 /// One type, normalised: its kind, and each member's full signature keyed by name.
 #[derive(Debug, PartialEq, Eq)]
@@ -90,8 +93,8 @@ fn shapes(sdl: &str) -> BTreeMap<String, Shape> {
     out
 }
 
-/// Types reachable from `Query` through field types, argument types, interface
-/// implementations and union members.
+/// Types reachable from the roots (`Query`, `Mutation`) through field types, argument types,
+/// interface implementations and union members.
 fn reachable(types: &BTreeMap<String, Shape>, sdl: &str) -> BTreeSet<String> {
     let doc = async_graphql::parser::parse_schema(sdl).expect("SDL parses");
     let mut refs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -125,7 +128,7 @@ fn reachable(types: &BTreeMap<String, Shape>, sdl: &str) -> BTreeSet<String> {
     }
     let builtin = ["String", "Int", "Float", "Boolean", "ID"];
     let mut seen = BTreeSet::new();
-    let mut queue = VecDeque::from(["Query".to_owned()]);
+    let mut queue = VecDeque::from(ROOTS.map(str::to_owned));
     while let Some(name) = queue.pop_front() {
         if builtin.contains(&name.as_str()) || !seen.insert(name.clone()) {
             continue;
@@ -154,8 +157,8 @@ fn the_schema_matches_seeks_reference_for_every_implemented_type() {
                 mine.kind, mine.implements, theirs.kind, theirs.implements
             ));
         }
-        // The root only needs the operations candex implements; every other type all its members.
-        let partial = name == "Query";
+        // A root only needs the operations candex implements; every other type all its members.
+        let partial = ROOTS.contains(&name.as_str());
         for (member, sig) in &theirs.members {
             if partial && !mine.members.contains_key(member) {
                 continue;
@@ -173,7 +176,7 @@ fn the_schema_matches_seeks_reference_for_every_implemented_type() {
     }
     println!("schema compatibility: {matched} of {compared} reference fields match exactly");
     assert!(problems.is_empty(), "schema drift:\n  {}", problems.join("\n  "));
-    assert!(compared > 250, "suspiciously few fields compared: {compared}");
+    assert!(compared > 450, "suspiciously few fields compared: {compared}");
     assert_eq!(matched, compared);
 }
 
@@ -190,8 +193,60 @@ fn the_query_root_offers_the_foundation_operations() {
         "hiringOrganizations",
         "self",
         "version",
+        "event",
+        "events",
+        "webhookSubscription",
+        "webhookSubscriptions",
+        "webhookRequest",
+        "webhookRequestsForSubscription",
+        "webhookAttemptsForEvent",
+        "webhookSubscriptionReplay",
     ] {
         assert!(query.members.contains_key(op), "Query.{op} missing");
+    }
+}
+
+#[test]
+fn the_mutation_root_offers_exactly_the_webhook_mutations() {
+    let ours = shapes(&candex_server::graphql::sdl());
+    let operations: Vec<&str> = ours["Mutation"].members.keys().map(String::as_str).collect();
+    assert_eq!(
+        operations,
+        [
+            "createWebhookSubscription",
+            "deleteWebhookSubscription",
+            "replayWebhookSubscription",
+            "updateWebhookSubscriptionDeliveryConfiguration",
+            "updateWebhookSubscriptionSigningConfiguration",
+        ]
+    );
+}
+
+#[test]
+fn every_type_of_the_events_and_webhooks_is_compared() {
+    let sdl = candex_server::graphql::sdl();
+    let reached = reachable(&shapes(&sdl), &sdl);
+    for name in [
+        "Event",
+        "CandidateApplicationCreatedEvent",
+        "CandidateProfilePurchasedEvent",
+        "HirerRelationshipChangedEvent",
+        "PositionProfileClosedEvent",
+        "PositionProfilePostedEvent",
+        "EventsConnection",
+        "EventsFilterInput",
+        "WebhookSubscriptionReplayByIdRequest",
+        "WebhookSubscriptionReplayByRangeRequest",
+        "WebhookAttemptsFilterInput",
+        "CreateWebhookSubscriptionPayload_Conflict",
+        "UpdateWebhookSubscriptionDeliveryConfigurationPayload_Success",
+        "ReplayWebhookSubscription_FilterInput",
+    ] {
+        assert!(reached.contains(name), "{name} is not reachable from the roots");
+    }
+    // The parts merged into the query root leave no type of their own behind.
+    for part in ["ExportQueries", "EventQueries"] {
+        assert!(!sdl.contains(part), "{part} leaked into the SDL");
     }
 }
 

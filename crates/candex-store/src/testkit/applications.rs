@@ -3,7 +3,7 @@
 
 use candex_domain::IdKind;
 
-use super::{application, assert_conflict, assert_not_found, hirer, new_id, open_position, person, t, tag};
+use super::{application, assert_conflict, assert_not_found, hirer, new_id, open_position, person, stamp, t, tag};
 use crate::{Store, StoreError};
 
 /// The same email (in any case) at the same hirer reuses the candidate and replaces its live
@@ -66,7 +66,7 @@ pub async fn ingest_is_all_or_nothing(store: &dyn Store) {
     let h = hirer(store, &format!("{tag} hirer")).await;
     let open = open_position(store, &h.id, "Open").await;
     let closed = open_position(store, &h.id, "Closed").await;
-    store.close_position(&closed.profile_id).await.expect("close");
+    store.close_position(&closed.profile_id, &stamp()).await.expect("close");
 
     let bad = application(&closed, person("Late Comer", &format!("late.{tag}@example.com")), t(0));
     match store.ingest_applications(std::slice::from_ref(&bad)).await {

@@ -4,7 +4,7 @@
 use candex_domain::IdKind;
 use chrono::Duration;
 
-use super::{application, hirer, new_id, open_position, person, t, tag};
+use super::{application, hirer, new_id, open_position, person, stamp, t, tag};
 use crate::{NewAttachment, Store, StoreError};
 
 /// An attachment row with content hash `sha` (a hex digit repeated).
@@ -28,7 +28,7 @@ pub async fn attachments_stored_with_their_application(store: &dyn Store) {
     let h = hirer(store, &format!("{tag} hirer")).await;
     let open = open_position(store, &h.id, "Writer").await;
     let closed = open_position(store, &h.id, "Editor").await;
-    store.close_position(&closed.profile_id).await.expect("close");
+    store.close_position(&closed.profile_id, &stamp()).await.expect("close");
 
     let mut app = application(&open, person("Ann Attach", &format!("ann.{tag}@example.com")), t(0));
     app.attachments = vec![
@@ -96,7 +96,7 @@ pub async fn attachment_retention_purge(store: &dyn Store) {
     purged.attachments[0].sha256 = shared.clone();
     purged.attachments[1].sha256 = gone.clone();
     store.ingest_applications(&[kept.clone(), purged.clone()]).await.expect("ingest");
-    let closed = store.close_position(&closing.profile_id).await.expect("close");
+    let closed = store.close_position(&closing.profile_id, &stamp()).await.expect("close");
     let closed_at = closed.closed_at.expect("closed_at");
 
     let access = store.get_attachment(&purged.attachments[1].id).await.expect("get").expect("attachment");

@@ -2,7 +2,7 @@
 
 use candex_domain::{IdKind, RelationshipSet, RelationshipType};
 
-use super::{assert_conflict, assert_not_found, hirer, new_id, partner, t, tag};
+use super::{assert_conflict, assert_not_found, hirer, new_id, partner, stamp, t, tag};
 use crate::{Hirer, HirerKey, NewHirer, NewPartner, RelatedHirersQuery, Store};
 
 use RelationshipType::{ApplicationExport as Export, JobPosting as Posting, ProactiveSourcing as Sourcing};
@@ -64,23 +64,23 @@ pub async fn relationships_set_replace_and_revoke(store: &dyn Store) {
     let h = hirer(store, &format!("{tag} hirer")).await;
     let other = hirer(store, &format!("{tag} other")).await;
 
-    let set = store.set_relationships(&p.id, &h.id, &[Export, Posting, Export]).await.expect("set");
+    let set = store.set_relationships(&p.id, &h.id, &[Export, Posting, Export], &stamp()).await.expect("set");
     assert_eq!(set.types(), vec![Export, Posting]);
     assert_eq!(store.relationships(&p.id, &h.id).await.expect("read"), set);
-    store.set_relationships(&p.id, &other.id, &[Sourcing]).await.expect("set other");
+    store.set_relationships(&p.id, &other.id, &[Sourcing], &stamp()).await.expect("set other");
 
-    let replaced = store.set_relationships(&p.id, &h.id, &[Sourcing]).await.expect("replace");
+    let replaced = store.set_relationships(&p.id, &h.id, &[Sourcing], &stamp()).await.expect("replace");
     assert_eq!(replaced.types(), vec![Sourcing]);
     assert_eq!(store.relationships(&p.id, &h.id).await.expect("read"), replaced);
 
-    let revoked = store.set_relationships(&p.id, &h.id, &[]).await.expect("revoke");
+    let revoked = store.set_relationships(&p.id, &h.id, &[], &stamp()).await.expect("revoke");
     assert!(revoked.is_empty());
     assert_eq!(store.relationships(&p.id, &h.id).await.expect("read"), RelationshipSet::NONE);
     let untouched = store.relationships(&p.id, &other.id).await.expect("read other");
     assert_eq!(untouched.types(), vec![Sourcing], "revoking one hirer leaves the others");
 
-    assert_not_found(store.set_relationships(&new_id(IdKind::Partner), &h.id, &[Export]).await, "partner");
-    assert_not_found(store.set_relationships(&p.id, &new_id(IdKind::Organization), &[Export]).await, "hirer");
+    assert_not_found(store.set_relationships(&new_id(IdKind::Partner), &h.id, &[Export], &stamp()).await, "partner");
+    assert_not_found(store.set_relationships(&p.id, &new_id(IdKind::Organization), &[Export], &stamp()).await, "hirer");
     let unknown = store.relationships(&new_id(IdKind::Partner), &h.id).await.expect("unknown partner");
     assert!(unknown.is_empty());
 
@@ -123,12 +123,12 @@ pub async fn related_hirers_page_forward_and_backward(store: &dyn Store) {
     // Created out of order, with a name tie that the id must break.
     for name in ["delta", "alpha", "echo", "charlie", "bravo", "charlie"] {
         let h = hirer(store, &format!("{tag} {name}")).await;
-        store.set_relationships(&p.id, &h.id, &[Export]).await.expect("relate");
+        store.set_relationships(&p.id, &h.id, &[Export], &stamp()).await.expect("relate");
         hirers.push(h);
     }
     let unrelated = hirer(store, &format!("{tag} aaa unrelated")).await;
     let someone_else = partner(store, &format!("{tag} other ATS")).await;
-    store.set_relationships(&someone_else.id, &unrelated.id, &[Export]).await.expect("relate other");
+    store.set_relationships(&someone_else.id, &unrelated.id, &[Export], &stamp()).await.expect("relate other");
     hirers.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
     let expected: Vec<String> = hirers.iter().map(|h| h.name.clone()).collect();
 
@@ -177,7 +177,7 @@ pub async fn related_hirers_filters_and_name_search(store: &dyn Store) {
     ];
     for (name, types) in cases {
         let h = hirer(store, &format!("{tag} {name}")).await;
-        store.set_relationships(&p.id, &h.id, types).await.expect("relate");
+        store.set_relationships(&p.id, &h.id, types, &stamp()).await.expect("relate");
     }
     let names = |list: &[&str]| list.iter().map(|n| format!("{tag} {n}")).collect::<Vec<_>>();
 

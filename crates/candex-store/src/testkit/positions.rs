@@ -2,7 +2,7 @@
 
 use candex_domain::IdKind;
 
-use super::{assert_conflict, assert_not_found, hirer, new_id, new_position, t, tag};
+use super::{assert_conflict, assert_not_found, hirer, new_id, new_position, stamp, t, tag};
 use crate::{PositionStatus, Store};
 
 /// A job ad reads back as created by either id, lists newest first, and closes once.
@@ -38,10 +38,10 @@ pub async fn positions_lifecycle(store: &dyn Store) {
     assert!(all.contains(&older) && all.contains(&newer) && all.contains(&theirs));
     assert!(all.windows(2).all(|w| w[0].created_at >= w[1].created_at), "newest first");
 
-    let closed = store.close_position(&older.profile_id).await.expect("close");
+    let closed = store.close_position(&older.profile_id, &stamp()).await.expect("close");
     assert_eq!(closed.status, PositionStatus::Closed);
     let closed_at = closed.closed_at.expect("closing time");
-    let again = store.close_position(&older.profile_id).await.expect("close again");
+    let again = store.close_position(&older.profile_id, &stamp()).await.expect("close again");
     assert_eq!(again.closed_at, Some(closed_at), "closing twice keeps the first closing time");
     assert_eq!(store.get_position(&older.profile_id).await.expect("get closed"), Some(closed.clone()));
     assert_eq!(
@@ -49,7 +49,7 @@ pub async fn positions_lifecycle(store: &dyn Store) {
         Some(PositionStatus::Open),
         "closing one ad leaves the others open"
     );
-    assert_not_found(store.close_position(&new_id(IdKind::PositionProfile)).await, "position profile");
+    assert_not_found(store.close_position(&new_id(IdKind::PositionProfile), &stamp()).await, "position profile");
 
     assert_not_found(store.create_position(new_position(&new_id(IdKind::Organization), "Ghost", t(0))).await, "hirer");
     let mut same_opening = new_position(&h.id, "Copy", t(0));

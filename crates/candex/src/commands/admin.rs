@@ -10,7 +10,9 @@ use candex_server::operator::service::{OperatorService, ServiceError};
 use serde::Serialize;
 
 use super::Outcome;
-use crate::cli::{AdminCommand, CandidateCommand, HirerCommand, PartnerCommand, PositionCommand, RelationshipCommand};
+use crate::cli::{
+    AdminCommand, CandidateCommand, HirerCommand, PartnerCommand, PositionCommand, RelationshipCommand, WebhookCommand,
+};
 use crate::database;
 
 fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
@@ -107,6 +109,37 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
             let svc = service_with_blobs(&db.database, &blobs).await?;
             let erased = svc.erase_candidate(&id).await.map_err(service_error)?;
             print_json(&ErasedResponse::from(erased))?;
+        }
+        AdminCommand::Webhooks(WebhookCommand::Deliveries { db, failures, limit }) => {
+            let store = database::open(&db.database).await?;
+            let requests: Vec<serde_json::Value> = store
+                .recent_webhook_requests(limit, failures)
+                .await?
+                .into_iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "requestId": r.request_id,
+                        "createDateTime": candex_domain::time::format_rfc3339_ms(&r.created_at),
+                        "partnerId": r.partner_id,
+                        "subscriptionId": r.subscription_id,
+                        "url": r.url,
+                        "statusCode": r.status_code,
+                        "descriptionCode": r.code.code(),
+                        "latencyMs": r.latency_ms,
+                    })
+                })
+                .collect();
+            print_json(&requests)?;
+        }
+        AdminCommand::Webhooks(WebhookCommand::Queue { db }) => {
+            let store = database::open(&db.database).await?;
+            let stats = store.webhook_queue_stats().await?;
+            let age = stats.oldest_pending.map(|t| (chrono::Utc::now() - t).num_seconds().max(0));
+            print_json(&serde_json::json!({
+                "pendingDeliveries": stats.pending,
+                "oldestPendingEventDateTime": stats.oldest_pending.as_ref().map(candex_domain::time::format_rfc3339_ms),
+                "oldestPendingEventAgeSeconds": age,
+            }))?;
         }
         AdminCommand::Position(PositionCommand::List { db, hirer }) => {
             let store = database::open(&db.database).await?;

@@ -19,7 +19,7 @@ pub enum Outcome {
 /// Runs one command.
 pub async fn dispatch(command: Command) -> anyhow::Result<Outcome> {
     match command {
-        Command::Serve(args) => serve::run(args).await,
+        Command::Serve(args) => serve::run(*args).await,
         Command::Admin(cmd) => admin::run(cmd).await,
         Command::Import(args) => import::run(args).await,
         Command::Seed(args) => seed::run(args).await,

@@ -10,8 +10,9 @@ use candex_server::{Application, Settings};
 use tokio::net::TcpListener;
 
 use super::Outcome;
-use crate::cli::ServeArgs;
+use crate::cli::{ServeArgs, WebhookArgs};
 use crate::{database, demo};
+use candex_server::webhooks::{RetrySchedule, WebhookSettings};
 
 /// The operator key `--demo` uses when none is configured.
 pub const DEMO_OPERATOR_KEY: &str = "demo-operator-key";
@@ -42,6 +43,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         },
         blobs: Some(blob_location.clone()),
         attachments,
+        webhooks: webhook_settings(&args.webhooks, args.demo),
         ..Settings::default()
     };
     match &operator_key {
@@ -60,7 +62,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     // Install the signal handlers before announcing readiness, so that a SIGTERM sent right
     // after the "listening" line is a graceful shutdown and not the default termination.
     let shutdown = shutdown_signal()?;
-    spawn_retention(app.operator());
+    spawn_retention(app.operator(), Duration::from_secs(args.webhooks.event_retention_days * 24 * 3600));
     tracing::info!(
         listen = %app.local_addr(), public_url = %app.public_url(), database = %database::redact(&args.db.database),
         "candex is listening on http://{}", app.local_addr()
@@ -70,15 +72,41 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Done)
 }
 
-/// Purges expired attachments now and every hour (`--attachment-retention-days`).
-fn spawn_retention(operator: std::sync::Arc<candex_server::operator::service::OperatorService>) {
+fn webhook_settings(args: &WebhookArgs, demo: bool) -> WebhookSettings {
+    WebhookSettings {
+        allow_private_targets: args.allow_private_webhook_targets || demo,
+        timeout: Duration::from_millis(args.webhook_timeout_ms),
+        retry: RetrySchedule {
+            base: Duration::from_millis(args.webhook_retry_base_ms),
+            max: Duration::from_secs(args.webhook_retry_max_secs),
+        },
+        concurrency: usize::try_from(args.webhook_concurrency).unwrap_or(16),
+        retention: Duration::from_secs(args.event_retention_days * 24 * 3600),
+        ..WebhookSettings::default()
+    }
+}
+
+/// Purges expired attachments (`--attachment-retention-days`) and events with their delivery
+/// records (`--event-retention-days`) now and every hour.
+fn spawn_retention(
+    operator: std::sync::Arc<candex_server::operator::service::OperatorService>,
+    event_retention: Duration,
+) {
     tokio::spawn(async move {
         let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
         every_hour.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every_hour.tick().await;
-            if let Err(e) = operator.purge_expired_attachments(chrono::Utc::now()).await {
+            let now = chrono::Utc::now();
+            if let Err(e) = operator.purge_expired_attachments(now).await {
                 tracing::warn!(error = %e, "attachment retention purge failed; retrying in an hour");
+            }
+            match operator.store().purge_events_before(now - event_retention).await {
+                Ok(purged) if purged.events + purged.requests > 0 => {
+                    tracing::info!(events = purged.events, requests = purged.requests, "event retention purge")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "event retention purge failed; retrying in an hour"),
             }
         }
     });

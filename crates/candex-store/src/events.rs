@@ -1,0 +1,365 @@
+//! Records of the event outbox and webhook delivery: events in partner streams, webhook
+//! subscriptions, delivery batches handed to the dispatcher, requests and attempts recorded
+//! for diagnostics, and replays.
+
+use candex_domain::{DeliveryCode, EventType, ObjectId, SigningAlgorithm};
+use chrono::{DateTime, Utc};
+
+/// The id and time of the event a write emits, minted by the caller like every other id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventStamp {
+    /// Minted event id.
+    pub id: ObjectId,
+    /// Creation time (also the stream time).
+    pub at: DateTime<Utc>,
+}
+
+/// An event as partners read it. Events are written only inside the transactions that cause
+/// them (the outbox), so an event exists exactly when its cause was committed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Position in the global order of events; every partner stream is ordered by it.
+    pub seq: i64,
+    /// The event's id.
+    pub id: ObjectId,
+    /// What happened.
+    pub event_type: EventType,
+    /// The hirer concerned (the payload of `HirerRelationshipChanged`).
+    pub hirer_id: ObjectId,
+    /// Creation time; also the stream time.
+    pub created_at: DateTime<Utc>,
+    /// `CandidateApplicationCreated`: the new profile.
+    pub candidate_profile_id: Option<ObjectId>,
+    /// `CandidateApplicationCreated`: its candidate.
+    pub candidate_id: Option<ObjectId>,
+    /// `PositionProfilePosted`/`Closed`: the job ad.
+    pub position_profile_id: Option<ObjectId>,
+}
+
+/// Keyset paging over sequence numbers, shared by every event and webhook listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeqPage {
+    /// Only items with a sequence number above this.
+    pub after: Option<i64>,
+    /// Only items with a sequence number below this.
+    pub before: Option<i64>,
+    /// At most this many items.
+    pub limit: u32,
+    /// Take items from the end of the range (for `last`); the result is still ascending.
+    pub from_end: bool,
+}
+
+/// Time window shared by listings (`afterDateTime`/`beforeDateTime`, both exclusive).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeWindow {
+    /// Only items created after this time.
+    pub after: Option<DateTime<Utc>>,
+    /// Only items created before this time.
+    pub before: Option<DateTime<Utc>>,
+}
+
+/// A page request over one partner's event stream.
+#[derive(Debug, Clone)]
+pub struct EventsQuery {
+    /// The partner whose stream is read.
+    pub partner_id: ObjectId,
+    /// Cursor window and size.
+    pub page: SeqPage,
+    /// Stream time window.
+    pub window: TimeWindow,
+    /// Only these types; empty keeps all.
+    pub types: Vec<EventType>,
+    /// Only events queued for this subscription (of the same partner), optionally only
+    /// those delivered (`Some(true)`) or not yet delivered (`Some(false)`).
+    pub subscription: Option<(ObjectId, Option<bool>)>,
+}
+
+/// A webhook subscription to create.
+#[derive(Debug, Clone)]
+pub struct NewWebhookSubscription {
+    /// Minted id.
+    pub id: ObjectId,
+    /// The owning partner.
+    pub partner_id: ObjectId,
+    /// `schemeId`.
+    pub scheme_id: String,
+    /// The one event type it delivers.
+    pub event_type: EventType,
+    /// Target URL (already checked against the SSRF guard).
+    pub url: String,
+    /// Only events of this hirer; `None` for every hirer of the partner.
+    pub hirer_id: Option<ObjectId>,
+    /// 1..=10 events per request.
+    pub max_events_per_attempt: u8,
+    /// How requests are signed.
+    pub signing_algorithm: SigningAlgorithm,
+    /// Signing secret; `None` exactly when unsigned. Never returned by reads other than the
+    /// dispatcher's claims.
+    pub secret: Option<String>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A webhook subscription as partners read it (never with its secret).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookSubscription {
+    /// Creation order, the paging key.
+    pub seq: i64,
+    /// The subscription's id.
+    pub id: ObjectId,
+    /// The owning partner.
+    pub partner_id: ObjectId,
+    /// `schemeId`.
+    pub scheme_id: String,
+    /// The event type it delivers.
+    pub event_type: EventType,
+    /// Target URL.
+    pub url: String,
+    /// The one hirer it is limited to, if any.
+    pub hirer_id: Option<ObjectId>,
+    /// Events per request.
+    pub max_events_per_attempt: u8,
+    /// How requests are signed.
+    pub signing_algorithm: SigningAlgorithm,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a write of a subscription's unique key (event type, scheme, URL, hirer) produced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubscriptionWrite {
+    /// Stored.
+    Written(WebhookSubscription),
+    /// Another subscription of the partner already has that key; nothing changed.
+    Conflict(WebhookSubscription),
+}
+
+/// A page request over a partner's subscriptions, in creation order.
+#[derive(Debug, Clone)]
+pub struct SubscriptionsQuery {
+    /// The partner.
+    pub partner_id: ObjectId,
+    /// Only this scheme.
+    pub scheme_id: String,
+    /// Cursor window and size.
+    pub page: SeqPage,
+    /// Creation time window.
+    pub window: TimeWindow,
+    /// Only these event types; empty keeps all.
+    pub types: Vec<EventType>,
+    /// Only subscriptions limited to one of these hirers; empty keeps all.
+    pub hirer_ids: Vec<ObjectId>,
+}
+
+/// Which events a replay re-queues.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReplayRequest {
+    /// These events (at most 100), delivered or not.
+    ById(Vec<ObjectId>),
+    /// Events created in a window.
+    ByRange {
+        /// Created after this time.
+        after: DateTime<Utc>,
+        /// Created before this time.
+        before: DateTime<Utc>,
+        /// Only this hirer's events.
+        hirer_id: Option<ObjectId>,
+        /// Re-deliver events already delivered too, not only undelivered ones.
+        replay_delivered: bool,
+    },
+}
+
+/// A replay to perform.
+#[derive(Debug, Clone)]
+pub struct NewReplay {
+    /// Minted id.
+    pub id: ObjectId,
+    /// The partner asking.
+    pub partner_id: ObjectId,
+    /// The subscription to re-deliver to.
+    pub subscription_id: ObjectId,
+    /// What to re-deliver.
+    pub request: ReplayRequest,
+    /// Request time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A replay as partners read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replay {
+    /// Creation order, the paging key.
+    pub seq: i64,
+    /// The replay's id.
+    pub id: ObjectId,
+    /// The subscription.
+    pub subscription_id: ObjectId,
+    /// What was asked.
+    pub request: ReplayRequest,
+    /// `Submitted`, `Running`, `Completed` or `Cancelled`.
+    pub status: String,
+    /// How many events it queued.
+    pub queued: u64,
+    /// Request time.
+    pub created_at: DateTime<Utc>,
+    /// Last status change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A page request over a subscription's replays.
+#[derive(Debug, Clone)]
+pub struct ReplaysQuery {
+    /// The partner.
+    pub partner_id: ObjectId,
+    /// The subscription.
+    pub subscription_id: ObjectId,
+    /// Only replays with this status.
+    pub status: Option<String>,
+    /// Cursor window and size.
+    pub page: SeqPage,
+}
+
+/// The dispatcher's claim on due deliveries.
+#[derive(Debug, Clone)]
+pub struct DeliveryClaim {
+    /// Who claims (instance id), recorded with the lease.
+    pub owner: String,
+    /// Now.
+    pub now: DateTime<Utc>,
+    /// Until when the claimed subscriptions are leased; an instance that dies holding a
+    /// lease lets it lapse and another takes the work over.
+    pub lease_until: DateTime<Utc>,
+    /// At most this many subscriptions.
+    pub max_subscriptions: u32,
+}
+
+/// One request's worth of work: a subscription with its secret and up to
+/// `max_events_per_attempt` undelivered events, oldest first.
+#[derive(Debug, Clone)]
+pub struct DeliveryBatch {
+    /// The subscription.
+    pub subscription: WebhookSubscription,
+    /// Its signing secret.
+    pub secret: Option<String>,
+    /// How many failed requests precede this one since the last success.
+    pub failures: u32,
+    /// The events, oldest first.
+    pub events: Vec<Event>,
+}
+
+/// A webhook request to record, with its attempts, after the dispatcher sent it.
+#[derive(Debug, Clone)]
+pub struct DeliveryOutcome {
+    /// The lease holder (as claimed).
+    pub owner: String,
+    /// The subscription.
+    pub subscription_id: ObjectId,
+    /// `X-Request-Id` sent.
+    pub request_id: String,
+    /// HTTP status, or the synthetic one (504 timeout, 400 invalid URL, 502 connection failure).
+    pub status_code: u16,
+    /// Outcome code.
+    pub code: DeliveryCode,
+    /// Milliseconds to the answer; `None` when no request was made.
+    pub latency_ms: Option<u32>,
+    /// When the request started.
+    pub created_at: DateTime<Utc>,
+    /// Minted attempt id and event sequence number for each event of the batch.
+    pub attempts: Vec<(ObjectId, i64)>,
+    /// On failure, when the subscription may be tried again.
+    pub retry_at: DateTime<Utc>,
+}
+
+/// A recorded webhook request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookRequestRecord {
+    /// Record order, the paging key.
+    pub seq: i64,
+    /// `X-Request-Id`.
+    pub request_id: String,
+    /// The partner.
+    pub partner_id: ObjectId,
+    /// The subscription (it may since have been deleted).
+    pub subscription_id: ObjectId,
+    /// The target URL at the time.
+    pub url: String,
+    /// HTTP status or synthetic status.
+    pub status_code: u16,
+    /// Outcome code.
+    pub code: DeliveryCode,
+    /// Milliseconds to the answer.
+    pub latency_ms: Option<u32>,
+    /// When the request started.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A page request over webhook requests.
+#[derive(Debug, Clone)]
+pub struct WebhookRequestsQuery {
+    /// The partner.
+    pub partner_id: ObjectId,
+    /// Only this subscription's requests.
+    pub subscription_id: ObjectId,
+    /// Creation time window.
+    pub window: TimeWindow,
+    /// Only these outcomes; empty keeps all.
+    pub codes: Vec<DeliveryCode>,
+    /// Cursor window and size.
+    pub page: SeqPage,
+}
+
+/// One event's part in one webhook request, with both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookAttemptRecord {
+    /// Record order, the paging key.
+    pub seq: i64,
+    /// The attempt's id.
+    pub id: ObjectId,
+    /// The event.
+    pub event: Event,
+    /// The request.
+    pub request: WebhookRequestRecord,
+}
+
+/// Whose attempts to list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptsOf {
+    /// One event's, over every subscription.
+    Event(i64),
+    /// One request's.
+    Request(String),
+}
+
+/// A page request over webhook attempts.
+#[derive(Debug, Clone)]
+pub struct WebhookAttemptsQuery {
+    /// The partner.
+    pub partner_id: ObjectId,
+    /// Whose attempts.
+    pub of: AttemptsOf,
+    /// Creation time window.
+    pub window: TimeWindow,
+    /// Only attempts whose request had one of these outcomes; empty keeps all.
+    pub codes: Vec<DeliveryCode>,
+    /// Cursor window and size.
+    pub page: SeqPage,
+}
+
+/// The delivery queue at a glance, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Undelivered (subscription, event) pairs.
+    pub pending: u64,
+    /// Creation time of the oldest undelivered event.
+    pub oldest_pending: Option<DateTime<Utc>>,
+}
+
+/// What a retention purge removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgedEvents {
+    /// Events removed (with their deliveries and attempts).
+    pub events: u64,
+    /// Webhook requests removed.
+    pub requests: u64,
+}
