@@ -516,3 +516,83 @@ fn admin_candidate_erase_redacts_the_candidate_and_deletes_its_files() {
     let ran = t.candex(&["admin", "candidate", "erase", "seekAnzPublicTest:candidate:feed:nobody"]).code(2);
     ran.assert_stderr_contains("candidate not found");
 }
+
+#[test]
+fn admin_webhooks_lists_the_queue_and_failed_deliveries() {
+    use candex_domain::{DeliveryCode, EventType, Scheme, SigningAlgorithm};
+    use candex_store::{DeliveryClaim, DeliveryOutcome, NewWebhookSubscription};
+
+    let t = TestDir::new();
+    let (hirer, position) = hirer_with_position(&t, "Courier");
+    let partner = t.candex(&["admin", "partner", "create", "--name", "ATS"]).json();
+    let partner = partner["id"].as_str().unwrap().to_owned();
+    t.candex(&[
+        "admin",
+        "relationship",
+        "set",
+        "--partner",
+        &partner,
+        "--hirer",
+        &hirer,
+        "--type",
+        "ApplicationExport",
+    ])
+    .json();
+    let queue = t.candex(&["admin", "webhooks", "queue"]).json();
+    assert_eq!(queue["pendingDeliveries"], 0, "{queue}");
+
+    let store = t.store();
+    let scheme = Scheme::default();
+    let subscription = ObjectId::mint(&scheme, IdKind::WebhookSubscription, &mut rand::thread_rng());
+    block_on(store.create_webhook_subscription(NewWebhookSubscription {
+        id: subscription.clone(),
+        partner_id: ObjectId::parse(&partner).unwrap(),
+        scheme_id: scheme.to_string(),
+        event_type: EventType::CandidateApplicationCreated,
+        url: "https://ats.example.com/hook".to_owned(),
+        hirer_id: None,
+        max_events_per_attempt: 10,
+        signing_algorithm: SigningAlgorithm::None,
+        secret: None,
+        created_at: chrono::Utc::now(),
+    }))
+    .expect("subscribe");
+    let file = t.path("apps.ndjson");
+    std::fs::write(&file, format!("{}\n", application(&position, "Ann Hook", "ann@example.com"))).unwrap();
+    t.candex(&["import", file.to_str().unwrap()]).code(0);
+    let queue = t.candex(&["admin", "webhooks", "queue"]).json();
+    assert_eq!(queue["pendingDeliveries"], 1, "{queue}");
+    assert!(queue["oldestPendingEventAgeSeconds"].as_i64().is_some(), "{queue}");
+
+    // One failed request, as the dispatcher would record it.
+    let now = chrono::Utc::now();
+    let claim = DeliveryClaim {
+        owner: "test".to_owned(),
+        now,
+        lease_until: now + chrono::Duration::seconds(30),
+        max_subscriptions: 10,
+    };
+    let batch = block_on(store.claim_webhook_deliveries(&claim)).expect("claim").remove(0);
+    block_on(store.record_webhook_delivery(&DeliveryOutcome {
+        owner: "test".to_owned(),
+        subscription_id: subscription.clone(),
+        request_id: "req-1".to_owned(),
+        status_code: 503,
+        code: DeliveryCode::BadResponse,
+        latency_ms: Some(12),
+        created_at: now,
+        attempts: vec![(ObjectId::mint(&scheme, IdKind::WebhookAttempt, &mut rand::thread_rng()), batch.events[0].seq)],
+        retry_at: now + chrono::Duration::seconds(60),
+    }))
+    .expect("record");
+
+    let failures = t.candex(&["admin", "webhooks", "deliveries", "--failures"]).json();
+    assert_eq!(failures.as_array().map(Vec::len), Some(1), "{failures}");
+    assert_eq!(failures[0]["requestId"], "req-1");
+    assert_eq!(failures[0]["descriptionCode"], "BadResponse");
+    assert_eq!(failures[0]["statusCode"], 503);
+    assert_eq!(failures[0]["subscriptionId"], subscription.as_str());
+    let queue = t.candex(&["admin", "webhooks", "queue"]).json();
+    assert_eq!(queue["pendingDeliveries"], 1, "a failed delivery stays queued: {queue}");
+    t.candex(&["admin", "webhooks", "deliveries", "--limit", "0"]).code(2);
+}
