@@ -258,6 +258,5 @@ pub(crate) async fn subscription_key(
     .fetch_optional(&mut **tx)
     .await
     .map_err(map_err)?;
-    row.map(|r| Ok::<_, StoreError>((r.int("seq")?, r.text("event_type_code")?, r.opt_text("hirer_id")?)))
-        .transpose()
+    row.map(|r| Ok::<_, StoreError>((r.int("seq")?, r.text("event_type_code")?, r.opt_text("hirer_id")?))).transpose()
 }

@@ -3,8 +3,8 @@
 
 use candex_domain::{EventType, ObjectId, RelationshipSet, RelationshipType};
 use candex_store::{
-    EventStamp,
-    Hirer, NewHirer, NewPartner, Partner, PartnerCredentials, RelatedHirer, RelatedHirersQuery, StoreError, StoreResult,
+    EventStamp, Hirer, NewHirer, NewPartner, Partner, PartnerCredentials, RelatedHirer, RelatedHirersQuery, StoreError,
+    StoreResult,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Sqlite, SqlitePool, Transaction};

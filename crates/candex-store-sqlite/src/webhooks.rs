@@ -75,14 +75,13 @@ async fn subscription_by_id<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
     partner_id: &ObjectId,
     id: &ObjectId,
 ) -> StoreResult<Option<WebhookSubscription>> {
-    const SQL: &str =
-        concat!("select ", subscription_columns!(), " from webhook_subscriptions s where s.partner_id = ?1 and s.id = ?2");
-    let row = sqlx::query(SQL)
-        .bind(partner_id.as_str())
-        .bind(id.as_str())
-        .fetch_optional(executor)
-        .await
-        .map_err(map_err)?;
+    const SQL: &str = concat!(
+        "select ",
+        subscription_columns!(),
+        " from webhook_subscriptions s where s.partner_id = ?1 and s.id = ?2"
+    );
+    let row =
+        sqlx::query(SQL).bind(partner_id.as_str()).bind(id.as_str()).fetch_optional(executor).await.map_err(map_err)?;
     row.as_ref().map(subscription_from_row).transpose()
 }
 
@@ -436,14 +435,14 @@ fn replay_from_row(row: &SqliteRow) -> StoreResult<Replay> {
     })
 }
 
-pub(crate) async fn get_replay(reader: &SqlitePool, partner_id: &ObjectId, id: &ObjectId) -> StoreResult<Option<Replay>> {
+pub(crate) async fn get_replay(
+    reader: &SqlitePool,
+    partner_id: &ObjectId,
+    id: &ObjectId,
+) -> StoreResult<Option<Replay>> {
     let sql = format!("select {REPLAY_COLUMNS} from webhook_replays where partner_id = ?1 and id = ?2");
-    let row = sqlx::query(&sql)
-        .bind(partner_id.as_str())
-        .bind(id.as_str())
-        .fetch_optional(reader)
-        .await
-        .map_err(map_err)?;
+    let row =
+        sqlx::query(&sql).bind(partner_id.as_str()).bind(id.as_str()).fetch_optional(reader).await.map_err(map_err)?;
     row.as_ref().map(replay_from_row).transpose()
 }
 
@@ -660,9 +659,13 @@ pub(crate) async fn get_request(
     partner_id: &ObjectId,
     request_id: &str,
 ) -> StoreResult<Option<WebhookRequestRecord>> {
-    const SQL: &str =
-        concat!("select ", request_columns!(), " from webhook_requests r where r.partner_id = ?1 and r.request_id = ?2");
-    let row = sqlx::query(SQL).bind(partner_id.as_str()).bind(request_id).fetch_optional(reader).await.map_err(map_err)?;
+    const SQL: &str = concat!(
+        "select ",
+        request_columns!(),
+        " from webhook_requests r where r.partner_id = ?1 and r.request_id = ?2"
+    );
+    let row =
+        sqlx::query(SQL).bind(partner_id.as_str()).bind(request_id).fetch_optional(reader).await.map_err(map_err)?;
     row.as_ref().map(request_from_row).transpose()
 }
 
@@ -734,7 +737,6 @@ pub(crate) async fn recent_requests(
         request_columns!(),
         " from webhook_requests r where (not ?1 or r.description_code <> 'Success') order by r.seq desc limit ?2"
     );
-    let rows =
-        sqlx::query(SQL).bind(failures_only).bind(i64::from(limit)).fetch_all(reader).await.map_err(map_err)?;
+    let rows = sqlx::query(SQL).bind(failures_only).bind(i64::from(limit)).fetch_all(reader).await.map_err(map_err)?;
     rows.iter().map(request_from_row).collect()
 }

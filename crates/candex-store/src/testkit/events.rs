@@ -310,7 +310,9 @@ impl<'s> Dispatcher<'s> {
     /// Claims `sub` once and records `code` for its batch; the outcome, if there was a batch.
     async fn send(&self, sub: &ObjectId, code: DeliveryCode, created_at: DateTime<Utc>) -> Option<DeliveryOutcome> {
         let batch = self.claim(sub).await?;
-        let o = outcome(&self.owner, &batch, &self.request_id(), code, created_at, self.clock.get());
+        // Due again before the next claim (which comes ten minutes later).
+        let retry_at = self.clock.get() - Duration::minutes(1);
+        let o = outcome(&self.owner, &batch, &self.request_id(), code, created_at, retry_at);
         record(self.store, &o).await;
         Some(o)
     }
@@ -437,15 +439,16 @@ pub async fn event_paging_and_filters(store: &dyn Store) {
     let h = hirer(store, &format!("{tag} hirer")).await;
     let p = partner(store, &format!("{tag} ATS")).await;
     let other = partner(store, &format!("{tag} other ATS")).await;
+    // Subscribed first, so that events of other types would be queued if types were ignored.
+    let url = format!("https://{tag}.example/events");
+    let sub = subscribe(store, subscription(&p.id, Applied, &url, None, 10, t(0))).await;
+    let theirs = subscribe(store, subscription(&other.id, Applied, &url, None, 10, t(0))).await;
     let related = stamp_at(t(-1000));
     store.set_relationships(&p.id, &h.id, &[Export], &related).await.expect("relate");
     store.set_relationships(&other.id, &h.id, &[Export], &stamp()).await.expect("relate other");
     let new = new_position(&h.id, "Paged", t(-500));
     let posted_stamp = EventStamp { id: new.event_id.clone(), at: new.created_at };
     let pos = store.create_position(new).await.expect("create position");
-    let url = format!("https://{tag}.example/events");
-    let sub = subscribe(store, subscription(&p.id, Applied, &url, None, 10, t(0))).await;
-    let theirs = subscribe(store, subscription(&other.id, Applied, &url, None, 10, t(0))).await;
 
     // Applications k = 1..=25, stamped at t(k seconds).
     let apps: Vec<_> = (1..=25).map(|k| app_at(&pos, &tag, k, t(k as i64 * 1000))).collect();
@@ -1108,12 +1111,13 @@ pub async fn event_retention_purge(store: &dyn Store) {
         ..old_replay.clone()
     };
     assert_eq!(store.replay_webhook_subscription(new_replay.clone()).await.expect("replay").queued, 0);
-    // An old event left pending.
-    let o3 = app_at(&pos, &tag, 4, y(3000));
-    store.ingest_applications(std::slice::from_ref(&o3)).await.expect("ingest pending");
+    // An old event and a new one left pending.
+    let (o3, n2) = (app_at(&pos, &tag, 4, y(3000)), app_at(&pos, &tag, 5, t(1)));
+    store.ingest_applications(&[o3.clone(), n2.clone()]).await.expect("ingest pending");
     let old_events =
         [related.id.clone(), posted_id.clone(), o1.event.id.clone(), o2.event.id.clone(), o3.event.id.clone()];
     let kept = store.get_event(&p.id, &n1.event.id).await.expect("get").expect("the new event");
+    let pending = store.get_event(&p.id, &n2.event.id).await.expect("get").expect("the new pending event");
 
     // A cut-off at the oldest of these removes none of them (created exactly then is kept);
     // it also clears whatever older data a shared database holds.
@@ -1129,10 +1133,11 @@ pub async fn event_retention_purge(store: &dyn Store) {
     for id in &old_events {
         assert_eq!(store.get_event(&p.id, id).await.expect("get"), None, "an old event is gone");
     }
-    assert_eq!(stream(store, &p.id).await, vec![kept.clone()], "only the new event remains in the stream");
+    assert_eq!(stream(store, &p.id).await, vec![kept.clone(), pending.clone()], "only the new events remain");
     let after = store.webhook_queue_stats().await.expect("stats");
     assert_eq!(after.pending, before.pending - 1, "the old pending delivery went with its event");
-    assert_ne!(after.oldest_pending, Some(o3.event.at));
+    let oldest = after.oldest_pending.expect("the new event is still pending");
+    assert!(oldest > o3.event.at && oldest <= n2.event.at, "{oldest} after the purge");
 
     for gone in [&old_failure, &old_success] {
         assert_eq!(store.get_webhook_request(&p.id, &gone.request_id).await.expect("get"), None, "old request gone");
@@ -1169,7 +1174,7 @@ pub async fn event_retention_purge(store: &dyn Store) {
     assert_eq!(store.get_replay(&p.id, &old_replay.id).await.expect("get"), None, "old replay gone");
     assert!(store.get_replay(&p.id, &new_replay.id).await.expect("get").is_some(), "new replay kept");
     assert!(store.get_webhook_subscription(&p.id, &sub.id).await.expect("get").is_some(), "subscriptions stay");
-    assert_eq!(queued(store, &p.id, &sub.id, None).await, vec![kept.clone()], "only the new event's delivery");
+    assert_eq!(queued(store, &p.id, &sub.id, None).await, vec![kept, pending], "only the new events' deliveries");
 
     let again = store.purge_events_before(y(86_400_000)).await.expect("purge again");
     assert_eq!(again, PurgedEvents::default(), "nothing older is left");
