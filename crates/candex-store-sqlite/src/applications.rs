@@ -186,6 +186,17 @@ pub(crate) async fn get_profile(reader: &SqlitePool, profile_id: &ObjectId) -> S
     row.map(|row| ViewBuilder::default().view(&row)).transpose()
 }
 
+pub(crate) async fn get_profiles(reader: &SqlitePool, profile_ids: &[ObjectId]) -> StoreResult<Vec<ProfileView>> {
+    if profile_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    const SQL: &str = profile_select!("where p.profile_id in (select value from json_each(?1))");
+    let ids: Vec<&str> = profile_ids.iter().map(ObjectId::as_str).collect();
+    let rows = sqlx::query(SQL).bind(to_json(&ids)?).fetch_all(reader).await.map_err(map_err)?;
+    let mut builder = ViewBuilder::default();
+    rows.iter().map(|row| builder.view(row)).collect()
+}
+
 pub(crate) async fn get_candidate(reader: &SqlitePool, candidate_id: &ObjectId) -> StoreResult<Option<Candidate>> {
     const SQL: &str = concat!("select ", candidate_columns!(), " from candidates c where c.id = ?1");
     let row = sqlx::query(SQL).bind(candidate_id.as_str()).fetch_optional(reader).await.map_err(map_err)?;

@@ -232,6 +232,11 @@ impl Store for SqliteStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn get_profiles(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<ProfileView>> {
+        applications::get_profiles(&self.reader, profile_ids).await
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn get_candidate(&self, candidate_id: &ObjectId) -> StoreResult<Option<Candidate>> {
         applications::get_candidate(&self.reader, candidate_id).await
     }

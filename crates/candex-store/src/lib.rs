@@ -93,6 +93,9 @@ pub trait Store: Send + Sync + 'static {
         -> StoreResult<Vec<IngestedApplication>>;
     /// Reads one profile with its live candidate and its job ad, in one round trip.
     async fn get_profile(&self, profile_id: &ObjectId) -> StoreResult<Option<ProfileView>>;
+    /// Reads several profiles in one statement (a page of events fetching theirs inline), in
+    /// no particular order; unknown ids are left out.
+    async fn get_profiles(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<ProfileView>>;
     /// Reads one candidate.
     async fn get_candidate(&self, candidate_id: &ObjectId) -> StoreResult<Option<Candidate>>;
     /// The `last` most recent profiles of a candidate, oldest first.

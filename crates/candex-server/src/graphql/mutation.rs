@@ -4,9 +4,9 @@
 //! is refused exactly like a missing one. A signing secret is never returned, logged or echoed.
 
 use async_graphql::{Context, Object};
+use candex_domain::time::now_ms;
 use candex_domain::{event::MAX_EVENTS_PER_ATTEMPT, IdKind, ObjectId};
 use candex_store::{NewReplay, NewWebhookSubscription, ReplayRequest, StoreError, SubscriptionWrite};
-use candex_domain::time::now_ms;
 
 use super::access::Access;
 use super::error::{bad_user_input, internal};
@@ -28,8 +28,13 @@ fn context<'a>(ctx: &'a Context<'_>) -> (&'a SchemaContext, &'a Access) {
     (ctx.data_unchecked::<SchemaContext>(), ctx.data_unchecked::<Access>())
 }
 
+/// The JSON pointer of a field of `input.webhookSubscription`.
+fn at(field: &str) -> String {
+    format!("{SUB}/{field}")
+}
+
 fn no_such_subscription() -> async_graphql::Error {
-    bad_user_input(&format!("{SUB}/id"), "no such webhook subscription")
+    bad_user_input(&at("id"), "no such webhook subscription")
 }
 
 /// A subscription id; malformed ids are refused like unknown ones.
@@ -50,21 +55,16 @@ impl Mutation {
         let partner_id = access.partner()?.clone();
         let s = input.webhook_subscription;
         let mut invalid = Invalid::default();
-        let event_type = invalid.check(&format!("{SUB}/eventTypeCode"), rules::event_type(&s.event_type_code));
-        let scheme_ok = s.scheme_id == sc.scheme.as_str();
-        invalid
-            .check(&format!("{SUB}/schemeId"), if scheme_ok { Ok(()) } else { Err(format!("must be {}", sc.scheme)) });
-        let algorithm =
-            invalid.check(&format!("{SUB}/signingAlgorithmCode"), rules::signing_algorithm(&s.signing_algorithm_code));
-        let secret = algorithm.and_then(|a| invalid.check(&format!("{SUB}/secret"), rules::secret(a, s.secret)));
-        let max_events = invalid
-            .check(&format!("{SUB}/maxEventsPerAttempt"), rules::max_events_per_attempt(s.max_events_per_attempt));
-        let url = invalid.check(&format!("{SUB}/url"), rules::target_url(&s.url, sc.webhook_targets).await);
+        let event_type = invalid.check(&at("eventTypeCode"), rules::event_type(&s.event_type_code));
+        invalid.check(&at("schemeId"), rules::scheme(&s.scheme_id, &sc.scheme));
+        let algorithm = invalid.check(&at("signingAlgorithmCode"), rules::signing_algorithm(&s.signing_algorithm_code));
+        let secret = algorithm.and_then(|a| invalid.check(&at("secret"), rules::secret(a, s.secret)));
+        let max_events =
+            invalid.check(&at("maxEventsPerAttempt"), rules::max_events_per_attempt(s.max_events_per_attempt));
+        let url = invalid.check(&at("url"), rules::target_url(&s.url, sc.webhook_targets).await);
         let hirer_id = match s.hirer_id.as_deref() {
             None => Some(None),
-            Some(raw) => {
-                invalid.check(&format!("{SUB}/hirerId"), rules::related_hirer_id(access, raw).await?).map(Some)
-            }
+            Some(raw) => invalid.check(&at("hirerId"), rules::related_hirer_id(access, raw).await?).map(Some),
         };
         invalid.finish()?;
         let (Some(event_type), Some(signing_algorithm), Some(secret), Some(max_events), Some(url), Some(hirer_id)) =
@@ -97,9 +97,7 @@ impl Mutation {
                 }))
             }
             // The hirer vanished between the relationship check and the write.
-            Err(StoreError::NotFound(_)) => {
-                Err(bad_user_input(&format!("{SUB}/hirerId"), "no relationship with this hirer"))
-            }
+            Err(StoreError::NotFound(_)) => Err(bad_user_input(&at("hirerId"), "no relationship with this hirer")),
             Err(e) => Err(internal(e)),
         }
     }
@@ -116,9 +114,9 @@ impl Mutation {
         let s = input.webhook_subscription;
         let id = subscription_id(&s.id)?;
         let mut invalid = Invalid::default();
-        let max_events = invalid
-            .check(&format!("{SUB}/maxEventsPerAttempt"), rules::max_events_per_attempt(s.max_events_per_attempt));
-        let url = invalid.check(&format!("{SUB}/url"), rules::target_url(&s.url, sc.webhook_targets).await);
+        let max_events =
+            invalid.check(&at("maxEventsPerAttempt"), rules::max_events_per_attempt(s.max_events_per_attempt));
+        let url = invalid.check(&at("url"), rules::target_url(&s.url, sc.webhook_targets).await);
         invalid.finish()?;
         let (Some(max_events), Some(url)) = (max_events, url) else {
             unreachable!("every refusal was reported by `invalid.finish()`");
@@ -157,9 +155,8 @@ impl Mutation {
         let s = input.webhook_subscription;
         let id = subscription_id(&s.id)?;
         let mut invalid = Invalid::default();
-        let algorithm =
-            invalid.check(&format!("{SUB}/signingAlgorithmCode"), rules::signing_algorithm(&s.signing_algorithm_code));
-        let secret = algorithm.and_then(|a| invalid.check(&format!("{SUB}/secret"), rules::secret(a, s.secret)));
+        let algorithm = invalid.check(&at("signingAlgorithmCode"), rules::signing_algorithm(&s.signing_algorithm_code));
+        let secret = algorithm.and_then(|a| invalid.check(&at("secret"), rules::secret(a, s.secret)));
         invalid.finish()?;
         let (Some(algorithm), Some(secret)) = (algorithm, secret) else {
             unreachable!("every refusal was reported by `invalid.finish()`");

@@ -4,7 +4,7 @@
 
 use candex_domain::{
     event::{MAX_EVENTS_PER_ATTEMPT, MAX_SECRET_BYTES, MIN_SECRET_CHARS},
-    EventType, IdKind, ObjectId, SigningAlgorithm,
+    EventType, IdKind, ObjectId, Scheme, SigningAlgorithm,
 };
 
 use super::access::Access;
@@ -43,6 +43,15 @@ pub fn event_type(code: &str) -> Result<EventType, String> {
         let codes: Vec<&str> = EventType::ALL.iter().map(|t| t.code()).collect();
         format!("must be one of {}", codes.join(", "))
     })
+}
+
+/// The `schemeId` of a subscription: the server's scheme.
+pub fn scheme(given: &str, server: &Scheme) -> Result<(), String> {
+    if given == server.as_str() {
+        Ok(())
+    } else {
+        Err(format!("must be {server}"))
+    }
 }
 
 /// A signing algorithm code.

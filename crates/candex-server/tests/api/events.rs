@@ -107,7 +107,7 @@ async fn events_page_through_262_events_each_exactly_once_in_both_directions() {
     assert_eq!(ids(&middle), forward_ids[1..4]);
 
     // The default page is 10.
-    assert_eq!(ids(&page(&w, json!({}))).len(), 10);
+    assert_eq!(ids(&page(&w, json!({})).await).len(), 10);
 }
 
 #[tokio::test]
@@ -185,7 +185,8 @@ fn error_paths(res: &Value) -> Vec<(String, String)> {
             errors
                 .iter()
                 .map(|e| {
-                    let path = e["path"].as_array().unwrap().iter().map(|p| p.as_str().unwrap_or("#")).collect::<Vec<_>>();
+                    let path =
+                        e["path"].as_array().unwrap().iter().map(|p| p.as_str().unwrap_or("#")).collect::<Vec<_>>();
                     (path.join("."), e["extensions"]["code"].as_str().unwrap_or_default().to_owned())
                 })
                 .collect()
@@ -253,7 +254,14 @@ async fn another_partners_events_look_missing() {
     let other_hirer = w.app.create_hirer("Globex").await;
     w.app.relate(&other, &other_hirer, &["ApplicationExport", "JobPosting"]).await;
     let other_token = w.app.token(&other).await;
-    let res = w.app.graphql(Some(&other_token), "{ events(schemeId: \"seekAnzPublicTest\", first: 100) { edges { node { id { value } } } } }", json!({})).await;
+    let res = w
+        .app
+        .graphql(
+            Some(&other_token),
+            "{ events(schemeId: \"seekAnzPublicTest\", first: 100) { edges { node { id { value } } } } }",
+            json!({}),
+        )
+        .await;
     let theirs = ids(&res["data"]["events"]);
     assert_eq!(theirs.len(), 1, "only its own relationship event: {res}");
     assert!(theirs.iter().all(|id| !mine.contains(id)));
@@ -286,8 +294,9 @@ async fn nested_webhook_attempts_fan_out_is_bounded() {
     };
 
     // On an object type the complexity limit multiplies the pages: 100 × 100 attempts is refused.
-    let query =
-        nested("... on CandidateApplicationCreatedEvent { webhookAttempts(first: 100) { edges { node { id { value } } } } }");
+    let query = nested(
+        "... on CandidateApplicationCreatedEvent { webhookAttempts(first: 100) { edges { node { id { value } } } } }",
+    );
     let res = w.app.graphql(Some(&w.token), &query, json!({})).await;
     assert!(res["errors"][0]["message"].as_str().unwrap_or_default().contains("complex"), "{res}");
     assert!(res["data"].is_null(), "{res}");
@@ -300,7 +309,8 @@ async fn nested_webhook_attempts_fan_out_is_bounded() {
 
     // …but no request loads more than MAX_NESTED_LOADS nested lists.
     let per_event = (MAX_NESTED_LOADS as usize).div_ceil(72) + 1;
-    let aliases: String = (0..per_event).map(|i| format!("a{i}: webhookAttempts(first: 1) {{ edges {{ cursor }} }} ")).collect();
+    let aliases: String =
+        (0..per_event).map(|i| format!("a{i}: webhookAttempts(first: 1) {{ edges {{ cursor }} }} ")).collect();
     let res = w.app.graphql(Some(&w.token), &nested(&aliases), json!({})).await;
     let messages: Vec<&str> =
         res["errors"].as_array().expect("errors").iter().filter_map(|e| e["message"].as_str()).collect();

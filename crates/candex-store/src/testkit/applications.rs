@@ -119,6 +119,21 @@ pub async fn get_profile_returns_what_was_ingested(store: &dyn Store) {
     assert_eq!(view.hirer_id(), &h.id);
     assert!(store.get_profile(&new_id(IdKind::CandidateProfile)).await.expect("get unknown").is_none());
     assert!(store.get_candidate(&new_id(IdKind::Candidate)).await.expect("get unknown").is_none());
+
+    // Several at once: the same views, unknown ids left out.
+    let other = application(&position, person("Grace Hopper", &format!("grace.{tag}@example.com")), t(8));
+    store.ingest_applications(std::slice::from_ref(&other)).await.expect("ingest other");
+    let unknown = new_id(IdKind::CandidateProfile);
+    let mut views = store
+        .get_profiles(&[other.profile_id.clone(), unknown, app.profile_id.clone()])
+        .await
+        .expect("get several");
+    views.sort_by_key(|v| v.created_at);
+    assert_eq!(views.len(), 2);
+    assert_eq!(views[0], view);
+    assert_eq!(views[1].profile_id, other.profile_id);
+    assert_eq!(views[1].candidate.person, other.person);
+    assert!(store.get_profiles(&[]).await.expect("none").is_empty());
 }
 
 /// `candidate_profiles` returns the `last` most recent profiles, oldest first.
