@@ -169,4 +169,49 @@ async fn statements_per_candidate_profile_do_not_grow_with_list_sizes() {
         assert_eq!(counts[0].1, counts[1].1, "statement count grew with list sizes: {counts:?}");
         assert!(counts[1].1 <= most, "too many statements for one profile: {counts:?}");
     }
+
+    // A page of events fetching each application inline, as SEEK suggests: the profiles of the
+    // whole page load in one statement, so 1 event and 20 events cost the same.
+    let position = questionnaire_position(&app, &hirer, 2).await;
+    for i in 0..20 {
+        let mut application =
+            helpers::minimal_application(position["id"].as_str().unwrap(), &format!("inline{i}@example.com"));
+        application["questionnaireResponses"] = responses(&position);
+        application["attachments"] = json!([{"file": "cv", "seekRoleCode": "Resume"}]);
+        let cv = format!("resume {i}").into_bytes();
+        let (status, body) = app.ingest_multipart(application, vec![("cv", "cv.txt", "text/plain", cv)]).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let events = "query($n: Int) { events(schemeId: \"seekAnzPublicTest\", last: $n,
+        filter: {eventTypeCodes: [\"CandidateApplicationCreated\"]}) { edges { node {
+          ... on CandidateApplicationCreatedEvent { candidateApplicationProfileId
+            candidateApplicationProfile { profileId { value } candidate { person { name { formattedName } } }
+              attachments { url } seekQuestionnaireSubmission { score } }
+            candidate { documentId { value } } } } } } }";
+    let mut counts = Vec::new();
+    for n in [1usize, 1, 20] {
+        counter.store(0, Ordering::SeqCst);
+        let r = app.graphql(Some(&token), events, json!({"n": n})).await;
+        let count = counter.load(Ordering::SeqCst);
+        assert!(r.get("errors").is_none(), "{r}");
+        let edges = r["data"]["events"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), n);
+        for edge in edges {
+            let node = &edge["node"];
+            assert_eq!(
+                node["candidateApplicationProfile"]["profileId"]["value"],
+                node["candidateApplicationProfileId"]
+            );
+            assert!(node["candidate"]["documentId"]["value"].is_string(), "{r}");
+            assert_eq!(node["candidateApplicationProfile"]["attachments"].as_array().unwrap().len(), 1, "{r}");
+            assert_eq!(node["candidateApplicationProfile"]["seekQuestionnaireSubmission"]["score"], 0.5, "{r}");
+        }
+        counts.push((n, count));
+    }
+    println!(
+        "SQL statements per events page with inline profiles: {} (1 event) vs {} (20 events)",
+        counts[1].1, counts[2].1
+    );
+    assert_eq!(counts[1].1, counts[2].1, "statement count grew with the page size: {counts:?}");
+    assert!(counts[2].1 <= 5, "too many statements for a page of events: {counts:?}");
 }

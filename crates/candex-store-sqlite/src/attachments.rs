@@ -72,6 +72,23 @@ pub(crate) async fn profile_attachments(reader: &SqlitePool, profile_id: &Object
     rows.iter().map(attachment_from_row).collect()
 }
 
+pub(crate) async fn attachments_of_profiles(
+    reader: &SqlitePool,
+    profile_ids: &[ObjectId],
+) -> StoreResult<Vec<Attachment>> {
+    if profile_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    const SQL: &str = concat!(
+        "select ",
+        attachment_columns!(),
+        " from attachments a where a.profile_id in (select value from json_each(?1)) order by a.profile_id, a.ordinal"
+    );
+    let ids: Vec<&str> = profile_ids.iter().map(ObjectId::as_str).collect();
+    let rows = sqlx::query(SQL).bind(to_json(&ids)?).fetch_all(reader).await.map_err(map_err)?;
+    rows.iter().map(attachment_from_row).collect()
+}
+
 pub(crate) async fn get_attachment(
     reader: &SqlitePool,
     attachment_id: &ObjectId,

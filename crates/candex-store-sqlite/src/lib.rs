@@ -278,6 +278,10 @@ impl Store for SqliteStore {
         attachments::profile_attachments(&self.reader, profile_id).await
     }
 
+    async fn attachments_of_profiles(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<Attachment>> {
+        attachments::attachments_of_profiles(&self.reader, profile_ids).await
+    }
+
     #[tracing::instrument(skip_all)]
     async fn get_attachment(&self, attachment_id: &ObjectId) -> StoreResult<Option<AttachmentAccess>> {
         attachments::get_attachment(&self.reader, attachment_id).await
@@ -309,6 +313,13 @@ impl Store for SqliteStore {
         profile_id: &ObjectId,
     ) -> StoreResult<Option<candex_store::QuestionnaireSubmission>> {
         questionnaires::questionnaire_submission(&self.reader, profile_id).await
+    }
+
+    async fn questionnaire_submissions(
+        &self,
+        profile_ids: &[ObjectId],
+    ) -> StoreResult<Vec<(ObjectId, candex_store::QuestionnaireSubmission)>> {
+        questionnaires::questionnaire_submissions(&self.reader, profile_ids).await
     }
 
     #[tracing::instrument(skip_all)]

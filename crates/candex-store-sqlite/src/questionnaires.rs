@@ -37,6 +37,47 @@ pub(crate) async fn insert_submission(
     Ok(())
 }
 
+pub(crate) async fn questionnaire_submissions(
+    reader: &SqlitePool,
+    profile_ids: &[ObjectId],
+) -> StoreResult<Vec<(ObjectId, QuestionnaireSubmission)>> {
+    if profile_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<&str> = profile_ids.iter().map(ObjectId::as_str).collect();
+    let rows = sqlx::query(
+        "select s.profile_id, pos.profile_id as position_id, s.responses, pos.questionnaire
+         from questionnaire_submissions s
+         join profiles p on p.profile_id = s.profile_id
+         join positions pos on pos.profile_id = p.position_profile_id
+         where s.profile_id in (select value from json_each(?1))",
+    )
+    .bind(crate::codec::to_json(&ids)?)
+    .fetch_all(reader)
+    .await
+    .map_err(map_err)?;
+    // Profiles of one job ad share its questionnaire: decode it once.
+    let mut questionnaires: std::collections::HashMap<String, Arc<Questionnaire>> = std::collections::HashMap::new();
+    let mut submissions = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let position: String = row.text("position_id")?;
+        let questionnaire = match questionnaires.get(&position) {
+            Some(q) => q.clone(),
+            None => {
+                let text = row.opt_text("questionnaire")?.ok_or_else(|| {
+                    crate::error::corrupt("questionnaire", "a submission's job ad has no questionnaire")
+                })?;
+                let q = Arc::new(from_json::<Questionnaire>("questionnaire", &text)?);
+                questionnaires.insert(position, q.clone());
+                q
+            }
+        };
+        let responses: Vec<ComponentResponse> = row.json("responses")?;
+        submissions.push((row.id("profile_id")?, QuestionnaireSubmission { questionnaire, responses }));
+    }
+    Ok(submissions)
+}
+
 pub(crate) async fn questionnaire_submission(
     reader: &SqlitePool,
     profile_id: &ObjectId,

@@ -123,6 +123,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// A profile's attachments in upload order, in one statement (empty when none or unknown).
     async fn profile_attachments(&self, profile_id: &ObjectId) -> StoreResult<Vec<Attachment>>;
+    /// The attachments of several profiles in one statement, by profile then upload order.
+    async fn attachments_of_profiles(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<Attachment>>;
     /// One attachment with its application's hirer and its job ad's closing time, in one
     /// statement, for download access checks and retention.
     async fn get_attachment(&self, attachment_id: &ObjectId) -> StoreResult<Option<AttachmentAccess>>;
@@ -143,6 +145,12 @@ pub trait Store: Send + Sync + 'static {
     /// A profile's questionnaire submission with its questionnaire, in one statement; `None`
     /// when the application gave no responses (or they were erased) or the profile is unknown.
     async fn questionnaire_submission(&self, profile_id: &ObjectId) -> StoreResult<Option<QuestionnaireSubmission>>;
+    /// The questionnaire submissions of several profiles in one statement, with their profile
+    /// ids; profiles without one are left out.
+    async fn questionnaire_submissions(
+        &self,
+        profile_ids: &[ObjectId],
+    ) -> StoreResult<Vec<(ObjectId, QuestionnaireSubmission)>>;
 
     // --- erasure ------------------------------------------------------------------------
 

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
+use tokio::sync::OnceCell;
+
 use candex_domain::{ObjectId, RelationshipSet, RelationshipType};
 use candex_store::Store;
 
@@ -33,7 +35,9 @@ pub const MAX_NESTED_LOADS: u32 = 200;
 pub struct Access {
     caller: Result<VerifiedToken, AuthProblem>,
     store: Arc<dyn Store>,
-    cache: Mutex<HashMap<ObjectId, RelationshipSet>>,
+    /// One cell per hirer: resolvers running concurrently for the same hirer (a page of
+    /// events, say) wait for one lookup instead of each querying.
+    cache: Mutex<HashMap<ObjectId, Arc<OnceCell<RelationshipSet>>>>,
     nested_loads: AtomicU32,
 }
 
@@ -94,15 +98,18 @@ impl Access {
         self.caller.as_ref().ok().and_then(|t| t.hirer_id.as_ref())
     }
 
-    /// The relationships the caller holds with `hirer` (cached for the request).
+    /// The relationships the caller holds with `hirer` (looked up once per request).
     pub async fn relationships(&self, hirer: &ObjectId) -> async_graphql::Result<RelationshipSet> {
         let partner = &self.token()?.partner_id;
-        if let Some(set) = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(hirer) {
-            return Ok(*set);
-        }
-        let set = self.store.relationships(partner, hirer).await.map_err(internal)?;
-        self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(hirer.clone(), set);
-        Ok(set)
+        let cell = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(hirer.clone())
+            .or_default()
+            .clone();
+        let set = cell.get_or_try_init(|| self.store.relationships(partner, hirer)).await.map_err(internal)?;
+        Ok(*set)
     }
 
     /// Succeeds when the caller holds any of `allowed` with `hirer` (and, for a browser token,

@@ -316,3 +316,31 @@ async fn nested_webhook_attempts_fan_out_is_bounded() {
         res["errors"].as_array().expect("errors").iter().filter_map(|e| e["message"].as_str()).collect();
     assert!(messages.iter().any(|m| m.contains("nested lists")), "{res}");
 }
+
+#[tokio::test]
+async fn a_page_of_100_events_can_fetch_each_profile_inline_with_the_documented_query() {
+    let w = world(&["ApplicationExport"]).await;
+    let mut profiles = Vec::new();
+    for i in 0..30 {
+        profiles.push(w.app.apply(&w.position, &format!("inline{i}@example.com")).await.0);
+    }
+    // SEEK's documented profile selection, verbatim, inside a page of 100 events.
+    let query = crate::helpers::SEED_QUERY
+        .replacen(
+            "query ($id: String!) {",
+            "{ events(schemeId: \"seekAnzPublicTest\", first: 100) { edges { node { \
+             ... on CandidateApplicationCreatedEvent {",
+            1,
+        )
+        .replacen("candidateProfile(id: $id)", "candidateApplicationProfile", 1)
+        + "}}}}";
+    let res = w.app.graphql(Some(&w.token), &query, json!({})).await;
+    assert!(res["errors"].is_null(), "{res}");
+    let inline: Vec<&str> = res["data"]["events"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["node"]["candidateApplicationProfile"]["profileId"]["value"].as_str())
+        .collect();
+    assert_eq!(inline, profiles.iter().map(String::as_str).collect::<Vec<_>>());
+}

@@ -124,10 +124,8 @@ pub async fn get_profile_returns_what_was_ingested(store: &dyn Store) {
     let other = application(&position, person("Grace Hopper", &format!("grace.{tag}@example.com")), t(8));
     store.ingest_applications(std::slice::from_ref(&other)).await.expect("ingest other");
     let unknown = new_id(IdKind::CandidateProfile);
-    let mut views = store
-        .get_profiles(&[other.profile_id.clone(), unknown, app.profile_id.clone()])
-        .await
-        .expect("get several");
+    let mut views =
+        store.get_profiles(&[other.profile_id.clone(), unknown, app.profile_id.clone()]).await.expect("get several");
     views.sort_by_key(|v| v.created_at);
     assert_eq!(views.len(), 2);
     assert_eq!(views[0], view);

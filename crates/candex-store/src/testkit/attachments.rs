@@ -71,6 +71,14 @@ pub async fn attachments_stored_with_their_application(store: &dyn Store) {
     let plain = application(&open, person("Pat Plain", &format!("pat.{tag}@example.com")), t(0));
     store.ingest_applications(std::slice::from_ref(&plain)).await.expect("ingest plain");
     assert!(store.profile_attachments(&plain.profile_id).await.expect("list").is_empty());
+
+    // Several profiles at once: each profile's attachments in order, nothing of others.
+    let many = store
+        .attachments_of_profiles(&[plain.profile_id.clone(), app.profile_id.clone(), new_id(IdKind::CandidateProfile)])
+        .await
+        .expect("list several");
+    assert_eq!(many, listed, "only the one profile with attachments, in upload order");
+    assert!(store.attachments_of_profiles(&[]).await.expect("none").is_empty());
 }
 
 /// The purge deletes the attachment rows of job ads closed before the cut-off and reports the

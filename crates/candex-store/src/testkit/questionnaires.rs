@@ -125,6 +125,12 @@ pub async fn questionnaire_submission_round_trip(store: &dyn Store) {
     }
     assert_eq!(store.questionnaire_submission(&done[1].profile_id).await.expect("read silent"), None);
     assert_eq!(store.questionnaire_submission(&new_id(IdKind::CandidateProfile)).await.expect("unknown"), None);
+    let several = store
+        .questionnaire_submissions(&[done[1].profile_id.clone(), done[0].profile_id.clone()])
+        .await
+        .expect("read several");
+    assert_eq!(several, vec![(done[0].profile_id.clone(), submission.clone())], "only the answered one");
+    assert!(store.questionnaire_submissions(&[]).await.expect("none").is_empty());
 
     // Responses to a job ad without a questionnaire: refused, and the batch stores nothing.
     let fine = application(&plain, person("Fay Fine", "fay@example.com"), t(12));

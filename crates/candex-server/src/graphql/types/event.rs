@@ -16,6 +16,7 @@ use super::profile::{Candidate, CandidateProfile};
 use super::webhook::{attempts_connection, related_hirer, WebhookAttemptsConnection, WebhookAttemptsFilterInput};
 use crate::graphql::access::Access;
 use crate::graphql::error::internal;
+use crate::graphql::prefetch::Prefetched;
 use crate::graphql::relay::PageInfo;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::seq_paging::{connection_complexity, SeqPaging};
@@ -113,8 +114,19 @@ async fn profile(
     let (sc, access) = context(ctx);
     access.require(&event.hirer_id, &[needs], "candidate profile").await?;
     let Some(id) = &event.candidate_profile_id else { return Ok(None) };
-    let found = sc.store.get_profile(id).await.map_err(internal)?;
-    Ok(found.map(|p| CandidateProfile(Arc::new(p))))
+    Ok(load_profile(ctx, sc, id).await?.map(CandidateProfile))
+}
+
+/// A profile from the page's prefetch, else from the store.
+async fn load_profile(
+    ctx: &Context<'_>,
+    sc: &SchemaContext,
+    id: &ObjectId,
+) -> async_graphql::Result<Option<Arc<candex_store::ProfileView>>> {
+    if let Some(view) = ctx.data_opt::<Prefetched>().and_then(|p| p.profile(id)) {
+        return Ok(Some(view));
+    }
+    Ok(sc.store.get_profile(id).await.map_err(internal)?.map(Arc::new))
 }
 
 /// One event object type: the common fields, then `$extra`.
@@ -168,6 +180,12 @@ event_object!(
     async fn candidate(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Candidate>> {
         let (sc, access) = context(ctx);
         access.require(&self.0.hirer_id, &[RelationshipType::ApplicationExport], "candidate").await?;
+        // The application's profile carries its (live) candidate: prefetched with the page.
+        if let Some(profile) = self.0.candidate_profile_id.as_ref().and_then(|id| {
+            ctx.data_opt::<Prefetched>().and_then(|p| p.profile(id))
+        }) {
+            return Ok(Some(Candidate(profile.candidate.clone())));
+        }
         let Some(id) = &self.0.candidate_id else { return Ok(None) };
         let found = sc.store.get_candidate(id).await.map_err(internal)?;
         Ok(found.map(|c| Candidate(Arc::new(c))))

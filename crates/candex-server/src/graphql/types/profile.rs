@@ -11,7 +11,9 @@ use super::person::{Address, CandidatePerson};
 use super::position::{PositionOpening, PositionProfile};
 use super::process::CandidateProcessHistoryItemConnection;
 use super::questionnaire::ApplicationQuestionnaireSubmission;
+use crate::graphql::access::Access;
 use crate::graphql::error::{bad_user_input, internal};
+use crate::graphql::prefetch::{self, Prefetched};
 use crate::graphql::scalars::{DateTime, HistoryDate};
 use crate::graphql::SchemaContext;
 
@@ -41,7 +43,11 @@ impl CandidateProfile {
     /// Loaded only when selected: one statement for all of the profile's attachments.
     async fn attachments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Attachment>> {
         let context = ctx.data_unchecked::<SchemaContext>();
-        let rows = context.store.profile_attachments(&self.0.profile_id).await.map_err(internal)?;
+        let prefetched = ctx.data_opt::<Prefetched>().and_then(|p| p.attachments(&self.0.profile_id));
+        let rows = match prefetched {
+            Some(rows) => rows,
+            None => context.store.profile_attachments(&self.0.profile_id).await.map_err(internal)?,
+        };
         Ok(rows.into_iter().map(|a| Attachment::from_row(context, a)).collect())
     }
 
@@ -115,7 +121,10 @@ impl CandidateProfile {
             return Ok(None);
         }
         let store = &ctx.data_unchecked::<SchemaContext>().store;
-        let submission = store.questionnaire_submission(&self.0.profile_id).await.map_err(internal)?;
+        let submission = match ctx.data_opt::<Prefetched>().and_then(|p| p.submission(&self.0.profile_id)) {
+            Some(prefetched) => prefetched,
+            None => store.questionnaire_submission(&self.0.profile_id).await.map_err(internal)?,
+        };
         Ok(submission.map(|s| ApplicationQuestionnaireSubmission::build(&s, &self.0.position)))
     }
 
@@ -156,8 +165,11 @@ impl Candidate {
                 .filter(|n| *n <= MAX_CANDIDATE_PROFILES)
                 .ok_or_else(|| bad_user_input("/last", format!("must be between 0 and {MAX_CANDIDATE_PROFILES}")))?,
         };
+        ctx.data_unchecked::<Access>().charge_nested_load()?;
         let store = &ctx.data_unchecked::<SchemaContext>().store;
         let profiles = store.candidate_profiles(&self.0.id, last).await.map_err(internal)?;
+        let ids: Vec<_> = profiles.iter().map(|p| p.profile_id.clone()).collect();
+        prefetch::profile_details(ctx, &ctx.look_ahead(), &ids).await?;
         Ok(profiles.into_iter().map(|p| CandidateProfile(Arc::new(p))).collect())
     }
 

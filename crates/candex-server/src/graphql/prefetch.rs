@@ -1,0 +1,111 @@
+//! Objects loaded ahead for one request. When a list of profiles is selected (a page of events
+//! fetching each application inline, as SEEK suggests, or `Candidate.profiles`), the list
+//! loads the profiles and, if selected, their attachments and questionnaire submissions in one
+//! statement each; the nested resolvers read them from here instead of querying per profile.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_graphql::{Context, Lookahead};
+use candex_domain::ObjectId;
+use candex_store::{Attachment, Event, ProfileView, QuestionnaireSubmission};
+
+use super::error::internal;
+use super::SchemaContext;
+
+/// What was loaded ahead, by profile id; one per request.
+#[derive(Default)]
+pub struct Prefetched {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    profiles: HashMap<ObjectId, Arc<ProfileView>>,
+    /// Every profile looked up has an entry, empty when it has no attachments.
+    attachments: HashMap<ObjectId, Vec<Attachment>>,
+    /// Every profile looked up has an entry, `None` when it has no submission.
+    submissions: HashMap<ObjectId, Option<QuestionnaireSubmission>>,
+}
+
+impl Prefetched {
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A profile loaded ahead.
+    pub fn profile(&self, id: &ObjectId) -> Option<Arc<ProfileView>> {
+        self.inner().profiles.get(id).cloned()
+    }
+
+    /// A profile's attachments, if they were loaded ahead.
+    pub fn attachments(&self, profile_id: &ObjectId) -> Option<Vec<Attachment>> {
+        self.inner().attachments.get(profile_id).cloned()
+    }
+
+    /// A profile's submission (`Some(None)`: loaded ahead, there is none).
+    pub fn submission(&self, profile_id: &ObjectId) -> Option<Option<QuestionnaireSubmission>> {
+        self.inner().submissions.get(profile_id).cloned()
+    }
+}
+
+/// Loads, in one statement, the profiles of `events` when the `events` field's selection
+/// reaches an event's `candidateApplicationProfile` or `candidate`, and then their details.
+/// Authorisation is not decided here: the nested resolvers still check the relationship
+/// before returning anything.
+pub async fn event_profiles<'e>(
+    ctx: &Context<'_>,
+    events: impl Iterator<Item = &'e Event>,
+) -> async_graphql::Result<()> {
+    let node = ctx.look_ahead().field("edges").field("node");
+    let profile = node.field("candidateApplicationProfile");
+    if !(profile.exists() || node.field("candidate").exists()) {
+        return Ok(());
+    }
+    let Some(prefetched) = ctx.data_opt::<Prefetched>() else { return Ok(()) };
+    let ids: Vec<ObjectId> = events.filter_map(|e| e.candidate_profile_id.clone()).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let store = &ctx.data_unchecked::<SchemaContext>().store;
+    let views = store.get_profiles(&ids).await.map_err(internal)?;
+    {
+        let mut inner = prefetched.inner();
+        for view in views {
+            inner.profiles.insert(view.profile_id.clone(), Arc::new(view));
+        }
+    }
+    profile_details(ctx, &profile, &ids).await
+}
+
+/// Loads the attachments and questionnaire submissions of `profile_ids` in one statement each,
+/// when `selection` (a `CandidateProfile` selection) asks for them.
+pub async fn profile_details(
+    ctx: &Context<'_>,
+    selection: &Lookahead<'_>,
+    profile_ids: &[ObjectId],
+) -> async_graphql::Result<()> {
+    let Some(prefetched) = ctx.data_opt::<Prefetched>() else { return Ok(()) };
+    if profile_ids.len() < 2 {
+        // One profile costs one statement either way.
+        return Ok(());
+    }
+    let store = &ctx.data_unchecked::<SchemaContext>().store;
+    if selection.field("attachments").exists() {
+        let mut by_profile: HashMap<ObjectId, Vec<Attachment>> =
+            profile_ids.iter().map(|id| (id.clone(), Vec::new())).collect();
+        for attachment in store.attachments_of_profiles(profile_ids).await.map_err(internal)? {
+            by_profile.entry(attachment.profile_id.clone()).or_default().push(attachment);
+        }
+        prefetched.inner().attachments.extend(by_profile);
+    }
+    if selection.field("seekQuestionnaireSubmission").exists() {
+        let mut by_profile: HashMap<ObjectId, Option<QuestionnaireSubmission>> =
+            profile_ids.iter().map(|id| (id.clone(), None)).collect();
+        for (id, submission) in store.questionnaire_submissions(profile_ids).await.map_err(internal)? {
+            by_profile.insert(id, Some(submission));
+        }
+        prefetched.inner().submissions.extend(by_profile);
+    }
+    Ok(())
+}
