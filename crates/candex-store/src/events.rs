@@ -74,8 +74,8 @@ pub struct EventsQuery {
     pub subscription: Option<(ObjectId, Option<bool>)>,
 }
 
-/// A webhook subscription to create.
-#[derive(Debug, Clone)]
+/// A webhook subscription to create. Its `Debug` leaves the secret out.
+#[derive(Clone)]
 pub struct NewWebhookSubscription {
     /// Minted id.
     pub id: ObjectId,
@@ -235,8 +235,9 @@ pub struct DeliveryClaim {
 }
 
 /// One request's worth of work: a subscription with its secret and up to
-/// `max_events_per_attempt` undelivered events, oldest first.
-#[derive(Debug, Clone)]
+/// `max_events_per_attempt` undelivered events, oldest first. Its `Debug` leaves the secret
+/// out.
+#[derive(Clone)]
 pub struct DeliveryBatch {
     /// The subscription.
     pub subscription: WebhookSubscription,
@@ -362,4 +363,59 @@ pub struct PurgedEvents {
     pub events: u64,
     /// Webhook requests removed.
     pub requests: u64,
+}
+
+/// Stands in for a secret in `Debug` output.
+const REDACTED: &str = "<redacted>";
+
+impl std::fmt::Debug for NewWebhookSubscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewWebhookSubscription")
+            .field("id", &self.id)
+            .field("partner_id", &self.partner_id)
+            .field("scheme_id", &self.scheme_id)
+            .field("event_type", &self.event_type)
+            .field("url", &self.url)
+            .field("hirer_id", &self.hirer_id)
+            .field("max_events_per_attempt", &self.max_events_per_attempt)
+            .field("signing_algorithm", &self.signing_algorithm)
+            .field("secret", &self.secret.as_ref().map(|_| REDACTED))
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for DeliveryBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeliveryBatch")
+            .field("subscription", &self.subscription)
+            .field("secret", &self.secret.as_ref().map(|_| REDACTED))
+            .field("failures", &self.failures)
+            .field("events", &self.events)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_a_secret() {
+        let id = ObjectId::from_trusted("s:webhookSubscription:events:x".to_owned());
+        let new = NewWebhookSubscription {
+            id: id.clone(),
+            partner_id: id.clone(),
+            scheme_id: "s".to_owned(),
+            event_type: EventType::CandidateApplicationCreated,
+            url: "https://example.com/".to_owned(),
+            hirer_id: None,
+            max_events_per_attempt: 10,
+            signing_algorithm: SigningAlgorithm::SeekHmacSha512,
+            secret: Some("top-secret-value-123".to_owned()),
+            created_at: Utc::now(),
+        };
+        let text = format!("{new:?}");
+        assert!(!text.contains("top-secret") && text.contains(REDACTED), "{text}");
+    }
 }

@@ -188,12 +188,17 @@ pub enum AdminCommand {
     #[command(subcommand)]
     Candidate(CandidateCommand),
     /// Delete attachments kept longer than the retention period after their job ad closed
-    /// (rows, then files no attachment references). `serve` also does this every hour.
+    /// (rows, then files no attachment references), and events and webhook delivery records
+    /// older than the event retention. `serve` also does this every hour.
     Purge {
         #[command(flatten)]
         db: DatabaseArgs,
         #[command(flatten)]
         blobs: BlobArgs,
+        /// Days events, webhook requests and attempts are kept.
+        #[arg(long, env = "CANDEX_EVENT_RETENTION_DAYS", default_value_t = 90,
+              value_parser = clap::value_parser!(u64).range(1..=3_650))]
+        event_retention_days: u64,
     },
     /// Webhook delivery: recent requests, failures and the queue.
     #[command(subcommand)]

@@ -485,7 +485,11 @@ fn import_streams_attachment_files_from_paths_and_admin_purge_runs() {
     assert_eq!(blobs.len(), 2, "{}", ran.report());
 
     let purged = t.candex(&["admin", "purge"]).json();
-    assert_eq!(purged, json!({"attachmentsDeleted": 0, "blobsDeleted": 0}), "nothing is past retention");
+    assert_eq!(
+        purged,
+        json!({"attachmentsDeleted": 0, "blobsDeleted": 0, "eventsDeleted": 0, "webhookRequestsDeleted": 0}),
+        "nothing is past retention"
+    );
 }
 
 #[test]
@@ -595,4 +599,18 @@ fn admin_webhooks_lists_the_queue_and_failed_deliveries() {
     let queue = t.candex(&["admin", "webhooks", "queue"]).json();
     assert_eq!(queue["pendingDeliveries"], 1, "a failed delivery stays queued: {queue}");
     t.candex(&["admin", "webhooks", "deliveries", "--limit", "0"]).code(2);
+
+    // An event from 2001 is past any retention; today's are not.
+    let old = candex_store::EventStamp {
+        id: ObjectId::mint(&scheme, IdKind::Event, &mut rand::thread_rng()),
+        at: chrono::DateTime::from_timestamp(978_307_200, 0).unwrap(),
+    };
+    let partner_id = ObjectId::parse(&partner).unwrap();
+    let hirer_id = ObjectId::parse(&hirer).unwrap();
+    block_on(store.set_relationships(&partner_id, &hirer_id, &[], &old)).expect("old event");
+    let purged = t.candex(&["admin", "purge"]).json();
+    assert_eq!(purged["eventsDeleted"], 1, "{purged}");
+    assert_eq!(purged["webhookRequestsDeleted"], 0, "today's request stays: {purged}");
+    let failures = t.candex(&["admin", "webhooks", "deliveries"]).json();
+    assert_eq!(failures.as_array().map(Vec::len), Some(1), "{failures}");
 }

@@ -100,10 +100,18 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
             let position = svc.close_position(&id).await.map_err(service_error)?;
             print_json(&PositionResponse::from(position))?;
         }
-        AdminCommand::Purge { db, blobs } => {
+        AdminCommand::Purge { db, blobs, event_retention_days } => {
             let svc = service_with_blobs(&db.database, &blobs).await?;
-            let report = svc.purge_expired_attachments(chrono::Utc::now()).await.map_err(service_error)?;
-            print_json(&serde_json::json!({"attachmentsDeleted": report.attachments, "blobsDeleted": report.blobs}))?;
+            let now = chrono::Utc::now();
+            let report = svc.purge_expired_attachments(now).await.map_err(service_error)?;
+            let cutoff = now - chrono::Duration::days(i64::try_from(event_retention_days).unwrap_or(i64::MAX));
+            let events = svc.store().purge_events_before(cutoff).await?;
+            print_json(&serde_json::json!({
+                "attachmentsDeleted": report.attachments,
+                "blobsDeleted": report.blobs,
+                "eventsDeleted": events.events,
+                "webhookRequestsDeleted": events.requests,
+            }))?;
         }
         AdminCommand::Candidate(CandidateCommand::Erase { db, blobs, id }) => {
             let svc = service_with_blobs(&db.database, &blobs).await?;
