@@ -70,7 +70,8 @@ impl Mutation {
         let (Some(event_type), Some(signing_algorithm), Some(secret), Some(max_events), Some(url), Some(hirer_id)) =
             (event_type, algorithm, secret, max_events, url, hirer_id)
         else {
-            unreachable!("every refusal was reported by `invalid.finish()`");
+            // Every refusal was reported by `invalid.finish()`; answer rather than panic.
+            return Err(bad_user_input(SUB, "is invalid"));
         };
         let new = NewWebhookSubscription {
             id: ObjectId::mint(&sc.scheme, IdKind::WebhookSubscription, &mut rand::thread_rng()),
@@ -119,7 +120,8 @@ impl Mutation {
         let url = invalid.check(&at("url"), rules::target_url(&s.url, sc.webhook_targets).await);
         invalid.finish()?;
         let (Some(max_events), Some(url)) = (max_events, url) else {
-            unreachable!("every refusal was reported by `invalid.finish()`");
+            // Every refusal was reported by `invalid.finish()`; answer rather than panic.
+            return Err(bad_user_input(SUB, "is invalid"));
         };
         let written = sc
             .store
@@ -159,7 +161,8 @@ impl Mutation {
         let secret = algorithm.and_then(|a| invalid.check(&at("secret"), rules::secret(a, s.secret)));
         invalid.finish()?;
         let (Some(algorithm), Some(secret)) = (algorithm, secret) else {
-            unreachable!("every refusal was reported by `invalid.finish()`");
+            // Every refusal was reported by `invalid.finish()`; answer rather than panic.
+            return Err(bad_user_input(SUB, "is invalid"));
         };
         let updated = sc
             .store
