@@ -115,6 +115,15 @@ pub(crate) fn upper(before: Option<i64>) -> i64 {
     before.unwrap_or(i64::MAX)
 }
 
+/// Rows fetched for a `SeqPage` in ascending order: a `from_end` page is read newest first
+/// (so the limit applies at the end) and turned around here.
+pub(crate) fn ascending<T>(mut rows: Vec<T>, page: &candex_store::SeqPage) -> Vec<T> {
+    if page.from_end {
+        rows.reverse();
+    }
+    rows
+}
+
 pub(crate) fn time_lower(after: Option<DateTime<Utc>>) -> i64 {
     after.as_ref().map_or(i64::MIN, millis)
 }
@@ -172,11 +181,8 @@ pub(crate) async fn page_events(reader: &SqlitePool, query: &EventsQuery) -> Sto
         .fetch_all(reader)
         .await
         .map_err(map_err)?;
-    let mut events = rows.iter().map(event_from_row).collect::<StoreResult<Vec<_>>>()?;
-    if query.page.from_end {
-        events.reverse();
-    }
-    Ok(events)
+    let events = rows.iter().map(event_from_row).collect::<StoreResult<Vec<_>>>()?;
+    Ok(ascending(events, &query.page))
 }
 
 pub(crate) async fn get_event(
@@ -201,41 +207,30 @@ pub(crate) async fn get_event(
 /// Rows deleted per statement, so a large purge never holds the write lock for long.
 const PURGE_BATCH: i64 = 5_000;
 
+/// Deletes the rows of `table` (`events` or `webhook_requests`: a `seq` key and a
+/// `created_at`) created before `cutoff`, a batch per statement; returns how many went.
+async fn delete_older_in_batches(writer: &SqlitePool, table: &'static str, cutoff: i64) -> StoreResult<u64> {
+    let sql = format!(
+        "delete from {table} where seq in (select seq from {table} where created_at < ?1 order by seq limit ?2)"
+    );
+    let mut deleted = 0;
+    loop {
+        let done =
+            sqlx::query(&sql).bind(cutoff).bind(PURGE_BATCH).execute(writer).await.map_err(map_err)?.rows_affected();
+        deleted += done;
+        if done < PURGE_BATCH.unsigned_abs() {
+            return Ok(deleted);
+        }
+    }
+}
+
 pub(crate) async fn purge_events_before(writer: &SqlitePool, cutoff: DateTime<Utc>) -> StoreResult<PurgedEvents> {
     let cutoff = millis(&cutoff);
-    let mut purged = PurgedEvents::default();
-    loop {
-        // Streams, deliveries and attempts of the events go with them (on delete cascade).
-        let done = sqlx::query(
-            "delete from events where seq in (select seq from events where created_at < ?1 order by seq limit ?2)",
-        )
-        .bind(cutoff)
-        .bind(PURGE_BATCH)
-        .execute(writer)
-        .await
-        .map_err(map_err)?
-        .rows_affected();
-        purged.events += done;
-        if done < PURGE_BATCH as u64 {
-            break;
-        }
-    }
-    loop {
-        let done = sqlx::query(
-            "delete from webhook_requests where seq in
-                 (select seq from webhook_requests where created_at < ?1 order by seq limit ?2)",
-        )
-        .bind(cutoff)
-        .bind(PURGE_BATCH)
-        .execute(writer)
-        .await
-        .map_err(map_err)?
-        .rows_affected();
-        purged.requests += done;
-        if done < PURGE_BATCH as u64 {
-            break;
-        }
-    }
+    // Streams, deliveries and attempts of the events go with them (on delete cascade).
+    let purged = PurgedEvents {
+        events: delete_older_in_batches(writer, "events", cutoff).await?,
+        requests: delete_older_in_batches(writer, "webhook_requests", cutoff).await?,
+    };
     sqlx::query("delete from webhook_replays where created_at < ?1")
         .bind(cutoff)
         .execute(writer)

@@ -14,7 +14,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use crate::codec::{from_json, millis, time, to_json, RowExt};
 use crate::error::{corrupt, map_err};
 use crate::events::{
-    codes_filter, event_columns, event_from_row, lower, subscription_key, time_lower, time_upper, upper,
+    ascending, codes_filter, event_columns, event_from_row, lower, subscription_key, time_lower, time_upper, upper,
 };
 
 /// The columns `subscription_from_row` reads, from `webhook_subscriptions s`.
@@ -208,11 +208,8 @@ pub(crate) async fn page_subscriptions(
         .fetch_all(reader)
         .await
         .map_err(map_err)?;
-    let mut subscriptions = rows.iter().map(subscription_from_row).collect::<StoreResult<Vec<_>>>()?;
-    if query.page.from_end {
-        subscriptions.reverse();
-    }
-    Ok(subscriptions)
+    let subscriptions = rows.iter().map(subscription_from_row).collect::<StoreResult<Vec<_>>>()?;
+    Ok(ascending(subscriptions, &query.page))
 }
 
 pub(crate) async fn update_delivery(
@@ -464,11 +461,8 @@ pub(crate) async fn page_replays(reader: &SqlitePool, query: &ReplaysQuery) -> S
         .fetch_all(reader)
         .await
         .map_err(map_err)?;
-    let mut replays = rows.iter().map(replay_from_row).collect::<StoreResult<Vec<_>>>()?;
-    if query.page.from_end {
-        replays.reverse();
-    }
-    Ok(replays)
+    let replays = rows.iter().map(replay_from_row).collect::<StoreResult<Vec<_>>>()?;
+    Ok(ascending(replays, &query.page))
 }
 
 // --- delivery -----------------------------------------------------------------------------
@@ -647,11 +641,8 @@ pub(crate) async fn page_requests(
         .fetch_all(reader)
         .await
         .map_err(map_err)?;
-    let mut requests = rows.iter().map(request_from_row).collect::<StoreResult<Vec<_>>>()?;
-    if query.page.from_end {
-        requests.reverse();
-    }
-    Ok(requests)
+    let requests = rows.iter().map(request_from_row).collect::<StoreResult<Vec<_>>>()?;
+    Ok(ascending(requests, &query.page))
 }
 
 pub(crate) async fn get_request(
@@ -710,7 +701,7 @@ pub(crate) async fn page_attempts(
         .fetch_all(reader)
         .await
         .map_err(map_err)?;
-    let mut attempts = rows
+    let attempts = rows
         .iter()
         .map(|row| {
             Ok(WebhookAttemptRecord {
@@ -721,10 +712,7 @@ pub(crate) async fn page_attempts(
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
-    if query.page.from_end {
-        attempts.reverse();
-    }
-    Ok(attempts)
+    Ok(ascending(attempts, &query.page))
 }
 
 pub(crate) async fn recent_requests(
