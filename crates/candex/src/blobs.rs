@@ -9,8 +9,12 @@ use candex_server::storage::{BlobLocation, BlobStore};
 
 use crate::cli::BlobArgs;
 
-/// The default blob folder for a database URL: `blobs` beside an SQLite file, else `./blobs`.
+/// The default blob folder for a database URL: `blobs` beside an SQLite file, else `./blobs`
+/// (for PostgreSQL, several instances need a shared folder or bucket: see docs/deploy.md).
 pub fn default_location(database: &str) -> PathBuf {
+    if crate::database::is_postgres(database) {
+        return PathBuf::from("blobs");
+    }
     let path = database.strip_prefix("sqlite://").or_else(|| database.strip_prefix("sqlite:")).unwrap_or(database);
     let path = path.split('?').next().unwrap_or_default();
     if path.is_empty() || path.contains(":memory:") {
@@ -58,5 +62,6 @@ mod tests {
         assert_eq!(default_location("sqlite:///var/lib/candex.db"), PathBuf::from("/var/lib/blobs"));
         assert_eq!(default_location("sqlite://candex.db"), PathBuf::from("blobs"));
         assert_eq!(default_location("sqlite::memory:"), PathBuf::from("blobs"));
+        assert_eq!(default_location("postgres://u:p@db.example.com:5432/candex"), PathBuf::from("blobs"));
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use candex_server::config::TokenSettings;
 use candex_server::{Application, Settings};
 use candex_store::Store;
+use candex_store_postgres::scratch::ScratchDatabase;
 use candex_store_sqlite::SqliteStore;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -37,6 +38,29 @@ pub struct TestApp {
     pub blobs_dir: std::path::PathBuf,
     _dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
+    _database: Option<ScratchDatabase>,
+}
+
+/// The backend test servers run on: SQLite, or PostgreSQL when `CANDEX_TEST_BACKEND=postgres`
+/// (each server then gets a database of its own through `CANDEX_TEST_POSTGRES_URL`).
+pub fn backend() -> &'static str {
+    match std::env::var("CANDEX_TEST_BACKEND").as_deref() {
+        Ok("postgres") => "postgres",
+        _ => "sqlite",
+    }
+}
+
+async fn open_store(dir: &tempfile::TempDir) -> (Arc<dyn Store>, String, Option<ScratchDatabase>) {
+    if backend() == "postgres" {
+        let database =
+            ScratchDatabase::from_env().await.expect("CANDEX_TEST_BACKEND=postgres needs CANDEX_TEST_POSTGRES_URL");
+        let url = database.url();
+        let store = candex_store_postgres::PgStore::connect(&url).await.expect("open postgres");
+        return (Arc::new(store), url, Some(database));
+    }
+    let url = format!("sqlite://{}", dir.path().join("candex.db").display());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url).await.expect("open sqlite"));
+    (store, url, None)
 }
 
 /// A partner created through the operator API.
@@ -57,9 +81,7 @@ impl TestApp {
     pub async fn spawn_with(adjust: impl FnOnce(Settings) -> Settings) -> TestApp {
         init_tracing();
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("candex.db").display());
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url).await.expect("open sqlite"));
-        let db_url = url.clone();
+        let (store, db_url, database) = open_store(&dir).await;
         let blobs_dir = dir.path().join("blobs");
         let settings = Settings {
             blobs: Some(candex_server::storage::BlobLocation::Local(blobs_dir.clone())),
@@ -87,6 +109,23 @@ impl TestApp {
             blobs_dir,
             _dir: dir,
             _shutdown: tx,
+            _database: database,
+        }
+    }
+
+    /// Rows of a table in the server's database, read through a separate connection.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let sql = format!("select count(*) from {table}");
+        if self.db_url.starts_with("postgres") {
+            let pool = sqlx::PgPool::connect(&self.db_url).await.expect("open postgres");
+            let n: i64 = sqlx::query_scalar(&sql).fetch_one(&pool).await.expect("count rows");
+            pool.close().await;
+            n
+        } else {
+            let store = SqliteStore::connect(&self.db_url).await.expect("open sqlite");
+            let n: i64 = sqlx::query_scalar(&sql).fetch_one(store.reader_pool()).await.expect("count rows");
+            store.close().await;
+            n
         }
     }
 

@@ -2,7 +2,6 @@
 //! with nothing stored, the OpenAPI document, health, the explorer, and GraphQL query limits.
 
 use candex_domain::{IdKind, ObjectId};
-use candex_store_sqlite::SqliteStore;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -13,24 +12,13 @@ const UNKNOWN_HIRER: &str = "seekAnzPublicTest:organization:seek:doesNotExist";
 const UNKNOWN_PARTNER: &str = "seekAnzPublicTest:partner:candex:doesNotExist";
 const UNKNOWN_CANDIDATE: &str = "seekAnzPublicTest:candidate:feed:doesNotExist";
 
-/// Rows of a table in the server's database, read through a separate connection.
-async fn count_rows(app: &TestApp, table: &str) -> i64 {
-    let store = SqliteStore::connect(&app.db_url).await.expect("open sqlite");
-    let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
-        .fetch_one(store.reader_pool())
-        .await
-        .expect("count rows");
-    store.close().await;
-    n
-}
-
 /// Asserts that no candidate and no profile exist, and the position lists no application.
 async fn assert_nothing_stored(app: &TestApp, position: &str) {
     let id = ObjectId::parse_as(position, IdKind::PositionProfile).unwrap();
     let listed = app.store.page_position_applications(&id, None, 100).await.unwrap();
     assert!(listed.is_empty(), "applications were stored: {listed:?}");
-    assert_eq!(count_rows(app, "profiles").await, 0, "a profile was stored");
-    assert_eq!(count_rows(app, "candidates").await, 0, "a candidate was stored");
+    assert_eq!(app.count_rows("profiles").await, 0, "a profile was stored");
+    assert_eq!(app.count_rows("candidates").await, 0, "a candidate was stored");
 }
 
 /// The pointers of a 422 body, sorted.
@@ -305,7 +293,7 @@ async fn a_valid_application_is_created_with_its_ids() {
     let candidate = response["candidateId"].as_str().unwrap();
     assert!(ObjectId::parse_as(candidate, IdKind::Candidate).is_ok(), "{candidate}");
     assert!(response["createDateTime"].is_string());
-    assert_eq!(count_rows(&app, "profiles").await, 1);
+    assert_eq!(app.count_rows("profiles").await, 1);
 }
 
 // --- hirers and partners --------------------------------------------------------------------
@@ -453,7 +441,7 @@ async fn relationships_of_an_unknown_partner_or_hirer_are_not_found() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{p} / {h}: {response}");
         assert_eq!(response["code"], "NOT_FOUND", "{response}");
     }
-    assert_eq!(count_rows(&app, "relationships").await, 0);
+    assert_eq!(app.count_rows("relationships").await, 0);
 }
 
 // --- positions ------------------------------------------------------------------------------
@@ -529,7 +517,7 @@ async fn an_invalid_position_names_each_invalid_field() {
 
         assert_invalid(status, &response, &expected);
     }
-    assert_eq!(count_rows(&app, "positions").await, 0);
+    assert_eq!(app.count_rows("positions").await, 0);
 }
 
 #[tokio::test]
@@ -800,7 +788,7 @@ async fn health_reports_the_database() {
     let res = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
 
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.json::<Value>().await.unwrap(), json!({"status": "ok", "database": "sqlite"}));
+    assert_eq!(res.json::<Value>().await.unwrap(), json!({"status": "ok", "database": crate::helpers::backend()}));
 }
 
 #[tokio::test]

@@ -3,7 +3,6 @@
 //! through SEEK's documented `seekQuestionnaireSubmission` query with exact scores, and
 //! authorised like the job ad.
 
-use candex_store_sqlite::SqliteStore;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -106,16 +105,6 @@ async fn submission(app: &TestApp, token: &str, profile: &str) -> Value {
     let r = app.graphql(Some(token), &submission_query(), json!({"id": profile})).await;
     assert!(r.get("errors").is_none(), "{r}");
     r["data"]["candidateProfile"]["seekQuestionnaireSubmission"].clone()
-}
-
-async fn count_rows(app: &TestApp, table: &str) -> i64 {
-    let store = SqliteStore::connect(&app.db_url).await.expect("open sqlite");
-    let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
-        .fetch_one(store.reader_pool())
-        .await
-        .expect("count rows");
-    store.close().await;
-    n
 }
 
 fn has_kind(id: &str, kind: &str) -> bool {
@@ -435,13 +424,13 @@ async fn every_response_that_does_not_fit_the_questionnaire_is_named_and_nothing
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["invalidFields"].as_object().unwrap().keys().collect::<Vec<_>>(), vec!["/questionnaireResponses"]);
 
-    assert_eq!(count_rows(&app, "profiles").await, 0, "a profile was stored");
-    assert_eq!(count_rows(&app, "candidates").await, 0, "a candidate was stored");
-    assert_eq!(count_rows(&app, "questionnaire_submissions").await, 0, "responses were stored");
+    assert_eq!(app.count_rows("profiles").await, 0, "a profile was stored");
+    assert_eq!(app.count_rows("candidates").await, 0, "a candidate was stored");
+    assert_eq!(app.count_rows("questionnaire_submissions").await, 0, "responses were stored");
 
     // The same responses, valid, are accepted.
     apply_with(&app, &position, "ok@example.com", valid).await;
-    assert_eq!(count_rows(&app, "questionnaire_submissions").await, 1);
+    assert_eq!(app.count_rows("questionnaire_submissions").await, 1);
 }
 
 #[tokio::test]
@@ -484,7 +473,7 @@ async fn an_invalid_questionnaire_names_each_field_and_stores_no_position() {
         pointers.sort();
         assert_eq!(pointers, expected, "{body}");
     }
-    assert_eq!(count_rows(&app, "positions").await, 0);
+    assert_eq!(app.count_rows("positions").await, 0);
 }
 
 #[tokio::test]

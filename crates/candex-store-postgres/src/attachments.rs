@@ -1,0 +1,155 @@
+//! Attachments: metadata rows stored with their application, read per profile or one by one
+//! (with what access checks need), and the retention purge.
+
+use candex_domain::ObjectId;
+use candex_store::{Attachment, AttachmentAccess, NewAttachment, PurgedAttachments, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Postgres, Transaction};
+
+use crate::codec::{id_strs, millis, to_json, RowExt};
+use crate::error::{corrupt, map_err};
+
+/// The columns `attachment_from_row` reads, from `attachments a`.
+macro_rules! attachment_columns {
+    () => {
+        "a.id, a.profile_id, a.sha256, a.filename, a.content_type, a.size, a.seek_role_code, \
+         a.descriptions, a.uploaded_at"
+    };
+}
+
+fn attachment_from_row(row: &PgRow) -> StoreResult<Attachment> {
+    let size = row.int("size")?;
+    Ok(Attachment {
+        profile_id: row.id("profile_id")?,
+        meta: NewAttachment {
+            id: row.id("id")?,
+            sha256: row.text("sha256")?,
+            filename: row.text("filename")?,
+            content_type: row.text("content_type")?,
+            size: u64::try_from(size).map_err(|_| corrupt("attachment size", size))?,
+            seek_role_code: row.opt_text("seek_role_code")?,
+            descriptions: row.json("descriptions")?,
+            uploaded_at: row.time("uploaded_at")?,
+        },
+    })
+}
+
+/// Stores an application's attachment rows inside its ingest transaction.
+pub(crate) async fn insert_attachments(
+    tx: &mut Transaction<'_, Postgres>,
+    profile_id: &ObjectId,
+    attachments: &[NewAttachment],
+) -> StoreResult<()> {
+    for (ordinal, a) in attachments.iter().enumerate() {
+        let size = i64::try_from(a.size).map_err(|_| StoreError::Rejected("attachment is too large".into()))?;
+        let ordinal = i64::try_from(ordinal).map_err(|_| StoreError::Rejected("too many attachments".into()))?;
+        sqlx::query(
+            "insert into attachments (id, profile_id, ordinal, sha256, filename, content_type, size,
+                 seek_role_code, descriptions, uploaded_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(a.id.as_str())
+        .bind(profile_id.as_str())
+        .bind(ordinal)
+        .bind(&a.sha256)
+        .bind(&a.filename)
+        .bind(&a.content_type)
+        .bind(size)
+        .bind(a.seek_role_code.as_deref())
+        .bind(to_json(&a.descriptions)?)
+        .bind(millis(&a.uploaded_at))
+        .execute(&mut **tx)
+        .await
+        .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn profile_attachments(pool: &PgPool, profile_id: &ObjectId) -> StoreResult<Vec<Attachment>> {
+    const SQL: &str =
+        concat!("select ", attachment_columns!(), " from attachments a where a.profile_id = $1 order by a.ordinal");
+    let rows = sqlx::query(SQL).bind(profile_id.as_str()).fetch_all(pool).await.map_err(map_err)?;
+    rows.iter().map(attachment_from_row).collect()
+}
+
+pub(crate) async fn attachments_of_profiles(pool: &PgPool, profile_ids: &[ObjectId]) -> StoreResult<Vec<Attachment>> {
+    if profile_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    const SQL: &str = concat!(
+        "select ",
+        attachment_columns!(),
+        r#" from attachments a where a.profile_id = any($1) order by a.profile_id collate "C", a.ordinal"#
+    );
+    let rows = sqlx::query(SQL).bind(id_strs(profile_ids)).fetch_all(pool).await.map_err(map_err)?;
+    rows.iter().map(attachment_from_row).collect()
+}
+
+pub(crate) async fn get_attachment(pool: &PgPool, attachment_id: &ObjectId) -> StoreResult<Option<AttachmentAccess>> {
+    const SQL: &str = concat!(
+        "select ",
+        attachment_columns!(),
+        ", p.hirer_id, pos.closed_at
+         from attachments a
+         join profiles p on p.profile_id = a.profile_id
+         join positions pos on pos.profile_id = p.position_profile_id
+         where a.id = $1"
+    );
+    let row = sqlx::query(SQL).bind(attachment_id.as_str()).fetch_optional(pool).await.map_err(map_err)?;
+    row.map(|row| {
+        Ok(AttachmentAccess {
+            attachment: attachment_from_row(&row)?,
+            hirer_id: row.id("hirer_id")?,
+            position_closed_at: row.opt_time("closed_at")?,
+        })
+    })
+    .transpose()
+}
+
+pub(crate) async fn attachment_blob_referenced(pool: &PgPool, sha256: &str) -> StoreResult<bool> {
+    sqlx::query_scalar::<_, bool>("select exists (select 1 from attachments where sha256 = $1)")
+        .bind(sha256)
+        .fetch_one(pool)
+        .await
+        .map_err(map_err)
+}
+
+/// Of `hashes` (content hashes whose rows this transaction just deleted), those no attachment
+/// row references any more, each once, in binary order.
+pub(crate) async fn unreferenced(tx: &mut Transaction<'_, Postgres>, hashes: &[String]) -> StoreResult<Vec<String>> {
+    if hashes.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar(
+        r#"select distinct u.h collate "C" as sha256 from unnest($1::text[]) as u (h)
+           where not exists (select 1 from attachments a where a.sha256 = u.h)
+           order by sha256"#,
+    )
+    .bind(hashes)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(map_err)
+}
+
+pub(crate) async fn purge_attachments_of_positions_closed_before(
+    pool: &PgPool,
+    closed_before: DateTime<Utc>,
+) -> StoreResult<PurgedAttachments> {
+    let mut tx = pool.begin().await.map_err(map_err)?;
+    let hashes: Vec<String> = sqlx::query_scalar(
+        "delete from attachments where profile_id in (
+             select p.profile_id from profiles p
+             join positions pos on pos.profile_id = p.position_profile_id
+             where pos.closed_at is not null and pos.closed_at < $1)
+         returning sha256",
+    )
+    .bind(millis(&closed_before))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    let rows = hashes.len() as u64;
+    let unreferenced_sha256 = unreferenced(&mut tx, &hashes).await?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(PurgedAttachments { rows, unreferenced_sha256 })
+}

@@ -1,0 +1,204 @@
+//! Job ads: a position opening with its posted profile, created, read, listed and closed.
+//! Also owns the column list and row mapping every query that returns a `Position` shares.
+
+use std::sync::Arc;
+
+use candex_domain::questionnaire::Questionnaire;
+use candex_domain::{EventType, ObjectId};
+use candex_store::{EventStamp, NewPosition, Position, PositionStatus, StoreError, StoreResult};
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Postgres, Transaction};
+
+use crate::codec::{from_json, millis, to_json, RowExt};
+use crate::error::map_err;
+
+/// The columns `position_from_row` reads, from `positions pos join hirers h`. A macro rather
+/// than a const so that `concat!` builds whole statements at compile time.
+macro_rules! position_columns {
+    () => {
+        "pos.profile_id as pos_profile_id, pos.opening_id as pos_opening_id, \
+         pos.hirer_id as pos_hirer_id, h.name as pos_hirer_name, pos.title as pos_title, \
+         pos.position_uri as pos_position_uri, \
+         pos.seek_hirer_job_reference as pos_seek_hirer_job_reference, pos.details as pos_details, \
+         pos.location_id as pos_location_id, pos.job_category_id as pos_job_category_id, \
+         pos.status as pos_status, pos.created_at as pos_created_at, pos.closed_at as pos_closed_at, \
+         pos.questionnaire as pos_questionnaire"
+    };
+}
+pub(crate) use position_columns;
+
+/// Maps the columns of `position_columns!`.
+pub(crate) fn position_from_row(row: &PgRow) -> StoreResult<Position> {
+    Ok(Position {
+        profile_id: row.id("pos_profile_id")?,
+        opening_id: row.id("pos_opening_id")?,
+        hirer_id: row.id("pos_hirer_id")?,
+        hirer_name: row.text("pos_hirer_name")?,
+        title: row.text("pos_title")?,
+        position_uri: row.text("pos_position_uri")?,
+        seek_hirer_job_reference: row.opt_text("pos_seek_hirer_job_reference")?,
+        details: row.json("pos_details")?,
+        location_id: row.opt_id("pos_location_id")?,
+        job_category_id: row.opt_id("pos_job_category_id")?,
+        status: PositionStatus::from_code(&row.text("pos_status")?),
+        created_at: row.time("pos_created_at")?,
+        closed_at: row.opt_time("pos_closed_at")?,
+        questionnaire: row
+            .opt_text("pos_questionnaire")?
+            .map(|text| from_json::<Questionnaire>("pos_questionnaire", &text).map(Arc::new))
+            .transpose()?,
+    })
+}
+
+const BY_PROFILE_ID: &str = concat!(
+    "select ",
+    position_columns!(),
+    " from positions pos join hirers h on h.id = pos.hirer_id where pos.profile_id = $1"
+);
+
+pub(crate) async fn create_position(pool: &PgPool, position: NewPosition) -> StoreResult<Position> {
+    let mut tx = pool.begin().await.map_err(map_err)?;
+    crate::locks::lock(&mut tx, crate::locks::EVENT_ORDER).await?;
+    let hirer_name: Option<String> = sqlx::query_scalar("select name from hirers where id = $1")
+        .bind(position.hirer_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    let hirer_name = hirer_name.ok_or(StoreError::NotFound("hirer"))?;
+    insert_position(&mut tx, &position).await?;
+    crate::events::emit(
+        &mut tx,
+        crate::events::Outbox {
+            id: &position.event_id,
+            event_type: EventType::PositionProfilePosted,
+            hirer_id: &position.hirer_id,
+            at: position.created_at,
+            candidate_profile_id: None,
+            candidate_id: None,
+            position_profile_id: Some(&position.profile_id),
+            only_partner: None,
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(Position {
+        profile_id: position.profile_id,
+        opening_id: position.opening_id,
+        hirer_id: position.hirer_id,
+        hirer_name,
+        title: position.title,
+        position_uri: position.position_uri,
+        seek_hirer_job_reference: position.seek_hirer_job_reference,
+        details: position.details,
+        location_id: position.location_id,
+        job_category_id: position.job_category_id,
+        status: PositionStatus::Open,
+        created_at: position.created_at,
+        closed_at: None,
+        questionnaire: position.questionnaire.map(Arc::new),
+    })
+}
+
+/// The position row of a new job ad, open, with its questionnaire.
+async fn insert_position(tx: &mut Transaction<'_, Postgres>, position: &NewPosition) -> StoreResult<()> {
+    sqlx::query(
+        "insert into positions (profile_id, opening_id, hirer_id, title, position_uri, seek_hirer_job_reference,
+             details, location_id, job_category_id, status, created_at, closed_at, questionnaire_id, questionnaire)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, null, $12, $13)",
+    )
+    .bind(position.profile_id.as_str())
+    .bind(position.opening_id.as_str())
+    .bind(position.hirer_id.as_str())
+    .bind(&position.title)
+    .bind(&position.position_uri)
+    .bind(position.seek_hirer_job_reference.as_deref())
+    .bind(to_json(&position.details)?)
+    .bind(position.location_id.as_ref().map(ObjectId::as_str))
+    .bind(position.job_category_id.as_ref().map(ObjectId::as_str))
+    .bind(PositionStatus::Open.code())
+    .bind(millis(&position.created_at))
+    .bind(position.questionnaire.as_ref().map(|q| q.id.as_str()))
+    .bind(position.questionnaire.as_ref().map(to_json).transpose()?)
+    .execute(&mut **tx)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+pub(crate) async fn get_position(pool: &PgPool, profile_id: &ObjectId) -> StoreResult<Option<Position>> {
+    let row = sqlx::query(BY_PROFILE_ID).bind(profile_id.as_str()).fetch_optional(pool).await.map_err(map_err)?;
+    row.as_ref().map(position_from_row).transpose()
+}
+
+pub(crate) async fn get_position_by_opening(pool: &PgPool, opening_id: &ObjectId) -> StoreResult<Option<Position>> {
+    const SQL: &str = concat!(
+        "select ",
+        position_columns!(),
+        " from positions pos join hirers h on h.id = pos.hirer_id where pos.opening_id = $1"
+    );
+    let row = sqlx::query(SQL).bind(opening_id.as_str()).fetch_optional(pool).await.map_err(map_err)?;
+    row.as_ref().map(position_from_row).transpose()
+}
+
+pub(crate) async fn close_position(pool: &PgPool, profile_id: &ObjectId, event: &EventStamp) -> StoreResult<Position> {
+    let mut tx = pool.begin().await.map_err(map_err)?;
+    // The event lock before the row lock the update takes, in the order ingest takes them.
+    crate::locks::lock(&mut tx, crate::locks::EVENT_ORDER).await?;
+    // Only an open ad changes, so closing twice keeps the first closing time (and emits one
+    // event); a concurrent second close waits for the row and then finds it closed.
+    let closed = sqlx::query("update positions set status = $2, closed_at = $3 where profile_id = $1 and status = $4")
+        .bind(profile_id.as_str())
+        .bind(PositionStatus::Closed.code())
+        .bind(millis(&event.at))
+        .bind(PositionStatus::Open.code())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?
+        .rows_affected()
+        > 0;
+    let row = sqlx::query(BY_PROFILE_ID).bind(profile_id.as_str()).fetch_optional(&mut *tx).await.map_err(map_err)?;
+    let position = row.as_ref().map(position_from_row).transpose()?.ok_or(StoreError::NotFound("position profile"))?;
+    if closed {
+        crate::events::emit(
+            &mut tx,
+            crate::events::Outbox {
+                id: &event.id,
+                event_type: EventType::PositionProfileClosed,
+                hirer_id: &position.hirer_id,
+                at: event.at,
+                candidate_profile_id: None,
+                candidate_id: None,
+                position_profile_id: Some(profile_id),
+                only_partner: None,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await.map_err(map_err)?;
+    Ok(position)
+}
+
+pub(crate) async fn list_positions(pool: &PgPool, hirer_id: Option<&ObjectId>) -> StoreResult<Vec<Position>> {
+    const SQL: &str = concat!(
+        "select ",
+        position_columns!(),
+        r#" from positions pos join hirers h on h.id = pos.hirer_id
+          where ($1::text is null or pos.hirer_id = $1)
+          order by pos.created_at desc, pos.profile_id collate "C" desc"#
+    );
+    let rows = sqlx::query(SQL).bind(hirer_id.map(ObjectId::as_str)).fetch_all(pool).await.map_err(map_err)?;
+    rows.iter().map(position_from_row).collect()
+}
+
+pub(crate) async fn get_position_by_questionnaire(
+    pool: &PgPool,
+    questionnaire_id: &ObjectId,
+) -> StoreResult<Option<Position>> {
+    const SQL: &str = concat!(
+        "select ",
+        position_columns!(),
+        " from positions pos join hirers h on h.id = pos.hirer_id where pos.questionnaire_id = $1"
+    );
+    let row = sqlx::query(SQL).bind(questionnaire_id.as_str()).fetch_optional(pool).await.map_err(map_err)?;
+    row.as_ref().map(position_from_row).transpose()
+}
