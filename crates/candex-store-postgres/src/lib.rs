@@ -40,7 +40,7 @@ use candex_store::{
 use chrono::{DateTime, Utc};
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::error::map_err;
 
@@ -81,6 +81,11 @@ impl PgStore {
     /// [`PgStore::connect`] with a pool of up to `max_connections` (at least one).
     pub async fn connect_with(url: &str, max_connections: u32) -> Result<PgStore, StoreError> {
         let options = PgConnectOptions::from_str(url).map_err(map_err)?.application_name("candex");
+        // One direct connection first: a refused connection, a wrong password or a missing
+        // database fails at once with the server's own reason, where the pool would retry
+        // until its timeout and report only that it timed out.
+        let probe = PgConnection::connect_with(&options).await.map_err(map_err)?;
+        let _ = probe.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
