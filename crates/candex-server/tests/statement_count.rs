@@ -214,4 +214,27 @@ async fn statements_per_candidate_profile_do_not_grow_with_list_sizes() {
     );
     assert_eq!(counts[1].1, counts[2].1, "statement count grew with the page size: {counts:?}");
     assert!(counts[2].1 <= 5, "too many statements for a page of events: {counts:?}");
+
+    // A page of job-ad events fetching each job ad inline: one statement for the page's ads.
+    let positions = "query($n: Int) { events(schemeId: \"seekAnzPublicTest\", last: $n,
+        filter: {eventTypeCodes: [\"PositionProfilePosted\"]}) { edges { node {
+          ... on PositionProfilePostedEvent { positionProfileId positionProfile { profileId { value } positionTitle } } } } } }";
+    let mut counts = Vec::new();
+    for n in [1usize, 1, 3] {
+        counter.store(0, Ordering::SeqCst);
+        let r = app.graphql(Some(&token), positions, json!({"n": n})).await;
+        let count = counter.load(Ordering::SeqCst);
+        assert!(r.get("errors").is_none(), "{r}");
+        let edges = r["data"]["events"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), n, "{r}");
+        for edge in edges {
+            assert_eq!(edge["node"]["positionProfile"]["profileId"]["value"], edge["node"]["positionProfileId"]);
+        }
+        counts.push((n, count));
+    }
+    println!(
+        "SQL statements per events page with inline job ads: {} (1 event) vs {} (3 events)",
+        counts[1].1, counts[2].1
+    );
+    assert_eq!(counts[1].1, counts[2].1, "statement count grew with the page size: {counts:?}");
 }

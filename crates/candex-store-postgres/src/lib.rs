@@ -204,6 +204,11 @@ impl Store for PgStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn get_positions(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<Position>> {
+        positions::get_positions(&self.pool, profile_ids).await
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn get_position_by_opening(&self, opening_id: &ObjectId) -> StoreResult<Option<Position>> {
         positions::get_position_by_opening(&self.pool, opening_id).await
     }

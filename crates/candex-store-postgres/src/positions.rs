@@ -130,6 +130,20 @@ pub(crate) async fn get_position(pool: &PgPool, profile_id: &ObjectId) -> StoreR
     row.as_ref().map(position_from_row).transpose()
 }
 
+pub(crate) async fn get_positions(pool: &PgPool, profile_ids: &[ObjectId]) -> StoreResult<Vec<Position>> {
+    if profile_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    const SQL: &str = concat!(
+        "select ",
+        position_columns!(),
+        " from positions pos join hirers h on h.id = pos.hirer_id where pos.profile_id = any($1)"
+    );
+    let ids: Vec<&str> = profile_ids.iter().map(ObjectId::as_str).collect();
+    let rows = sqlx::query(SQL).bind(ids).fetch_all(pool).await.map_err(map_err)?;
+    rows.iter().map(position_from_row).collect()
+}
+
 pub(crate) async fn get_position_by_opening(pool: &PgPool, opening_id: &ObjectId) -> StoreResult<Option<Position>> {
     const SQL: &str = concat!(
         "select ",

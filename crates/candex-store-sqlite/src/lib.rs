@@ -204,6 +204,11 @@ impl Store for SqliteStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn get_positions(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<Position>> {
+        positions::get_positions(&self.reader, profile_ids).await
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn get_position_by_opening(&self, opening_id: &ObjectId) -> StoreResult<Option<Position>> {
         positions::get_position_by_opening(&self.reader, opening_id).await
     }

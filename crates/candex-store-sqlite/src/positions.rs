@@ -124,6 +124,21 @@ pub(crate) async fn get_position(reader: &SqlitePool, profile_id: &ObjectId) -> 
     row.as_ref().map(position_from_row).transpose()
 }
 
+pub(crate) async fn get_positions(reader: &SqlitePool, profile_ids: &[ObjectId]) -> StoreResult<Vec<Position>> {
+    if profile_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    const SQL: &str = concat!(
+        "select ",
+        position_columns!(),
+        " from positions pos join hirers h on h.id = pos.hirer_id
+          where pos.profile_id in (select value from json_each(?1))"
+    );
+    let ids: Vec<&str> = profile_ids.iter().map(ObjectId::as_str).collect();
+    let rows = sqlx::query(SQL).bind(to_json(&ids)?).fetch_all(reader).await.map_err(map_err)?;
+    rows.iter().map(position_from_row).collect()
+}
+
 pub(crate) async fn get_position_by_opening(
     reader: &SqlitePool,
     opening_id: &ObjectId,

@@ -75,6 +75,9 @@ pub trait Store: Send + Sync + 'static {
     async fn create_position(&self, position: NewPosition) -> StoreResult<Position>;
     /// Reads a job ad by its position profile id.
     async fn get_position(&self, profile_id: &ObjectId) -> StoreResult<Option<Position>>;
+    /// Reads several job ads by position profile id in one statement (a page of position
+    /// events fetching theirs inline), in no particular order; unknown ids are left out.
+    async fn get_positions(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<Position>>;
     /// Reads a job ad by its position opening id.
     async fn get_position_by_opening(&self, opening_id: &ObjectId) -> StoreResult<Option<Position>>;
     /// Closes a job ad and writes its `PositionProfileClosed` event (stamped `event`);

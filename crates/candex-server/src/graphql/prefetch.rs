@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::{Context, Lookahead};
 use candex_domain::ObjectId;
-use candex_store::{Attachment, Event, ProfileView, QuestionnaireSubmission};
+use candex_store::{Attachment, Event, Position, ProfileView, QuestionnaireSubmission};
 
 use super::error::internal;
 use super::SchemaContext;
@@ -22,6 +22,7 @@ pub struct Prefetched {
 #[derive(Default)]
 struct Inner {
     profiles: HashMap<ObjectId, Arc<ProfileView>>,
+    positions: HashMap<ObjectId, Arc<Position>>,
     /// Every profile looked up has an entry, empty when it has no attachments.
     attachments: HashMap<ObjectId, Vec<Attachment>>,
     /// Every profile looked up has an entry, `None` when it has no submission.
@@ -38,6 +39,11 @@ impl Prefetched {
         self.inner().profiles.get(id).cloned()
     }
 
+    /// A job ad loaded ahead.
+    pub fn position(&self, id: &ObjectId) -> Option<Arc<Position>> {
+        self.inner().positions.get(id).cloned()
+    }
+
     /// A profile's attachments, if they were loaded ahead.
     pub fn attachments(&self, profile_id: &ObjectId) -> Option<Vec<Attachment>> {
         self.inner().attachments.get(profile_id).cloned()
@@ -49,21 +55,40 @@ impl Prefetched {
     }
 }
 
-/// Loads, in one statement, the profiles of `events` when the `events` field's selection
-/// reaches an event's `candidateApplicationProfile` or `candidate`, and then their details.
-/// Authorisation is not decided here: the nested resolvers still check the relationship
-/// before returning anything.
-pub async fn event_profiles<'e>(
-    ctx: &Context<'_>,
-    events: impl Iterator<Item = &'e Event>,
-) -> async_graphql::Result<()> {
+/// Loads, in one statement each, what the `events` field's selection reaches: the profiles of
+/// application events (`candidateApplicationProfile`, `candidate`) with their details, and the
+/// job ads of position events (`positionProfile`). Authorisation is not decided here: the
+/// nested resolvers still check the relationship before returning anything.
+pub async fn event_objects(ctx: &Context<'_>, events: &[&Event]) -> async_graphql::Result<()> {
     let node = ctx.look_ahead().field("edges").field("node");
+    if node.field("positionProfile").exists() {
+        event_positions(ctx, events).await?;
+    }
+    event_profiles(ctx, &node, events).await
+}
+
+async fn event_positions(ctx: &Context<'_>, events: &[&Event]) -> async_graphql::Result<()> {
+    let Some(prefetched) = ctx.data_opt::<Prefetched>() else { return Ok(()) };
+    let ids: Vec<ObjectId> = events.iter().filter_map(|e| e.position_profile_id.clone()).collect();
+    if ids.len() < 2 {
+        return Ok(());
+    }
+    let store = &ctx.data_unchecked::<SchemaContext>().store;
+    let positions = store.get_positions(&ids).await.map_err(internal)?;
+    let mut inner = prefetched.inner();
+    for position in positions {
+        inner.positions.insert(position.profile_id.clone(), Arc::new(position));
+    }
+    Ok(())
+}
+
+async fn event_profiles(ctx: &Context<'_>, node: &Lookahead<'_>, events: &[&Event]) -> async_graphql::Result<()> {
     let profile = node.field("candidateApplicationProfile");
     if !(profile.exists() || node.field("candidate").exists()) {
         return Ok(());
     }
     let Some(prefetched) = ctx.data_opt::<Prefetched>() else { return Ok(()) };
-    let ids: Vec<ObjectId> = events.filter_map(|e| e.candidate_profile_id.clone()).collect();
+    let ids: Vec<ObjectId> = events.iter().filter_map(|e| e.candidate_profile_id.clone()).collect();
     if ids.is_empty() {
         return Ok(());
     }

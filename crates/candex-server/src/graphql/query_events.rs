@@ -89,7 +89,7 @@ impl EventQueries {
         };
         let rows = sc.store.page_events(&query).await.map_err(internal)?;
         let (items, page_info) = paging.finish(rows, |e| e.seq);
-        super::prefetch::event_profiles(ctx, items.iter().map(|(_, e)| e)).await?;
+        super::prefetch::event_objects(ctx, &items.iter().map(|(_, e)| e).collect::<Vec<_>>()).await?;
         let edges = items
             .into_iter()
             .map(|(cursor, e)| EventEdge {

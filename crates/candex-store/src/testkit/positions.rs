@@ -32,6 +32,15 @@ pub async fn positions_lifecycle(store: &dyn Store) {
     assert_eq!(store.get_position(&newer.profile_id).await.expect("get bare"), Some(newer.clone()));
     let theirs = store.create_position(new_position(&other.id, "Waiter", t(30_000))).await.expect("create");
 
+    // Several at once, across hirers; unknown ids left out.
+    let mut several = store
+        .get_positions(&[theirs.profile_id.clone(), new_id(IdKind::PositionProfile), older.profile_id.clone()])
+        .await
+        .expect("get several");
+    several.sort_by_key(|p| p.created_at);
+    assert_eq!(several, vec![older.clone(), theirs.clone()]);
+    assert!(store.get_positions(&[]).await.expect("none").is_empty());
+
     let listed = store.list_positions(Some(&h.id)).await.expect("list");
     assert_eq!(listed, vec![newer.clone(), older.clone()], "one hirer's ads, newest first");
     let all = store.list_positions(None).await.expect("list all");

@@ -101,6 +101,9 @@ async fn position_profile(
     let allowed = [RelationshipType::ApplicationExport, RelationshipType::JobPosting];
     access.require(&event.hirer_id, &allowed, "position profile").await?;
     let Some(id) = &event.position_profile_id else { return Ok(None) };
+    if let Some(position) = ctx.data_opt::<Prefetched>().and_then(|p| p.position(id)) {
+        return Ok(Some(PostedPositionProfile(position)));
+    }
     let position = sc.store.get_position(id).await.map_err(internal)?;
     Ok(position.map(|p| PostedPositionProfile(Arc::new(p))))
 }
