@@ -2,38 +2,14 @@
 //! (with what access checks need), and the retention purge.
 
 use candex_domain::ObjectId;
+use candex_store::attachment_columns;
+use candex_store::rows;
 use candex_store::{Attachment, AttachmentAccess, NewAttachment, PurgedAttachments, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, Transaction};
 
-use crate::codec::{id_strs, millis, to_json, RowExt};
-use crate::error::{corrupt, map_err};
-
-/// The columns `attachment_from_row` reads, from `attachments a`.
-macro_rules! attachment_columns {
-    () => {
-        "a.id, a.profile_id, a.sha256, a.filename, a.content_type, a.size, a.seek_role_code, \
-         a.descriptions, a.uploaded_at"
-    };
-}
-
-fn attachment_from_row(row: &PgRow) -> StoreResult<Attachment> {
-    let size = row.int("size")?;
-    Ok(Attachment {
-        profile_id: row.id("profile_id")?,
-        meta: NewAttachment {
-            id: row.id("id")?,
-            sha256: row.text("sha256")?,
-            filename: row.text("filename")?,
-            content_type: row.text("content_type")?,
-            size: u64::try_from(size).map_err(|_| corrupt("attachment size", size))?,
-            seek_role_code: row.opt_text("seek_role_code")?,
-            descriptions: row.json("descriptions")?,
-            uploaded_at: row.time("uploaded_at")?,
-        },
-    })
-}
+use crate::codec::{cols, id_strs, millis, to_json, Db};
+use crate::error::map_err;
 
 /// Stores an application's attachment rows inside its ingest transaction.
 pub(crate) async fn insert_attachments(
@@ -70,7 +46,7 @@ pub(crate) async fn profile_attachments(pool: &PgPool, profile_id: &ObjectId) ->
     const SQL: &str =
         concat!("select ", attachment_columns!(), " from attachments a where a.profile_id = $1 order by a.ordinal");
     let rows = sqlx::query(SQL).bind(profile_id.as_str()).fetch_all(pool).await.map_err(map_err)?;
-    rows.iter().map(attachment_from_row).collect()
+    rows.iter().map(rows::attachment::<Db>).collect()
 }
 
 pub(crate) async fn attachments_of_profiles(pool: &PgPool, profile_ids: &[ObjectId]) -> StoreResult<Vec<Attachment>> {
@@ -83,7 +59,7 @@ pub(crate) async fn attachments_of_profiles(pool: &PgPool, profile_ids: &[Object
         r#" from attachments a where a.profile_id = any($1) order by a.profile_id collate "C", a.ordinal"#
     );
     let rows = sqlx::query(SQL).bind(id_strs(profile_ids)).fetch_all(pool).await.map_err(map_err)?;
-    rows.iter().map(attachment_from_row).collect()
+    rows.iter().map(rows::attachment::<Db>).collect()
 }
 
 pub(crate) async fn get_attachment(pool: &PgPool, attachment_id: &ObjectId) -> StoreResult<Option<AttachmentAccess>> {
@@ -99,9 +75,9 @@ pub(crate) async fn get_attachment(pool: &PgPool, attachment_id: &ObjectId) -> S
     let row = sqlx::query(SQL).bind(attachment_id.as_str()).fetch_optional(pool).await.map_err(map_err)?;
     row.map(|row| {
         Ok(AttachmentAccess {
-            attachment: attachment_from_row(&row)?,
-            hirer_id: row.id("hirer_id")?,
-            position_closed_at: row.opt_time("closed_at")?,
+            attachment: rows::attachment::<Db>(&row)?,
+            hirer_id: cols(&row).id("hirer_id")?,
+            position_closed_at: cols(&row).opt_time("closed_at")?,
         })
     })
     .transpose()

@@ -53,18 +53,8 @@ fn is_transient(code: &str) -> bool {
     TRANSIENT_CODES.contains(&code) || TRANSIENT_CLASSES.iter().any(|class| code.starts_with(class))
 }
 
-/// A stored value that does not decode: a bug or a hand-edited database.
-#[derive(Debug, thiserror::Error)]
-#[error("stored {what} does not decode: {detail}")]
-pub(crate) struct CorruptValue {
-    what: &'static str,
-    detail: String,
-}
-
-/// `StoreError::Other` for a stored value that does not decode.
-pub(crate) fn corrupt(what: &'static str, detail: impl std::fmt::Display) -> StoreError {
-    StoreError::Other(Box::new(CorruptValue { what, detail: detail.to_string() }))
-}
+/// `StoreError::Other` for a stored value that does not decode (shared by every backend).
+pub(crate) use candex_store::rows::corrupt;
 
 #[cfg(test)]
 mod tests {

@@ -6,13 +6,14 @@
 //! sequence number to their commit (see `migrations/0004_events.sql`).
 
 use candex_domain::{EventType, ObjectId, RelationshipType};
+use candex_store::event_columns;
+use candex_store::rows;
 use candex_store::{Event, EventsQuery, PurgedEvents, SeqPage, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, Transaction};
 
-use crate::codec::{millis, RowExt};
-use crate::error::{corrupt, map_err};
+use crate::codec::{cols, millis, Db};
+use crate::error::map_err;
 use crate::locks::{lock, EVENT_ORDER};
 
 // --- helpers shared with webhooks.rs ----------------------------------------------------
@@ -49,30 +50,6 @@ pub(crate) fn codes<'a>(codes: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 }
 
 // --- events -------------------------------------------------------------------------------
-
-/// The columns `event_from_row` reads, from `events e`.
-macro_rules! event_columns {
-    () => {
-        "e.seq as e_seq, e.id as e_id, e.type_code as e_type_code, e.hirer_id as e_hirer_id, \
-         e.created_at as e_created_at, e.candidate_profile_id as e_candidate_profile_id, \
-         e.candidate_id as e_candidate_id, e.position_profile_id as e_position_profile_id"
-    };
-}
-pub(crate) use event_columns;
-
-pub(crate) fn event_from_row(row: &PgRow) -> StoreResult<Event> {
-    let code = row.text("e_type_code")?;
-    Ok(Event {
-        seq: row.int("e_seq")?,
-        id: row.id("e_id")?,
-        event_type: EventType::parse(&code).ok_or_else(|| corrupt("event type", code))?,
-        hirer_id: row.id("e_hirer_id")?,
-        created_at: row.time("e_created_at")?,
-        candidate_profile_id: row.opt_id("e_candidate_profile_id")?,
-        candidate_id: row.opt_id("e_candidate_id")?,
-        position_profile_id: row.opt_id("e_position_profile_id")?,
-    })
-}
 
 /// An event to write inside its cause's transaction.
 pub(crate) struct Outbox<'a> {
@@ -203,7 +180,7 @@ pub(crate) async fn page_events(pool: &PgPool, query: &EventsQuery) -> StoreResu
         .fetch_all(pool)
         .await
         .map_err(map_err)?;
-    let events = rows.iter().map(event_from_row).collect::<StoreResult<Vec<_>>>()?;
+    let events = rows.iter().map(rows::event::<Db>).collect::<StoreResult<Vec<_>>>()?;
     Ok(ascending(events, &query.page))
 }
 
@@ -219,7 +196,7 @@ pub(crate) async fn get_event(pool: &PgPool, partner_id: &ObjectId, event_id: &O
         .fetch_optional(pool)
         .await
         .map_err(map_err)?;
-    row.as_ref().map(event_from_row).transpose()
+    row.as_ref().map(rows::event::<Db>).transpose()
 }
 
 /// Rows deleted per statement, so a large purge never holds many row locks for long.
@@ -274,7 +251,11 @@ pub(crate) async fn subscription_key(
     .fetch_optional(&mut **tx)
     .await
     .map_err(map_err)?;
-    row.map(|r| Ok::<_, StoreError>((r.int("seq")?, r.text("event_type_code")?, r.opt_text("hirer_id")?))).transpose()
+    row.map(|r| {
+        let r = cols(&r);
+        Ok::<_, StoreError>((r.int("seq")?, r.text("event_type_code")?, r.opt_text("hirer_id")?))
+    })
+    .transpose()
 }
 
 /// Live-database tests, run only when `CANDEX_TEST_POSTGRES_URL` names a PostgreSQL server

@@ -1,10 +1,10 @@
 //! Token signing keys: the current one, and the race-free first store of one.
 
+use candex_store::rows;
 use candex_store::{SigningKey, StoreError, StoreResult};
-use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 
-use crate::codec::{millis, RowExt};
+use crate::codec::{millis, Db};
 use crate::error::map_err;
 
 /// The current key is the oldest one; ties (same millisecond) break on the key id, in
@@ -12,18 +12,9 @@ use crate::error::map_err;
 const CURRENT_KEY: &str =
     r#"select kid, algorithm, secret, created_at from signing_keys order by created_at, kid collate "C" limit 1"#;
 
-fn key_from_row(row: &PgRow) -> StoreResult<SigningKey> {
-    Ok(SigningKey {
-        kid: row.text("kid")?,
-        algorithm: row.text("algorithm")?,
-        secret: row.try_get("secret").map_err(map_err)?,
-        created_at: row.time("created_at")?,
-    })
-}
-
 pub(crate) async fn signing_key(pool: &PgPool) -> StoreResult<Option<SigningKey>> {
     let row = sqlx::query(CURRENT_KEY).fetch_optional(pool).await.map_err(map_err)?;
-    row.as_ref().map(key_from_row).transpose()
+    row.as_ref().map(rows::signing_key::<Db>).transpose()
 }
 
 pub(crate) async fn insert_signing_key_if_absent(pool: &PgPool, key: SigningKey) -> StoreResult<SigningKey> {
@@ -45,7 +36,7 @@ pub(crate) async fn insert_signing_key_if_absent(pool: &PgPool, key: SigningKey)
     .await
     .map_err(map_err)?;
     let row = sqlx::query(CURRENT_KEY).fetch_optional(&mut *tx).await.map_err(map_err)?;
-    let current = row.as_ref().map(key_from_row).transpose()?.ok_or(StoreError::NotFound("signing key"))?;
+    let current = row.as_ref().map(rows::signing_key::<Db>).transpose()?.ok_or(StoreError::NotFound("signing key"))?;
     tx.commit().await.map_err(map_err)?;
     Ok(current)
 }

@@ -2,33 +2,15 @@
 //! the hirers a partner is related to.
 
 use candex_domain::{EventType, ObjectId, RelationshipSet, RelationshipType};
+use candex_store::rows;
 use candex_store::{
     EventStamp, Hirer, NewHirer, NewPartner, Partner, PartnerCredentials, RelatedHirer, RelatedHirersQuery, StoreError,
     StoreResult,
 };
-use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, Transaction};
 
-use crate::codec::{millis, RowExt};
+use crate::codec::{millis, Db};
 use crate::error::map_err;
-
-fn hirer_from_row(row: &PgRow) -> StoreResult<Hirer> {
-    Ok(Hirer { id: row.id("id")?, name: row.text("name")?, created_at: row.time("created_at")? })
-}
-
-fn partner_from_row(row: &PgRow) -> StoreResult<Partner> {
-    Ok(Partner {
-        id: row.id("id")?,
-        name: row.text("name")?,
-        client_id: row.text("client_id")?,
-        created_at: row.time("created_at")?,
-    })
-}
-
-/// Parses a comma-separated list of stored type codes, as `string_agg` returns it.
-fn relationship_set(codes: &str) -> RelationshipSet {
-    codes.split(',').filter_map(RelationshipType::parse).collect()
-}
 
 pub(crate) async fn create_hirer(pool: &PgPool, hirer: NewHirer) -> StoreResult<Hirer> {
     sqlx::query("insert into hirers (id, name, name_folded, created_at) values ($1, $2, $3, $4)")
@@ -48,7 +30,7 @@ pub(crate) async fn get_hirer(pool: &PgPool, id: &ObjectId) -> StoreResult<Optio
         .fetch_optional(pool)
         .await
         .map_err(map_err)?;
-    row.as_ref().map(hirer_from_row).transpose()
+    row.as_ref().map(rows::hirer::<Db>).transpose()
 }
 
 pub(crate) async fn list_hirers(pool: &PgPool) -> StoreResult<Vec<Hirer>> {
@@ -56,7 +38,7 @@ pub(crate) async fn list_hirers(pool: &PgPool) -> StoreResult<Vec<Hirer>> {
         .fetch_all(pool)
         .await
         .map_err(map_err)?;
-    rows.iter().map(hirer_from_row).collect()
+    rows.iter().map(rows::hirer::<Db>).collect()
 }
 
 pub(crate) async fn create_partner(pool: &PgPool, partner: NewPartner) -> StoreResult<Partner> {
@@ -80,7 +62,7 @@ pub(crate) async fn get_partner(pool: &PgPool, id: &ObjectId) -> StoreResult<Opt
         .fetch_optional(pool)
         .await
         .map_err(map_err)?;
-    row.as_ref().map(partner_from_row).transpose()
+    row.as_ref().map(rows::partner::<Db>).transpose()
 }
 
 pub(crate) async fn find_partner_credentials(
@@ -93,10 +75,7 @@ pub(crate) async fn find_partner_credentials(
             .fetch_optional(pool)
             .await
             .map_err(map_err)?;
-    row.map(|row| {
-        Ok(PartnerCredentials { partner: partner_from_row(&row)?, client_secret_hash: row.text("client_secret_hash")? })
-    })
-    .transpose()
+    row.as_ref().map(rows::partner_credentials::<Db>).transpose()
 }
 
 pub(crate) async fn list_partners(pool: &PgPool) -> StoreResult<Vec<Partner>> {
@@ -106,7 +85,7 @@ pub(crate) async fn list_partners(pool: &PgPool) -> StoreResult<Vec<Partner>> {
     .fetch_all(pool)
     .await
     .map_err(map_err)?;
-    rows.iter().map(partner_from_row).collect()
+    rows.iter().map(rows::partner::<Db>).collect()
 }
 
 /// True when `sql` (a `select 1 … where id = $1` of ours) finds a row for `id`.
@@ -245,12 +224,7 @@ pub(crate) async fn page_related_hirers(pool: &PgPool, query: &RelatedHirersQuer
         .fetch_all(pool)
         .await
         .map_err(map_err)?;
-    let mut page = rows
-        .iter()
-        .map(|row| {
-            Ok(RelatedHirer { hirer: hirer_from_row(row)?, relationships: relationship_set(&row.text("type_codes")?) })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+    let mut page = rows.iter().map(rows::related_hirer::<Db>).collect::<StoreResult<Vec<_>>>()?;
     if query.from_end {
         page.reverse();
     }

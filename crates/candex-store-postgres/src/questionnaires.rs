@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use candex_domain::questionnaire::{ComponentResponse, Questionnaire};
 use candex_domain::ObjectId;
+use candex_store::rows;
 use candex_store::{QuestionnaireSubmission, StoreError, StoreResult};
-use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, Transaction};
 
-use crate::codec::{from_json, id_strs, to_json, RowExt};
-use crate::error::{corrupt, map_err};
+use crate::codec::{cols, id_strs, to_json, Db};
+use crate::error::map_err;
 
 /// Stores the responses of one application inside the ingest transaction. `questionnaire_id`
 /// is the job ad's (read in the same transaction); responses to a job ad without one are
@@ -39,14 +39,6 @@ pub(crate) async fn insert_submission(
     Ok(())
 }
 
-/// The questionnaire column of a submission's job ad, which must be set.
-fn questionnaire_of(row: &PgRow) -> StoreResult<Questionnaire> {
-    let text = row
-        .opt_text("questionnaire")?
-        .ok_or_else(|| corrupt("questionnaire", "a submission's job ad has no questionnaire"))?;
-    from_json("questionnaire", &text)
-}
-
 pub(crate) async fn questionnaire_submissions(
     pool: &PgPool,
     profile_ids: &[ObjectId],
@@ -69,16 +61,16 @@ pub(crate) async fn questionnaire_submissions(
     let mut questionnaires: HashMap<String, Arc<Questionnaire>> = HashMap::new();
     let mut submissions = Vec::with_capacity(rows.len());
     for row in &rows {
-        let questionnaire = match questionnaires.get(&row.text("position_id")?) {
+        let questionnaire = match questionnaires.get(&cols(row).text("position_id")?) {
             Some(q) => Arc::clone(q),
             None => {
-                let q = Arc::new(questionnaire_of(row)?);
-                questionnaires.insert(row.text("position_id")?, Arc::clone(&q));
+                let q = Arc::new(rows::submission_questionnaire::<Db>(row)?);
+                questionnaires.insert(cols(row).text("position_id")?, Arc::clone(&q));
                 q
             }
         };
-        let responses: Vec<ComponentResponse> = row.json("responses")?;
-        submissions.push((row.id("profile_id")?, QuestionnaireSubmission { questionnaire, responses }));
+        let responses: Vec<ComponentResponse> = cols(row).json("responses")?;
+        submissions.push((cols(row).id("profile_id")?, QuestionnaireSubmission { questionnaire, responses }));
     }
     Ok(submissions)
 }
@@ -99,8 +91,11 @@ pub(crate) async fn questionnaire_submission(
     .await
     .map_err(map_err)?;
     let Some(row) = row else { return Ok(None) };
-    let responses: Vec<ComponentResponse> = row.json("responses")?;
-    Ok(Some(QuestionnaireSubmission { questionnaire: Arc::new(questionnaire_of(&row)?), responses }))
+    let responses: Vec<ComponentResponse> = cols(&row).json("responses")?;
+    Ok(Some(QuestionnaireSubmission {
+        questionnaire: Arc::new(rows::submission_questionnaire::<Db>(&row)?),
+        responses,
+    }))
 }
 
 /// Deletes the responses of every profile of a candidate, inside the erasure transaction.

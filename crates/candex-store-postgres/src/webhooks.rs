@@ -6,7 +6,9 @@
 //! lease holds, and a lapsed lease (an instance that died) is claimed by whoever comes next.
 //! [`record`] releases only its own lease.
 
-use candex_domain::{DeliveryCode, EventType, ObjectId, SigningAlgorithm};
+use candex_domain::{DeliveryCode, ObjectId, SigningAlgorithm};
+use candex_store::rows::{self, REPLAY_COLUMNS};
+use candex_store::{event_columns, request_columns, subscription_columns};
 use candex_store::{
     AttemptsOf, DeliveryBatch, DeliveryClaim, DeliveryOutcome, NewReplay, NewWebhookSubscription, QueueStats, Replay,
     ReplayRequest, ReplaysQuery, StoreError, StoreResult, SubscriptionWrite, SubscriptionsQuery, WebhookAttemptRecord,
@@ -16,11 +18,9 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, Row};
 
-use crate::codec::{millis, time, RowExt};
-use crate::error::{corrupt, map_err};
-use crate::events::{
-    ascending, codes, event_columns, event_from_row, lower, subscription_key, time_lower, time_upper, upper,
-};
+use crate::codec::{cols, millis, time, Db};
+use crate::error::map_err;
+use crate::events::{ascending, codes, lower, subscription_key, time_lower, time_upper, upper};
 
 /// The unique key of a partner's subscriptions: (event type, scheme, URL, hirer).
 const SUBSCRIPTION_KEY: &str = "webhook_subscriptions_key";
@@ -39,58 +39,6 @@ fn is_unique_violation(err: &sqlx::Error, constraint: &str) -> bool {
     }
 }
 
-/// The columns `subscription_from_row` reads, from `webhook_subscriptions s`.
-macro_rules! subscription_columns {
-    () => {
-        "s.seq as s_seq, s.id as s_id, s.partner_id as s_partner_id, s.scheme_id as s_scheme_id, \
-         s.event_type_code as s_event_type_code, s.url as s_url, s.hirer_id as s_hirer_id, \
-         s.max_events_per_attempt as s_max_events, s.signing_algorithm as s_signing_algorithm, \
-         s.created_at as s_created_at, s.updated_at as s_updated_at"
-    };
-}
-
-fn subscription_from_row(row: &PgRow) -> StoreResult<WebhookSubscription> {
-    let event_type = row.text("s_event_type_code")?;
-    let signing = row.text("s_signing_algorithm")?;
-    Ok(WebhookSubscription {
-        seq: row.int("s_seq")?,
-        id: row.id("s_id")?,
-        partner_id: row.id("s_partner_id")?,
-        scheme_id: row.text("s_scheme_id")?,
-        event_type: EventType::parse(&event_type).ok_or_else(|| corrupt("event type", event_type))?,
-        url: row.text("s_url")?,
-        hirer_id: row.opt_id("s_hirer_id")?,
-        max_events_per_attempt: u8::try_from(row.int("s_max_events")?).map_err(|e| corrupt("max events", e))?,
-        signing_algorithm: SigningAlgorithm::parse(&signing).ok_or_else(|| corrupt("signing algorithm", signing))?,
-        created_at: row.time("s_created_at")?,
-        updated_at: row.time("s_updated_at")?,
-    })
-}
-
-/// The columns `request_from_row` reads, from `webhook_requests r`.
-macro_rules! request_columns {
-    () => {
-        "r.seq as r_seq, r.request_id as r_request_id, r.partner_id as r_partner_id, \
-         r.subscription_id as r_subscription_id, r.url as r_url, r.status_code as r_status_code, \
-         r.description_code as r_description_code, r.latency_ms as r_latency_ms, r.created_at as r_created_at"
-    };
-}
-
-fn request_from_row(row: &PgRow) -> StoreResult<WebhookRequestRecord> {
-    let code = row.text("r_description_code")?;
-    Ok(WebhookRequestRecord {
-        seq: row.int("r_seq")?,
-        request_id: row.text("r_request_id")?,
-        partner_id: row.id("r_partner_id")?,
-        subscription_id: row.id("r_subscription_id")?,
-        url: row.text("r_url")?,
-        status_code: u16::try_from(row.int("r_status_code")?).map_err(|e| corrupt("status code", e))?,
-        code: DeliveryCode::parse(&code).ok_or_else(|| corrupt("description code", code))?,
-        latency_ms: row.opt_int("r_latency_ms")?.map(|l| u32::try_from(l).unwrap_or(u32::MAX)),
-        created_at: row.time("r_created_at")?,
-    })
-}
-
 async fn subscription_by_id<'e, E: sqlx::Executor<'e, Database = Postgres>>(
     executor: E,
     partner_id: &ObjectId,
@@ -103,7 +51,7 @@ async fn subscription_by_id<'e, E: sqlx::Executor<'e, Database = Postgres>>(
     );
     let row =
         sqlx::query(SQL).bind(partner_id.as_str()).bind(id.as_str()).fetch_optional(executor).await.map_err(map_err)?;
-    row.as_ref().map(subscription_from_row).transpose()
+    row.as_ref().map(rows::subscription::<Db>).transpose()
 }
 
 /// Another subscription of the partner with this unique key, if any.
@@ -130,7 +78,7 @@ async fn conflicting<'e, E: sqlx::Executor<'e, Database = Postgres>>(
         .fetch_optional(executor)
         .await
         .map_err(map_err)?;
-    row.as_ref().map(subscription_from_row).transpose()
+    row.as_ref().map(rows::subscription::<Db>).transpose()
 }
 
 /// Stores the subscription unless the partner already has one with its key.
@@ -253,7 +201,7 @@ pub(crate) async fn page_subscriptions(
         .fetch_all(pool)
         .await
         .map_err(map_err)?;
-    let subscriptions = rows.iter().map(subscription_from_row).collect::<StoreResult<Vec<_>>>()?;
+    let subscriptions = rows.iter().map(rows::subscription::<Db>).collect::<StoreResult<Vec<_>>>()?;
     Ok(ascending(subscriptions, &query.page))
 }
 
@@ -281,7 +229,7 @@ pub(crate) async fn update_delivery(
             .fetch_optional(&mut *tx)
             .await
             .map_err(map_err)?;
-        let Some(current) = row.as_ref().map(subscription_from_row).transpose()? else { return Ok(None) };
+        let Some(current) = row.as_ref().map(rows::subscription::<Db>).transpose()? else { return Ok(None) };
         let key = (
             current.event_type.code(),
             current.scheme_id.as_str(),
@@ -348,7 +296,7 @@ pub(crate) async fn update_signing(
         .fetch_optional(pool)
         .await
         .map_err(map_err)?;
-    row.as_ref().map(subscription_from_row).transpose()
+    row.as_ref().map(rows::subscription::<Db>).transpose()
 }
 
 pub(crate) async fn delete_subscription(
@@ -363,7 +311,7 @@ pub(crate) async fn delete_subscription(
     );
     let row =
         sqlx::query(SQL).bind(partner_id.as_str()).bind(id.as_str()).fetch_optional(pool).await.map_err(map_err)?;
-    row.as_ref().map(subscription_from_row).transpose()
+    row.as_ref().map(rows::subscription::<Db>).transpose()
 }
 
 // --- replays ------------------------------------------------------------------------------
@@ -477,33 +425,9 @@ fn replay_columns(request: &ReplayRequest) -> ReplayColumns<'_> {
     }
 }
 
-const REPLAY_COLUMNS: &str = "seq, id, subscription_id, event_ids, after_at, before_at, hirer_id, replay_delivered, \
-                              status_code, queued, created_at, updated_at";
-
+/// A replay row; a replay by id stores its event ids as a `text[]`.
 fn replay_from_row(row: &PgRow) -> StoreResult<Replay> {
-    let event_ids: Option<Vec<String>> = row.try_get("event_ids").map_err(map_err)?;
-    let request = match event_ids {
-        Some(ids) => ReplayRequest::ById(ids.into_iter().map(ObjectId::from_trusted).collect()),
-        None => {
-            let delivered: Option<bool> = row.try_get("replay_delivered").map_err(map_err)?;
-            ReplayRequest::ByRange {
-                after: time(row.opt_int("after_at")?.ok_or_else(|| corrupt("replay", "no window"))?)?,
-                before: time(row.opt_int("before_at")?.ok_or_else(|| corrupt("replay", "no window"))?)?,
-                hirer_id: row.opt_id("hirer_id")?,
-                replay_delivered: delivered.unwrap_or(false),
-            }
-        }
-    };
-    Ok(Replay {
-        seq: row.int("seq")?,
-        id: row.id("id")?,
-        subscription_id: row.id("subscription_id")?,
-        request,
-        status: row.text("status_code")?,
-        queued: u64::try_from(row.int("queued")?).unwrap_or_default(),
-        created_at: row.time("created_at")?,
-        updated_at: row.time("updated_at")?,
-    })
+    rows::replay::<Db>(row, row.try_get("event_ids").map_err(map_err)?)
 }
 
 pub(crate) async fn get_replay(pool: &PgPool, partner_id: &ObjectId, id: &ObjectId) -> StoreResult<Option<Replay>> {
@@ -592,9 +516,9 @@ pub(crate) async fn claim(pool: &PgPool, claim: &DeliveryClaim) -> StoreResult<V
         .iter()
         .map(|row| {
             Ok(DeliveryBatch {
-                subscription: subscription_from_row(row)?,
-                secret: row.opt_text("s_secret")?,
-                failures: u32::try_from(row.int("s_failures")?).unwrap_or(u32::MAX),
+                subscription: rows::subscription::<Db>(row)?,
+                secret: cols(row).opt_text("s_secret")?,
+                failures: u32::try_from(cols(row).int("s_failures")?).unwrap_or(u32::MAX),
                 events: Vec::new(),
             })
         })
@@ -604,9 +528,9 @@ pub(crate) async fn claim(pool: &PgPool, claim: &DeliveryClaim) -> StoreResult<V
     let limits: Vec<i64> = batches.iter().map(|b| i64::from(b.subscription.max_events_per_attempt)).collect();
     let pending = sqlx::query(PENDING).bind(&seqs).bind(limits).fetch_all(&mut *tx).await.map_err(map_err)?;
     for row in &pending {
-        let seq = row.int("c_seq")?;
+        let seq = cols(row).int("c_seq")?;
         if let Ok(i) = batches.binary_search_by_key(&seq, |b| b.subscription.seq) {
-            batches[i].events.push(event_from_row(row)?);
+            batches[i].events.push(rows::event::<Db>(row)?);
         }
     }
     // A delivery seen pending by the lease may have been delivered (by a late record of a
@@ -647,7 +571,7 @@ pub(crate) async fn record(pool: &PgPool, outcome: &DeliveryOutcome) -> StoreRes
         tx.commit().await.map_err(map_err)?;
         return Ok(());
     };
-    let sub_seq = subscription.int("seq")?;
+    let sub_seq = cols(&subscription).int("seq")?;
     let request_seq: i64 = sqlx::query_scalar(
         "insert into webhook_requests (request_id, partner_id, subscription_id, url, status_code, description_code,
              latency_ms, created_at)
@@ -655,9 +579,9 @@ pub(crate) async fn record(pool: &PgPool, outcome: &DeliveryOutcome) -> StoreRes
          returning seq",
     )
     .bind(&outcome.request_id)
-    .bind(subscription.text("partner_id")?)
+    .bind(cols(&subscription).text("partner_id")?)
     .bind(outcome.subscription_id.as_str())
-    .bind(subscription.text("url")?)
+    .bind(cols(&subscription).text("url")?)
     .bind(i32::from(outcome.status_code))
     .bind(outcome.code.code())
     .bind(outcome.latency_ms.map(i64::from))
@@ -725,8 +649,8 @@ pub(crate) async fn queue_stats(pool: &PgPool) -> StoreResult<QueueStats> {
     .await
     .map_err(map_err)?;
     Ok(QueueStats {
-        pending: u64::try_from(row.int("pending")?).unwrap_or_default(),
-        oldest_pending: row.opt_int("oldest")?.map(time).transpose()?,
+        pending: u64::try_from(cols(&row).int("pending")?).unwrap_or_default(),
+        oldest_pending: cols(&row).opt_int("oldest")?.map(time).transpose()?,
     })
 }
 
@@ -764,7 +688,7 @@ pub(crate) async fn page_requests(
         .fetch_all(pool)
         .await
         .map_err(map_err)?;
-    let requests = rows.iter().map(request_from_row).collect::<StoreResult<Vec<_>>>()?;
+    let requests = rows.iter().map(rows::webhook_request::<Db>).collect::<StoreResult<Vec<_>>>()?;
     Ok(ascending(requests, &query.page))
 }
 
@@ -780,7 +704,7 @@ pub(crate) async fn get_request(
     );
     let row =
         sqlx::query(SQL).bind(partner_id.as_str()).bind(request_id).fetch_optional(pool).await.map_err(map_err)?;
-    row.as_ref().map(request_from_row).transpose()
+    row.as_ref().map(rows::webhook_request::<Db>).transpose()
 }
 
 pub(crate) async fn page_attempts(
@@ -830,17 +754,7 @@ pub(crate) async fn page_attempts(
         .fetch_all(pool)
         .await
         .map_err(map_err)?;
-    let attempts = rows
-        .iter()
-        .map(|row| {
-            Ok(WebhookAttemptRecord {
-                seq: row.int("a_seq")?,
-                id: row.id("a_id")?,
-                event: event_from_row(row)?,
-                request: request_from_row(row)?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+    let attempts = rows.iter().map(rows::webhook_attempt::<Db>).collect::<StoreResult<Vec<_>>>()?;
     Ok(ascending(attempts, &query.page))
 }
 
@@ -856,7 +770,7 @@ pub(crate) async fn recent_requests(
           order by r.seq desc limit $2"
     );
     let rows = sqlx::query(SQL).bind(failures_only).bind(i64::from(limit)).fetch_all(pool).await.map_err(map_err)?;
-    rows.iter().map(request_from_row).collect()
+    rows.iter().map(rows::webhook_request::<Db>).collect()
 }
 
 /// Live-database tests (see `events::tests`): claims under contention between instances,
@@ -867,6 +781,7 @@ mod tests {
     use std::collections::HashSet;
     use std::sync::Arc;
 
+    use candex_domain::EventType;
     use candex_store::{EventsQuery, SeqPage, TimeWindow};
     use chrono::Duration;
     use tokio::sync::Barrier;

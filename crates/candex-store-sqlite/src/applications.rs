@@ -2,86 +2,17 @@
 //! snapshot), reading profiles with their live candidate and job ad in one statement, and the
 //! candidate and job-ad views over them.
 
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use candex_domain::{EventType, ObjectId, Person};
+use candex_store::rows::{self, ViewBuilder};
+use candex_store::{candidate_columns, profile_select};
 use candex_store::{
-    ApplicationSummary, Candidate, IngestedApplication, NewApplicationRecord, Position, PositionStatus, ProfileView,
-    StoreError, StoreResult,
+    ApplicationSummary, Candidate, IngestedApplication, NewApplicationRecord, PositionStatus, ProfileView, StoreError,
+    StoreResult,
 };
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-use crate::codec::{millis, to_json, RowExt};
+use crate::codec::{cols, millis, to_json, Db};
 use crate::error::map_err;
-use crate::positions::{position_columns, position_from_row};
-
-/// The columns `candidate_from_row` reads, from `candidates c`.
-macro_rules! candidate_columns {
-    () => {
-        "c.id as c_id, c.hirer_id as c_hirer_id, c.person as c_person, \
-         c.created_at as c_created_at, c.updated_at as c_updated_at"
-    };
-}
-
-/// Everything a `ProfileView` needs, from one row of profiles, candidates, positions, hirers.
-macro_rules! profile_select {
-    ($where_order:literal) => {
-        concat!(
-            "select p.profile_id, p.created_at, p.updated_at, p.snapshot, p.candidate_sources, ",
-            candidate_columns!(),
-            ", ",
-            position_columns!(),
-            " from profiles p
-              join candidates c on c.id = p.candidate_id
-              join positions pos on pos.profile_id = p.position_profile_id
-              join hirers h on h.id = pos.hirer_id ",
-            $where_order
-        )
-    };
-}
-
-fn candidate_from_row(row: &SqliteRow) -> StoreResult<Candidate> {
-    Ok(Candidate {
-        id: row.id("c_id")?,
-        hirer_id: row.id("c_hirer_id")?,
-        person: row.json("c_person")?,
-        created_at: row.time("c_created_at")?,
-        updated_at: row.time("c_updated_at")?,
-    })
-}
-
-/// Builds views that share one `Arc` per candidate and per job ad, however many profiles
-/// refer to them.
-#[derive(Default)]
-struct ViewBuilder {
-    candidates: HashMap<ObjectId, Arc<Candidate>>,
-    positions: HashMap<ObjectId, Arc<Position>>,
-}
-
-impl ViewBuilder {
-    fn view(&mut self, row: &SqliteRow) -> StoreResult<ProfileView> {
-        let candidate = match self.candidates.entry(row.id("c_id")?) {
-            Entry::Occupied(e) => Arc::clone(e.get()),
-            Entry::Vacant(e) => Arc::clone(e.insert(Arc::new(candidate_from_row(row)?))),
-        };
-        let position = match self.positions.entry(row.id("pos_profile_id")?) {
-            Entry::Occupied(e) => Arc::clone(e.get()),
-            Entry::Vacant(e) => Arc::clone(e.insert(Arc::new(position_from_row(row)?))),
-        };
-        Ok(ProfileView {
-            profile_id: row.id("profile_id")?,
-            created_at: row.time("created_at")?,
-            updated_at: row.time("updated_at")?,
-            snapshot: Arc::new(row.json("snapshot")?),
-            candidate_sources: row.json("candidate_sources")?,
-            candidate,
-            position,
-        })
-    }
-}
 
 pub(crate) async fn ingest_applications(
     writer: &SqlitePool,
@@ -105,12 +36,13 @@ async fn ingest_one(
     tx: &mut Transaction<'_, Sqlite>,
     application: &NewApplicationRecord,
 ) -> StoreResult<IngestedApplication> {
-    let position = sqlx::query("select hirer_id, status, questionnaire_id from positions where profile_id = ?1")
+    let row = sqlx::query("select hirer_id, status, questionnaire_id from positions where profile_id = ?1")
         .bind(application.position_profile_id.as_str())
         .fetch_optional(&mut **tx)
         .await
         .map_err(map_err)?
         .ok_or(StoreError::NotFound("position profile"))?;
+    let position = cols(&row);
     let hirer_id = position.id("hirer_id")?;
     if PositionStatus::from_code(&position.text("status")?) == PositionStatus::Closed {
         return Err(StoreError::Rejected(format!("position profile {} is closed", application.position_profile_id)));
@@ -183,7 +115,7 @@ async fn ingest_one(
 pub(crate) async fn get_profile(reader: &SqlitePool, profile_id: &ObjectId) -> StoreResult<Option<ProfileView>> {
     const SQL: &str = profile_select!("where p.profile_id = ?1");
     let row = sqlx::query(SQL).bind(profile_id.as_str()).fetch_optional(reader).await.map_err(map_err)?;
-    row.map(|row| ViewBuilder::default().view(&row)).transpose()
+    row.map(|row| ViewBuilder::default().view::<Db>(&row)).transpose()
 }
 
 pub(crate) async fn get_profiles(reader: &SqlitePool, profile_ids: &[ObjectId]) -> StoreResult<Vec<ProfileView>> {
@@ -194,13 +126,13 @@ pub(crate) async fn get_profiles(reader: &SqlitePool, profile_ids: &[ObjectId]) 
     let ids: Vec<&str> = profile_ids.iter().map(ObjectId::as_str).collect();
     let rows = sqlx::query(SQL).bind(to_json(&ids)?).fetch_all(reader).await.map_err(map_err)?;
     let mut builder = ViewBuilder::default();
-    rows.iter().map(|row| builder.view(row)).collect()
+    rows.iter().map(|row| builder.view::<Db>(row)).collect()
 }
 
 pub(crate) async fn get_candidate(reader: &SqlitePool, candidate_id: &ObjectId) -> StoreResult<Option<Candidate>> {
     const SQL: &str = concat!("select ", candidate_columns!(), " from candidates c where c.id = ?1");
     let row = sqlx::query(SQL).bind(candidate_id.as_str()).fetch_optional(reader).await.map_err(map_err)?;
-    row.as_ref().map(candidate_from_row).transpose()
+    row.as_ref().map(rows::candidate::<Db>).transpose()
 }
 
 pub(crate) async fn candidate_profiles(
@@ -213,7 +145,7 @@ pub(crate) async fn candidate_profiles(
     let rows =
         sqlx::query(SQL).bind(candidate_id.as_str()).bind(i64::from(last)).fetch_all(reader).await.map_err(map_err)?;
     let mut builder = ViewBuilder::default();
-    let mut views = rows.iter().map(|row| builder.view(row)).collect::<StoreResult<Vec<_>>>()?;
+    let mut views = rows.iter().map(|row| builder.view::<Db>(row)).collect::<StoreResult<Vec<_>>>()?;
     views.reverse();
     Ok(views)
 }
@@ -237,7 +169,7 @@ pub(crate) async fn update_candidate_person(
         .fetch_optional(writer)
         .await
         .map_err(map_err)?;
-    row.as_ref().map(candidate_from_row).transpose()?.ok_or(StoreError::NotFound("candidate"))
+    row.as_ref().map(rows::candidate::<Db>).transpose()?.ok_or(StoreError::NotFound("candidate"))
 }
 
 pub(crate) async fn page_position_applications(
@@ -260,15 +192,5 @@ pub(crate) async fn page_position_applications(
     .fetch_all(reader)
     .await
     .map_err(map_err)?;
-    rows.iter()
-        .map(|row| {
-            Ok(ApplicationSummary {
-                seq: row.int("seq")?,
-                profile_id: row.id("profile_id")?,
-                candidate_id: row.id("candidate_id")?,
-                formatted_name: row.text("formatted_name")?,
-                created_at: row.time("created_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(rows::application_summary::<Db>).collect()
 }

@@ -2,38 +2,14 @@
 //! (with what access checks need), and the retention purge.
 
 use candex_domain::ObjectId;
+use candex_store::attachment_columns;
+use candex_store::rows;
 use candex_store::{Attachment, AttachmentAccess, NewAttachment, PurgedAttachments, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-use crate::codec::{millis, to_json, RowExt};
+use crate::codec::{cols, millis, to_json, Db};
 use crate::error::map_err;
-
-/// The columns `attachment_from_row` reads, from `attachments a`.
-macro_rules! attachment_columns {
-    () => {
-        "a.id, a.profile_id, a.sha256, a.filename, a.content_type, a.size, a.seek_role_code, \
-         a.descriptions, a.uploaded_at"
-    };
-}
-
-fn attachment_from_row(row: &SqliteRow) -> StoreResult<Attachment> {
-    let size = row.int("size")?;
-    Ok(Attachment {
-        profile_id: row.id("profile_id")?,
-        meta: NewAttachment {
-            id: row.id("id")?,
-            sha256: row.text("sha256")?,
-            filename: row.text("filename")?,
-            content_type: row.text("content_type")?,
-            size: u64::try_from(size).map_err(|_| crate::error::corrupt("attachment size", size))?,
-            seek_role_code: row.opt_text("seek_role_code")?,
-            descriptions: row.json("descriptions")?,
-            uploaded_at: row.time("uploaded_at")?,
-        },
-    })
-}
 
 /// Stores an application's attachment rows inside its ingest transaction.
 pub(crate) async fn insert_attachments(
@@ -69,7 +45,7 @@ pub(crate) async fn profile_attachments(reader: &SqlitePool, profile_id: &Object
     const SQL: &str =
         concat!("select ", attachment_columns!(), " from attachments a where a.profile_id = ?1 order by a.ordinal");
     let rows = sqlx::query(SQL).bind(profile_id.as_str()).fetch_all(reader).await.map_err(map_err)?;
-    rows.iter().map(attachment_from_row).collect()
+    rows.iter().map(rows::attachment::<Db>).collect()
 }
 
 pub(crate) async fn attachments_of_profiles(
@@ -86,7 +62,7 @@ pub(crate) async fn attachments_of_profiles(
     );
     let ids: Vec<&str> = profile_ids.iter().map(ObjectId::as_str).collect();
     let rows = sqlx::query(SQL).bind(to_json(&ids)?).fetch_all(reader).await.map_err(map_err)?;
-    rows.iter().map(attachment_from_row).collect()
+    rows.iter().map(rows::attachment::<Db>).collect()
 }
 
 pub(crate) async fn get_attachment(
@@ -104,11 +80,10 @@ pub(crate) async fn get_attachment(
     );
     let row = sqlx::query(SQL).bind(attachment_id.as_str()).fetch_optional(reader).await.map_err(map_err)?;
     row.map(|row| {
-        let closed_at: Option<i64> = sqlx::Row::try_get(&row, "closed_at").map_err(map_err)?;
         Ok(AttachmentAccess {
-            attachment: attachment_from_row(&row)?,
-            hirer_id: row.id("hirer_id")?,
-            position_closed_at: closed_at.map(crate::codec::time).transpose()?,
+            attachment: rows::attachment::<Db>(&row)?,
+            hirer_id: cols(&row).id("hirer_id")?,
+            position_closed_at: cols(&row).opt_time("closed_at")?,
         })
     })
     .transpose()

@@ -80,19 +80,6 @@ fn unique_constraint_name(message: &str) -> Option<&'static str> {
     UNIQUE_CONSTRAINTS.iter().find(|(cols, _)| *cols == columns).map(|(_, name)| *name)
 }
 
-/// A stored value that does not decode: a bug or a hand-edited database.
-#[derive(Debug, thiserror::Error)]
-#[error("stored {what} does not decode: {detail}")]
-pub(crate) struct CorruptValue {
-    what: &'static str,
-    detail: String,
-}
-
-/// `StoreError::Other` for a stored value that does not decode.
-pub(crate) fn corrupt(what: &'static str, detail: impl std::fmt::Display) -> StoreError {
-    StoreError::Other(Box::new(CorruptValue { what, detail: detail.to_string() }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

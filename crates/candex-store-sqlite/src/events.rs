@@ -2,37 +2,14 @@
 //! the transaction that causes it, reading partner streams, and retention.
 
 use candex_domain::{EventType, ObjectId, RelationshipType};
+use candex_store::event_columns;
+use candex_store::rows;
 use candex_store::{Event, EventsQuery, PurgedEvents, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-use crate::codec::{millis, to_json, RowExt};
-use crate::error::{corrupt, map_err};
-
-/// The columns `event_from_row` reads, from `events e`.
-macro_rules! event_columns {
-    () => {
-        "e.seq as e_seq, e.id as e_id, e.type_code as e_type_code, e.hirer_id as e_hirer_id, \
-         e.created_at as e_created_at, e.candidate_profile_id as e_candidate_profile_id, \
-         e.candidate_id as e_candidate_id, e.position_profile_id as e_position_profile_id"
-    };
-}
-pub(crate) use event_columns;
-
-pub(crate) fn event_from_row(row: &SqliteRow) -> StoreResult<Event> {
-    let code = row.text("e_type_code")?;
-    Ok(Event {
-        seq: row.int("e_seq")?,
-        id: row.id("e_id")?,
-        event_type: EventType::parse(&code).ok_or_else(|| corrupt("event type", code))?,
-        hirer_id: row.id("e_hirer_id")?,
-        created_at: row.time("e_created_at")?,
-        candidate_profile_id: row.opt_id("e_candidate_profile_id")?,
-        candidate_id: row.opt_id("e_candidate_id")?,
-        position_profile_id: row.opt_id("e_position_profile_id")?,
-    })
-}
+use crate::codec::{cols, millis, to_json, Db};
+use crate::error::map_err;
 
 /// An event to write inside its cause's transaction.
 pub(crate) struct Outbox<'a> {
@@ -181,7 +158,7 @@ pub(crate) async fn page_events(reader: &SqlitePool, query: &EventsQuery) -> Sto
         .fetch_all(reader)
         .await
         .map_err(map_err)?;
-    let events = rows.iter().map(event_from_row).collect::<StoreResult<Vec<_>>>()?;
+    let events = rows.iter().map(rows::event::<Db>).collect::<StoreResult<Vec<_>>>()?;
     Ok(ascending(events, &query.page))
 }
 
@@ -201,7 +178,7 @@ pub(crate) async fn get_event(
         .fetch_optional(reader)
         .await
         .map_err(map_err)?;
-    row.as_ref().map(event_from_row).transpose()
+    row.as_ref().map(rows::event::<Db>).transpose()
 }
 
 /// Rows deleted per statement, so a large purge never holds the write lock for long.
@@ -253,5 +230,9 @@ pub(crate) async fn subscription_key(
     .fetch_optional(&mut **tx)
     .await
     .map_err(map_err)?;
-    row.map(|r| Ok::<_, StoreError>((r.int("seq")?, r.text("event_type_code")?, r.opt_text("hirer_id")?))).transpose()
+    row.map(|r| {
+        let r = cols(&r);
+        Ok::<_, StoreError>((r.int("seq")?, r.text("event_type_code")?, r.opt_text("hirer_id")?))
+    })
+    .transpose()
 }

@@ -3,53 +3,14 @@
 
 use std::sync::Arc;
 
-use candex_domain::questionnaire::Questionnaire;
 use candex_domain::{EventType, ObjectId};
+use candex_store::position_columns;
+use candex_store::rows;
 use candex_store::{EventStamp, NewPosition, Position, PositionStatus, StoreError, StoreResult};
-use sqlx::sqlite::SqliteRow;
 use sqlx::SqlitePool;
 
-use crate::codec::{from_json, millis, to_json, RowExt};
+use crate::codec::{millis, to_json, Db};
 use crate::error::map_err;
-
-/// The columns `position_from_row` reads, from `positions pos join hirers h`. A macro rather
-/// than a const so that `concat!` builds whole statements at compile time.
-macro_rules! position_columns {
-    () => {
-        "pos.profile_id as pos_profile_id, pos.opening_id as pos_opening_id, \
-         pos.hirer_id as pos_hirer_id, h.name as pos_hirer_name, pos.title as pos_title, \
-         pos.position_uri as pos_position_uri, \
-         pos.seek_hirer_job_reference as pos_seek_hirer_job_reference, pos.details as pos_details, \
-         pos.location_id as pos_location_id, pos.job_category_id as pos_job_category_id, \
-         pos.status as pos_status, pos.created_at as pos_created_at, pos.closed_at as pos_closed_at, \
-         pos.questionnaire as pos_questionnaire"
-    };
-}
-pub(crate) use position_columns;
-
-/// Maps the columns of `position_columns!`.
-pub(crate) fn position_from_row(row: &SqliteRow) -> StoreResult<Position> {
-    let closed_at: Option<i64> = sqlx::Row::try_get(row, "pos_closed_at").map_err(map_err)?;
-    Ok(Position {
-        profile_id: row.id("pos_profile_id")?,
-        opening_id: row.id("pos_opening_id")?,
-        hirer_id: row.id("pos_hirer_id")?,
-        hirer_name: row.text("pos_hirer_name")?,
-        title: row.text("pos_title")?,
-        position_uri: row.text("pos_position_uri")?,
-        seek_hirer_job_reference: row.opt_text("pos_seek_hirer_job_reference")?,
-        details: row.json("pos_details")?,
-        location_id: row.opt_id("pos_location_id")?,
-        job_category_id: row.opt_id("pos_job_category_id")?,
-        status: PositionStatus::from_code(&row.text("pos_status")?),
-        created_at: row.time("pos_created_at")?,
-        closed_at: closed_at.map(crate::codec::time).transpose()?,
-        questionnaire: row
-            .opt_text("pos_questionnaire")?
-            .map(|text| from_json::<Questionnaire>("pos_questionnaire", &text).map(Arc::new))
-            .transpose()?,
-    })
-}
 
 const BY_PROFILE_ID: &str = concat!(
     "select ",
@@ -121,7 +82,7 @@ pub(crate) async fn create_position(writer: &SqlitePool, position: NewPosition) 
 
 pub(crate) async fn get_position(reader: &SqlitePool, profile_id: &ObjectId) -> StoreResult<Option<Position>> {
     let row = sqlx::query(BY_PROFILE_ID).bind(profile_id.as_str()).fetch_optional(reader).await.map_err(map_err)?;
-    row.as_ref().map(position_from_row).transpose()
+    row.as_ref().map(rows::position::<Db>).transpose()
 }
 
 pub(crate) async fn get_positions(reader: &SqlitePool, profile_ids: &[ObjectId]) -> StoreResult<Vec<Position>> {
@@ -136,7 +97,7 @@ pub(crate) async fn get_positions(reader: &SqlitePool, profile_ids: &[ObjectId])
     );
     let ids: Vec<&str> = profile_ids.iter().map(ObjectId::as_str).collect();
     let rows = sqlx::query(SQL).bind(to_json(&ids)?).fetch_all(reader).await.map_err(map_err)?;
-    rows.iter().map(position_from_row).collect()
+    rows.iter().map(rows::position::<Db>).collect()
 }
 
 pub(crate) async fn get_position_by_opening(
@@ -149,7 +110,7 @@ pub(crate) async fn get_position_by_opening(
         " from positions pos join hirers h on h.id = pos.hirer_id where pos.opening_id = ?1"
     );
     let row = sqlx::query(SQL).bind(opening_id.as_str()).fetch_optional(reader).await.map_err(map_err)?;
-    row.as_ref().map(position_from_row).transpose()
+    row.as_ref().map(rows::position::<Db>).transpose()
 }
 
 pub(crate) async fn close_position(
@@ -171,7 +132,8 @@ pub(crate) async fn close_position(
         .rows_affected()
         > 0;
     let row = sqlx::query(BY_PROFILE_ID).bind(profile_id.as_str()).fetch_optional(&mut *tx).await.map_err(map_err)?;
-    let position = row.as_ref().map(position_from_row).transpose()?.ok_or(StoreError::NotFound("position profile"))?;
+    let position =
+        row.as_ref().map(rows::position::<Db>).transpose()?.ok_or(StoreError::NotFound("position profile"))?;
     if closed {
         crate::events::emit(
             &mut tx,
@@ -201,7 +163,7 @@ pub(crate) async fn list_positions(reader: &SqlitePool, hirer_id: Option<&Object
           order by pos.created_at desc, pos.profile_id desc"
     );
     let rows = sqlx::query(SQL).bind(hirer_id.map(ObjectId::as_str)).fetch_all(reader).await.map_err(map_err)?;
-    rows.iter().map(position_from_row).collect()
+    rows.iter().map(rows::position::<Db>).collect()
 }
 
 pub(crate) async fn get_position_by_questionnaire(
@@ -214,5 +176,5 @@ pub(crate) async fn get_position_by_questionnaire(
         " from positions pos join hirers h on h.id = pos.hirer_id where pos.questionnaire_id = ?1"
     );
     let row = sqlx::query(SQL).bind(questionnaire_id.as_str()).fetch_optional(reader).await.map_err(map_err)?;
-    row.as_ref().map(position_from_row).transpose()
+    row.as_ref().map(rows::position::<Db>).transpose()
 }

@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use candex_domain::questionnaire::{ComponentResponse, Questionnaire};
 use candex_domain::ObjectId;
+use candex_store::rows;
 use candex_store::{QuestionnaireSubmission, StoreError, StoreResult};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-use crate::codec::{from_json, to_json, RowExt};
+use crate::codec::{cols, to_json, Db};
 use crate::error::map_err;
 
 /// Stores the responses of one application inside the ingest transaction. `questionnaire_id`
@@ -60,20 +61,17 @@ pub(crate) async fn questionnaire_submissions(
     let mut questionnaires: std::collections::HashMap<String, Arc<Questionnaire>> = std::collections::HashMap::new();
     let mut submissions = Vec::with_capacity(rows.len());
     for row in &rows {
-        let position: String = row.text("position_id")?;
+        let position: String = cols(row).text("position_id")?;
         let questionnaire = match questionnaires.get(&position) {
             Some(q) => q.clone(),
             None => {
-                let text = row.opt_text("questionnaire")?.ok_or_else(|| {
-                    crate::error::corrupt("questionnaire", "a submission's job ad has no questionnaire")
-                })?;
-                let q = Arc::new(from_json::<Questionnaire>("questionnaire", &text)?);
+                let q = Arc::new(rows::submission_questionnaire::<Db>(row)?);
                 questionnaires.insert(position, q.clone());
                 q
             }
         };
-        let responses: Vec<ComponentResponse> = row.json("responses")?;
-        submissions.push((row.id("profile_id")?, QuestionnaireSubmission { questionnaire, responses }));
+        let responses: Vec<ComponentResponse> = cols(row).json("responses")?;
+        submissions.push((cols(row).id("profile_id")?, QuestionnaireSubmission { questionnaire, responses }));
     }
     Ok(submissions)
 }
@@ -94,11 +92,9 @@ pub(crate) async fn questionnaire_submission(
     .await
     .map_err(map_err)?;
     let Some(row) = row else { return Ok(None) };
-    let responses: Vec<ComponentResponse> = row.json("responses")?;
-    let questionnaire: Option<String> = row.opt_text("questionnaire")?;
-    let questionnaire = questionnaire
-        .map(|text| from_json::<Questionnaire>("questionnaire", &text))
-        .transpose()?
-        .ok_or_else(|| crate::error::corrupt("questionnaire", "a submission's job ad has no questionnaire"))?;
-    Ok(Some(QuestionnaireSubmission { questionnaire: Arc::new(questionnaire), responses }))
+    let responses: Vec<ComponentResponse> = cols(&row).json("responses")?;
+    Ok(Some(QuestionnaireSubmission {
+        questionnaire: Arc::new(rows::submission_questionnaire::<Db>(&row)?),
+        responses,
+    }))
 }

@@ -1,7 +1,9 @@
 //! Webhook subscriptions, replays, the dispatcher's claims and outcomes, and the request and
 //! attempt records partners read for diagnostics.
 
-use candex_domain::{DeliveryCode, EventType, ObjectId, SigningAlgorithm};
+use candex_domain::{DeliveryCode, ObjectId, SigningAlgorithm};
+use candex_store::rows::{self, REPLAY_COLUMNS};
+use candex_store::{event_columns, request_columns, subscription_columns};
 use candex_store::{
     AttemptsOf, DeliveryBatch, DeliveryClaim, DeliveryOutcome, NewReplay, NewWebhookSubscription, QueueStats, Replay,
     ReplayRequest, ReplaysQuery, StoreError, StoreResult, SubscriptionWrite, SubscriptionsQuery, WebhookAttemptRecord,
@@ -11,64 +13,9 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-use crate::codec::{from_json, millis, time, to_json, RowExt};
-use crate::error::{corrupt, map_err};
-use crate::events::{
-    ascending, codes_filter, event_columns, event_from_row, lower, subscription_key, time_lower, time_upper, upper,
-};
-
-/// The columns `subscription_from_row` reads, from `webhook_subscriptions s`.
-macro_rules! subscription_columns {
-    () => {
-        "s.seq as s_seq, s.id as s_id, s.partner_id as s_partner_id, s.scheme_id as s_scheme_id, \
-         s.event_type_code as s_event_type_code, s.url as s_url, s.hirer_id as s_hirer_id, \
-         s.max_events_per_attempt as s_max_events, s.signing_algorithm as s_signing_algorithm, \
-         s.created_at as s_created_at, s.updated_at as s_updated_at"
-    };
-}
-
-fn subscription_from_row(row: &SqliteRow) -> StoreResult<WebhookSubscription> {
-    let event_type = row.text("s_event_type_code")?;
-    let signing = row.text("s_signing_algorithm")?;
-    Ok(WebhookSubscription {
-        seq: row.int("s_seq")?,
-        id: row.id("s_id")?,
-        partner_id: row.id("s_partner_id")?,
-        scheme_id: row.text("s_scheme_id")?,
-        event_type: EventType::parse(&event_type).ok_or_else(|| corrupt("event type", event_type))?,
-        url: row.text("s_url")?,
-        hirer_id: row.opt_id("s_hirer_id")?,
-        max_events_per_attempt: u8::try_from(row.int("s_max_events")?).map_err(|e| corrupt("max events", e))?,
-        signing_algorithm: SigningAlgorithm::parse(&signing).ok_or_else(|| corrupt("signing algorithm", signing))?,
-        created_at: row.time("s_created_at")?,
-        updated_at: row.time("s_updated_at")?,
-    })
-}
-
-/// The columns `request_from_row` reads, from `webhook_requests r`.
-macro_rules! request_columns {
-    () => {
-        "r.seq as r_seq, r.request_id as r_request_id, r.partner_id as r_partner_id, \
-         r.subscription_id as r_subscription_id, r.url as r_url, r.status_code as r_status_code, \
-         r.description_code as r_description_code, r.latency_ms as r_latency_ms, r.created_at as r_created_at"
-    };
-}
-
-fn request_from_row(row: &SqliteRow) -> StoreResult<WebhookRequestRecord> {
-    let code = row.text("r_description_code")?;
-    let latency: Option<i64> = sqlx::Row::try_get(row, "r_latency_ms").map_err(map_err)?;
-    Ok(WebhookRequestRecord {
-        seq: row.int("r_seq")?,
-        request_id: row.text("r_request_id")?,
-        partner_id: row.id("r_partner_id")?,
-        subscription_id: row.id("r_subscription_id")?,
-        url: row.text("r_url")?,
-        status_code: u16::try_from(row.int("r_status_code")?).map_err(|e| corrupt("status code", e))?,
-        code: DeliveryCode::parse(&code).ok_or_else(|| corrupt("description code", code))?,
-        latency_ms: latency.map(|l| u32::try_from(l).unwrap_or(u32::MAX)),
-        created_at: row.time("r_created_at")?,
-    })
-}
+use crate::codec::{cols, from_json, millis, time, to_json, Db};
+use crate::error::map_err;
+use crate::events::{ascending, codes_filter, lower, subscription_key, time_lower, time_upper, upper};
 
 async fn subscription_by_id<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
     executor: E,
@@ -82,7 +29,7 @@ async fn subscription_by_id<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
     );
     let row =
         sqlx::query(SQL).bind(partner_id.as_str()).bind(id.as_str()).fetch_optional(executor).await.map_err(map_err)?;
-    row.as_ref().map(subscription_from_row).transpose()
+    row.as_ref().map(rows::subscription::<Db>).transpose()
 }
 
 /// Another subscription of the partner with this unique key, if any.
@@ -109,7 +56,7 @@ async fn conflicting(
         .fetch_optional(&mut **tx)
         .await
         .map_err(map_err)?;
-    row.as_ref().map(subscription_from_row).transpose()
+    row.as_ref().map(rows::subscription::<Db>).transpose()
 }
 
 pub(crate) async fn create_subscription(
@@ -208,7 +155,7 @@ pub(crate) async fn page_subscriptions(
         .fetch_all(reader)
         .await
         .map_err(map_err)?;
-    let subscriptions = rows.iter().map(subscription_from_row).collect::<StoreResult<Vec<_>>>()?;
+    let subscriptions = rows.iter().map(rows::subscription::<Db>).collect::<StoreResult<Vec<_>>>()?;
     Ok(ascending(subscriptions, &query.page))
 }
 
@@ -403,33 +350,11 @@ fn replay_columns(request: &ReplayRequest) -> StoreResult<ReplayColumns> {
     })
 }
 
-const REPLAY_COLUMNS: &str = "seq, id, subscription_id, event_ids, after_at, before_at, hirer_id, replay_delivered, \
-                              status_code, queued, created_at, updated_at";
-
+/// A replay row; a replay by id stores its event ids as a JSON array in text.
 fn replay_from_row(row: &SqliteRow) -> StoreResult<Replay> {
-    let get = |c: &str| -> StoreResult<Option<i64>> { sqlx::Row::try_get(row, c).map_err(map_err) };
-    let request = match row.opt_text("event_ids")? {
-        Some(ids) => {
-            let ids: Vec<String> = from_json("replay event ids", &ids)?;
-            ReplayRequest::ById(ids.into_iter().map(ObjectId::from_trusted).collect())
-        }
-        None => ReplayRequest::ByRange {
-            after: time(get("after_at")?.ok_or_else(|| corrupt("replay", "no window"))?)?,
-            before: time(get("before_at")?.ok_or_else(|| corrupt("replay", "no window"))?)?,
-            hirer_id: row.opt_id("hirer_id")?,
-            replay_delivered: get("replay_delivered")?.unwrap_or(0) != 0,
-        },
-    };
-    Ok(Replay {
-        seq: row.int("seq")?,
-        id: row.id("id")?,
-        subscription_id: row.id("subscription_id")?,
-        request,
-        status: row.text("status_code")?,
-        queued: u64::try_from(row.int("queued")?).unwrap_or_default(),
-        created_at: row.time("created_at")?,
-        updated_at: row.time("updated_at")?,
-    })
+    let event_ids =
+        cols(row).opt_text("event_ids")?.map(|ids| from_json::<Vec<String>>("replay event ids", &ids)).transpose()?;
+    rows::replay::<Db>(row, event_ids)
 }
 
 pub(crate) async fn get_replay(
@@ -499,7 +424,7 @@ pub(crate) async fn claim(writer: &SqlitePool, claim: &DeliveryClaim) -> StoreRe
         .map_err(map_err)?;
     let mut batches = Vec::with_capacity(rows.len());
     for row in &rows {
-        let subscription = subscription_from_row(row)?;
+        let subscription = rows::subscription::<Db>(row)?;
         let events = sqlx::query(PENDING)
             .bind(subscription.seq)
             .bind(i64::from(subscription.max_events_per_attempt))
@@ -507,11 +432,11 @@ pub(crate) async fn claim(writer: &SqlitePool, claim: &DeliveryClaim) -> StoreRe
             .await
             .map_err(map_err)?
             .iter()
-            .map(event_from_row)
+            .map(rows::event::<Db>)
             .collect::<StoreResult<Vec<_>>>()?;
         batches.push(DeliveryBatch {
-            secret: row.opt_text("s_secret")?,
-            failures: u32::try_from(row.int("s_failures")?).unwrap_or(u32::MAX),
+            secret: cols(row).opt_text("s_secret")?,
+            failures: u32::try_from(cols(row).int("s_failures")?).unwrap_or(u32::MAX),
             subscription,
             events,
         });
@@ -602,7 +527,7 @@ pub(crate) async fn queue_stats(reader: &SqlitePool) -> StoreResult<QueueStats> 
     .map_err(map_err)?;
     let oldest: Option<i64> = sqlx::Row::try_get(&row, "oldest").map_err(map_err)?;
     Ok(QueueStats {
-        pending: u64::try_from(row.int("pending")?).unwrap_or_default(),
+        pending: u64::try_from(cols(&row).int("pending")?).unwrap_or_default(),
         oldest_pending: oldest.map(time).transpose()?,
     })
 }
@@ -641,7 +566,7 @@ pub(crate) async fn page_requests(
         .fetch_all(reader)
         .await
         .map_err(map_err)?;
-    let requests = rows.iter().map(request_from_row).collect::<StoreResult<Vec<_>>>()?;
+    let requests = rows.iter().map(rows::webhook_request::<Db>).collect::<StoreResult<Vec<_>>>()?;
     Ok(ascending(requests, &query.page))
 }
 
@@ -657,7 +582,7 @@ pub(crate) async fn get_request(
     );
     let row =
         sqlx::query(SQL).bind(partner_id.as_str()).bind(request_id).fetch_optional(reader).await.map_err(map_err)?;
-    row.as_ref().map(request_from_row).transpose()
+    row.as_ref().map(rows::webhook_request::<Db>).transpose()
 }
 
 pub(crate) async fn page_attempts(
@@ -701,17 +626,7 @@ pub(crate) async fn page_attempts(
         .fetch_all(reader)
         .await
         .map_err(map_err)?;
-    let attempts = rows
-        .iter()
-        .map(|row| {
-            Ok(WebhookAttemptRecord {
-                seq: row.int("a_seq")?,
-                id: row.id("a_id")?,
-                event: event_from_row(row)?,
-                request: request_from_row(row)?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+    let attempts = rows.iter().map(rows::webhook_attempt::<Db>).collect::<StoreResult<Vec<_>>>()?;
     Ok(ascending(attempts, &query.page))
 }
 
@@ -726,5 +641,5 @@ pub(crate) async fn recent_requests(
         " from webhook_requests r where (not ?1 or r.description_code <> 'Success') order by r.seq desc limit ?2"
     );
     let rows = sqlx::query(SQL).bind(failures_only).bind(i64::from(limit)).fetch_all(reader).await.map_err(map_err)?;
-    rows.iter().map(request_from_row).collect()
+    rows.iter().map(rows::webhook_request::<Db>).collect()
 }

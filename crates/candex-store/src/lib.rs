@@ -5,6 +5,7 @@
 mod error;
 mod events;
 mod records;
+pub mod rows;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
