@@ -1,12 +1,11 @@
 //! Webhook request signing: SEEK's `Seek-Signature` (HMAC-SHA512, hex) and the Standard Webhooks
 //! `webhook-id` / `webhook-timestamp` / `webhook-signature` headers (HMAC-SHA256, base64) that let
-//! receivers reject replays.
+//! receivers reject replays. Verifying them is the receiver's side: `candex_client::webhook`.
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::{Sha256, Sha512};
-use subtle::ConstantTimeEq;
 
 type HmacSha512 = Hmac<Sha512>;
 type HmacSha256 = Hmac<Sha256>;
@@ -41,24 +40,6 @@ pub fn seek_signature(secret: &[u8], body: &[u8]) -> String {
     let mut mac = hmac_sha512(secret);
     mac.update(body);
     hex::encode(mac.finalize().into_bytes())
-}
-
-/// Verifies a `Seek-Signature` header value against `body` in constant time.
-///
-/// Surrounding whitespace is ignored. Hex decoding is case-insensitive, so an upper- or mixed-case
-/// digest of the right value is accepted (candex itself always sends lowercase). Returns `false` for
-/// malformed hex, a digest of the wrong length (including the empty string) or a wrong digest.
-pub fn verify_seek_signature(secret: &[u8], body: &[u8], header_value: &str) -> bool {
-    let Ok(tag) = hex::decode(header_value.trim()) else {
-        return false;
-    };
-    if tag.is_empty() {
-        return false;
-    }
-    let mut mac = hmac_sha512(secret);
-    mac.update(body);
-    // `verify_slice` compares in constant time and rejects tags that are not full length.
-    mac.verify_slice(&tag).is_ok()
 }
 
 /// The three Standard Webhooks headers for one delivery attempt.
@@ -100,47 +81,6 @@ pub fn standard_webhooks(secret: &[u8], msg_id: &str, timestamp_secs: i64, body:
     }
 }
 
-/// Verifies a Standard Webhooks `webhook-signature` header value.
-///
-/// `header_value` may hold several space-separated `v1,<base64>` entries (e.g. during secret
-/// rotation); the message is accepted if any `v1` entry matches. Entries with other versions or
-/// malformed base64 are ignored. The comparison is constant time. The message is rejected if
-/// `timestamp_secs` differs from `now_secs` by more than `tolerance_secs` in either direction
-/// (a negative tolerance rejects everything).
-pub fn verify_standard_webhook(
-    secret: &[u8],
-    msg_id: &str,
-    timestamp_secs: i64,
-    body: &[u8],
-    header_value: &str,
-    now_secs: i64,
-    tolerance_secs: i64,
-) -> bool {
-    let Ok(tolerance) = u64::try_from(tolerance_secs) else {
-        return false;
-    };
-    let Some(skew) = now_secs.checked_sub(timestamp_secs) else {
-        return false;
-    };
-    if skew.unsigned_abs() > tolerance {
-        return false;
-    }
-    let expected = standard_webhooks_tag(secret, msg_id, timestamp_secs, body);
-    header_value.split_ascii_whitespace().any(|entry| {
-        let Some((version, sig)) = entry.split_once(',') else {
-            return false;
-        };
-        if version != STANDARD_WEBHOOKS_VERSION {
-            return false;
-        }
-        let Ok(candidate) = BASE64.decode(sig) else {
-            return false;
-        };
-        // Slice `ct_eq` is constant time for equal lengths and false for different lengths.
-        bool::from(candidate.ct_eq(&expected))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,43 +104,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn verify_seek_signature_accepts_right_signature() {
-        let body = b"what do ya want for nothing?";
-        assert!(verify_seek_signature(b"Jefe", body, RFC4231_CASE2_SHA512));
-        assert!(verify_seek_signature(b"Jefe", body, &format!("  {RFC4231_CASE2_SHA512}\n")));
-    }
-
-    #[test]
-    fn verify_seek_signature_accepts_uppercase_hex() {
-        let body = b"what do ya want for nothing?";
-        assert!(verify_seek_signature(b"Jefe", body, &RFC4231_CASE2_SHA512.to_uppercase()));
-    }
-
-    #[test]
-    fn verify_seek_signature_rejects_flipped_digit() {
-        let body = b"what do ya want for nothing?";
-        let mut flipped = RFC4231_CASE2_SHA512.to_owned();
-        // Change the last digit '7' to '6'.
-        flipped.pop();
-        flipped.push('6');
-        assert!(!verify_seek_signature(b"Jefe", body, &flipped));
-        // Same signature, different body or key.
-        assert!(!verify_seek_signature(b"Jefe", b"what do ya want for nothing!", RFC4231_CASE2_SHA512));
-        assert!(!verify_seek_signature(b"jefe", body, RFC4231_CASE2_SHA512));
-    }
-
-    #[test]
-    fn verify_seek_signature_rejects_bad_hex_truncation_and_empty() {
-        let body = b"what do ya want for nothing?";
-        assert!(!verify_seek_signature(b"Jefe", body, ""));
-        assert!(!verify_seek_signature(b"Jefe", body, "   "));
-        assert!(!verify_seek_signature(b"Jefe", body, "zz"));
-        assert!(!verify_seek_signature(b"Jefe", body, &RFC4231_CASE2_SHA512[1..]));
-        assert!(!verify_seek_signature(b"Jefe", body, &RFC4231_CASE2_SHA512[..64]));
-        assert!(!verify_seek_signature(b"Jefe", body, &format!("sha512={RFC4231_CASE2_SHA512}")));
-    }
-
     const SW_SECRET: &[u8] = b"candex-test-secret";
     const SW_ID: &str = "msg_2Lh9KRb0pzN4LePd3XiA2sNB3Dx";
     const SW_TS: i64 = 1_700_000_000;
@@ -217,42 +120,5 @@ mod tests {
             headers,
             StandardWebhookHeaders { id: SW_ID.to_owned(), timestamp: SW_TS, signature: SW_EXPECTED.to_owned() }
         );
-    }
-
-    #[test]
-    fn verify_standard_webhook_accepts_within_tolerance() {
-        assert!(verify_standard_webhook(SW_SECRET, SW_ID, SW_TS, SW_BODY, SW_EXPECTED, SW_TS, 300));
-        assert!(verify_standard_webhook(SW_SECRET, SW_ID, SW_TS, SW_BODY, SW_EXPECTED, SW_TS + 300, 300));
-        assert!(verify_standard_webhook(SW_SECRET, SW_ID, SW_TS, SW_BODY, SW_EXPECTED, SW_TS - 300, 300));
-    }
-
-    #[test]
-    fn verify_standard_webhook_accepts_any_of_several_entries() {
-        let header = format!("v1,AAAA v2,{} {SW_EXPECTED}", &SW_EXPECTED[3..]);
-        assert!(verify_standard_webhook(SW_SECRET, SW_ID, SW_TS, SW_BODY, &header, SW_TS, 300));
-        // The right bytes under a version other than v1 do not count.
-        let header = format!("v1a,{}", &SW_EXPECTED[3..]);
-        assert!(!verify_standard_webhook(SW_SECRET, SW_ID, SW_TS, SW_BODY, &header, SW_TS, 300));
-    }
-
-    #[test]
-    fn verify_standard_webhook_rejects_replay_outside_tolerance() {
-        assert!(!verify_standard_webhook(SW_SECRET, SW_ID, SW_TS, SW_BODY, SW_EXPECTED, SW_TS + 301, 300));
-        assert!(!verify_standard_webhook(SW_SECRET, SW_ID, SW_TS, SW_BODY, SW_EXPECTED, SW_TS - 301, 300));
-        assert!(!verify_standard_webhook(SW_SECRET, SW_ID, SW_TS, SW_BODY, SW_EXPECTED, SW_TS, -1));
-        assert!(!verify_standard_webhook(SW_SECRET, SW_ID, i64::MIN, SW_BODY, SW_EXPECTED, i64::MAX, 300));
-    }
-
-    #[test]
-    fn verify_standard_webhook_rejects_tampering() {
-        // Different body, id, timestamp (re-signed window but not re-signed content) or secret.
-        assert!(!verify_standard_webhook(SW_SECRET, SW_ID, SW_TS, b"{}", SW_EXPECTED, SW_TS, 300));
-        assert!(!verify_standard_webhook(SW_SECRET, "msg_other", SW_TS, SW_BODY, SW_EXPECTED, SW_TS, 300));
-        assert!(!verify_standard_webhook(SW_SECRET, SW_ID, SW_TS + 1, SW_BODY, SW_EXPECTED, SW_TS, 300));
-        assert!(!verify_standard_webhook(b"other", SW_ID, SW_TS, SW_BODY, SW_EXPECTED, SW_TS, 300));
-        // Malformed headers.
-        for header in ["", "v1", "v1,", "v1,not base64!", "nc57HxzlvXsm3JOpRitgC3UtSgzOPHf/vCOMBMjdvPQ="] {
-            assert!(!verify_standard_webhook(SW_SECRET, SW_ID, SW_TS, SW_BODY, header, SW_TS, 300), "{header}");
-        }
     }
 }
