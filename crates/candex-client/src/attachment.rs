@@ -222,7 +222,7 @@ impl Client {
                     }
                 }
                 StatusCode::OK => {
-                    let file = tokio::fs::File::create(&part).await.map_err(|e| ClientError::io(&part, e))?;
+                    let file = create_private(&part).await.map_err(|e| ClientError::io(&part, e))?;
                     let total = header_text(&res, CONTENT_LENGTH).and_then(|v| v.trim().parse().ok());
                     (file, 0, total)
                 }
@@ -289,6 +289,15 @@ impl Client {
             });
         }
     }
+}
+
+/// Creates (truncating) a file readable by the owner only: attachments are personal data.
+async fn create_private(path: &Path) -> std::io::Result<tokio::fs::File> {
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options.open(path).await
 }
 
 /// Makes the rename durable (best effort; not every platform can fsync a directory).

@@ -1,6 +1,6 @@
 //! `EventsPager`: pages the `events` stream forward from a cursor until `hasNextPage` is false.
 
-use crate::ops::{EventEdge, EventsData, EventsVariables, EVENTS_QUERY};
+use crate::ops::{EventEdge, EventsData, EventsFilter, EventsVariables, EVENTS_QUERY};
 use crate::{Client, ClientError};
 
 /// One page of events and the cursor to persist once the page has been processed.
@@ -21,18 +21,26 @@ pub struct EventsPager {
     scheme_id: String,
     page_size: u32,
     after: Option<String>,
+    since: Option<String>,
     done: bool,
 }
 
 impl EventsPager {
     /// A pager over `scheme_id` starting after `cursor` (`None`: from the start of the stream).
     pub fn new(client: Client, scheme_id: impl Into<String>, cursor: Option<String>) -> Self {
-        Self { client, scheme_id: scheme_id.into(), page_size: 100, after: cursor, done: false }
+        Self { client, scheme_id: scheme_id.into(), page_size: 100, after: cursor, since: None, done: false }
     }
 
     /// Page size (`first`), 1..=100; default 100.
     pub fn page_size(mut self, n: u32) -> Self {
         self.page_size = n.clamp(1, 100);
+        self
+    }
+
+    /// Without a cursor, starts at the first event after this stream time (RFC 3339) instead of the
+    /// start of the stream. Ignored once a cursor exists.
+    pub fn since(mut self, date_time: Option<String>) -> Self {
+        self.since = date_time;
         self
     }
 
@@ -46,7 +54,12 @@ impl EventsPager {
         if self.done {
             return Ok(None);
         }
-        let vars = EventsVariables { scheme_id: &self.scheme_id, first: self.page_size, after: self.after.as_deref() };
+        let filter = match (&self.after, &self.since) {
+            (None, Some(since)) => Some(EventsFilter { after_date_time: Some(since.as_str()) }),
+            _ => None,
+        };
+        let vars =
+            EventsVariables { scheme_id: &self.scheme_id, first: self.page_size, after: self.after.as_deref(), filter };
         let data: EventsData = self.client.graphql(EVENTS_QUERY, &vars).await?;
         let connection = data.events.unwrap_or_default();
         let has_next = connection.page_info.has_next_page;

@@ -118,6 +118,8 @@ pub struct Email {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PositionProfile {
+    /// The job ad's id (not in SEEK's documented selection; added so exports can be filed by job ad).
+    pub profile_id: Option<ObjectIdentifier>,
     pub seek_hirer_job_reference: Option<String>,
     #[serde(deserialize_with = "nullable")]
     pub position_organizations: Vec<HiringOrganization>,
@@ -298,6 +300,18 @@ pub struct EventsVariables<'a> {
     pub first: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<&'a str>,
+    /// Only on the first page (SEEK applies `afterDateTime` to the initial query only; then cursors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<EventsFilter<'a>>,
+}
+
+/// `EventsFilterInput`, as used by the pager.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventsFilter<'a> {
+    /// Stream time after which to start (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_date_time: Option<&'a str>,
 }
 
 /// `data` of [`EVENTS_QUERY`].

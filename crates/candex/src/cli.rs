@@ -43,6 +43,10 @@ pub enum Command {
     Import(ImportArgs),
     /// Generate deterministic synthetic hirers, job ads and applications (for benchmarks).
     Seed(SeedArgs),
+    /// The partner's side: export applications from SEEK or a candex server into a folder,
+    /// NDJSON, or SQL tables (sync, listen for webhooks, or get one profile).
+    #[command(subcommand)]
+    Export(ExportCommand),
 }
 
 /// Where the data lives.
@@ -109,8 +113,9 @@ pub struct ServeArgs {
     #[arg(long, env = "CANDEX_OPERATOR_KEY", hide_env_values = true)]
     pub operator_key: Option<String>,
 
-    /// Partner token lifetime in seconds.
-    #[arg(long, env = "CANDEX_TOKEN_LIFETIME", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(60..=86_400))]
+    /// Partner token lifetime in seconds (SEEK's is 1800; a few seconds is useful to test that
+    /// clients refresh tokens).
+    #[arg(long, env = "CANDEX_TOKEN_LIFETIME", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub token_lifetime: u64,
 
     /// Token issuer (`iss`); defaults to the public URL.
@@ -400,4 +405,167 @@ mod tests {
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
     }
+}
+
+/// `candex export …`: the partner's exporter.
+#[derive(Debug, Subcommand)]
+#[command(after_help = "Against a candex server: --server http://127.0.0.1:8080. Without --server, \
+    candex export talks to SEEK (graphql.seek.com, auth.seek.com).\n\
+    Exit codes: 0 done, 1 some exports failed (rerun to retry them), 2 usage or configuration error.")]
+pub enum ExportCommand {
+    /// Read the events stream from the saved cursor, export every new application with its
+    /// attachments, and exit when caught up (or keep following with --follow).
+    Sync(ExportSyncArgs),
+    /// Receive signed webhooks, record them in a durable inbox, answer at once, and export in
+    /// the background; poll the events stream on an interval to fill gaps.
+    Listen(ExportListenArgs),
+    /// Print one candidate profile as JSON, exactly as the server returns it.
+    Get(ExportGetArgs),
+}
+
+/// Which API and as whom.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "API")]
+pub struct ExportApiArgs {
+    /// Base URL of a candex server (GraphQL at /graphql, tokens at /oauth/token, audience = the
+    /// URL). Without it, SEEK's production endpoints are used.
+    #[arg(long, env = "CANDEX_EXPORT_SERVER")]
+    pub server: Option<url::Url>,
+
+    /// Partner client id.
+    #[arg(long, env = "CANDEX_EXPORT_CLIENT_ID")]
+    pub client_id: String,
+
+    /// Partner client secret. Prefer the environment variable: flags are visible to other
+    /// users in the process list.
+    #[arg(long, env = "CANDEX_EXPORT_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: String,
+
+    /// Scheme of the events stream. Default: seekAnz against SEEK, seekAnzPublicTest (candex's
+    /// default scheme) with --server.
+    #[arg(long, env = "CANDEX_EXPORT_SCHEME_ID")]
+    pub scheme_id: Option<String>,
+}
+
+/// Where exported profiles go.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Output")]
+pub struct ExportSinkArgs {
+    /// Destination: a folder (DIR/<hirer>/<job ad>/<profile>/ with profile.json, manifest.json
+    /// and attachments/), a .ndjson file, `-` for NDJSON on stdout, or a sqlite://FILE or
+    /// postgres:// URL (tables candex_profiles, candex_candidates, candex_attachments).
+    #[arg(long, env = "CANDEX_EXPORT_OUT")]
+    pub out: String,
+
+    /// Format of a file --out (a .ndjson or .jsonl name already means ndjson).
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormat>,
+
+    /// Folder for attachment files of NDJSON and SQL outputs (stored by SHA-256). Default:
+    /// beside the file (FILE.files); required for stdout and postgres://.
+    #[arg(long, env = "CANDEX_EXPORT_BLOBS")]
+    pub blobs: Option<PathBuf>,
+
+    /// The export state (events cursor, inbox, what was exported where). Default: DIR/.candex/
+    /// for folders, FILE.state.db beside files, BLOBS/.candex/ otherwise.
+    #[arg(long, env = "CANDEX_EXPORT_STATE")]
+    pub state: Option<PathBuf>,
+
+    /// Profiles exported at once.
+    #[arg(long, env = "CANDEX_EXPORT_CONCURRENCY", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+
+    /// Progress display: a bar on a terminal and log lines otherwise (auto), or force one.
+    #[arg(long, value_enum, default_value_t = ExportProgress::Auto)]
+    pub progress: ExportProgress,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// A folder tree.
+    Dir,
+    /// Newline-delimited JSON, one profile per line.
+    Ndjson,
+}
+
+/// `--progress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportProgress {
+    /// A bar when stderr is a terminal, log lines otherwise.
+    Auto,
+    /// Always a bar.
+    Bar,
+    /// Always log lines.
+    Log,
+}
+
+/// `candex export sync`.
+#[derive(Debug, Args)]
+pub struct ExportSyncArgs {
+    #[command(flatten)]
+    pub api: ExportApiArgs,
+
+    #[command(flatten)]
+    pub sink: ExportSinkArgs,
+
+    /// On the first run only (no saved cursor), start at events after this time (RFC 3339,
+    /// e.g. 2026-11-01T00:00:00Z) instead of the start of the stream.
+    #[arg(long)]
+    pub since: Option<String>,
+
+    /// Keep running: poll for new events every --poll-interval-secs until interrupted.
+    #[arg(long)]
+    pub follow: bool,
+
+    /// Seconds between polls with --follow.
+    #[arg(long, env = "CANDEX_EXPORT_POLL_INTERVAL_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub poll_interval_secs: u64,
+}
+
+/// `candex export listen`.
+#[derive(Debug, Args)]
+pub struct ExportListenArgs {
+    #[command(flatten)]
+    pub api: ExportApiArgs,
+
+    #[command(flatten)]
+    pub sink: ExportSinkArgs,
+
+    /// Address to receive webhooks on (any path; GET /healthz answers "ok").
+    #[arg(long, env = "CANDEX_EXPORT_BIND", default_value = "127.0.0.1:8090")]
+    pub bind: SocketAddr,
+
+    /// The webhook subscription's secret: requests without a valid Seek-Signature are refused
+    /// with 400.
+    #[arg(
+        long,
+        env = "CANDEX_EXPORT_WEBHOOK_SECRET",
+        hide_env_values = true,
+        required_unless_present = "allow_unsigned"
+    )]
+    pub secret: Option<String>,
+
+    /// Accept unsigned webhooks (a subscription with signingAlgorithmCode None). Anyone who
+    /// can reach --bind can then make the exporter fetch profiles.
+    #[arg(long, conflicts_with = "secret")]
+    pub allow_unsigned: bool,
+
+    /// Seconds between polls of the events stream that fill gaps lost webhooks leave; 0
+    /// turns polling off.
+    #[arg(long, env = "CANDEX_EXPORT_POLL_INTERVAL_SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub poll_interval_secs: u64,
+}
+
+/// `candex export get`.
+#[derive(Debug, Args)]
+pub struct ExportGetArgs {
+    #[command(flatten)]
+    pub api: ExportApiArgs,
+
+    /// The candidate profile id (e.g. from a CandidateApplicationCreated event).
+    pub profile_id: String,
 }

@@ -1,4 +1,4 @@
-//! The `candex` command: `serve`, `admin`, `import` and `seed`. Each command lives in
+//! The `candex` command: `serve`, `admin`, `import`, `seed` and `export`. Each command lives in
 //! `commands/`; `cli` declares the flags; `synth` generates deterministic data for the demo
 //! and for benchmarks.
 

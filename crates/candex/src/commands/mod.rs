@@ -1,6 +1,7 @@
 //! One module per command; `dispatch` routes a parsed command to it.
 
 pub mod admin;
+pub mod export;
 pub mod import;
 pub mod seed;
 pub mod serve;
@@ -23,6 +24,7 @@ pub async fn dispatch(command: Command) -> anyhow::Result<Outcome> {
         Command::Admin(cmd) => admin::run(cmd).await,
         Command::Import(args) => import::run(args).await,
         Command::Seed(args) => seed::run(args).await,
+        Command::Export(cmd) => export::run(cmd).await,
     }
 }
 

@@ -1,0 +1,244 @@
+//! `Exporter`: fetches each due application's profile and attachments with bounded concurrency
+//! and commits them to the sink; polls the events stream into the inbox from the saved cursor.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use candex_client::ops::CandidateProfile;
+use candex_client::{Client, EventsPager};
+use chrono::{SecondsFormat, Utc};
+use futures::stream::{FuturesUnordered, StreamExt};
+use tokio_util::sync::CancellationToken;
+
+use crate::names::{safe_name, unique_name};
+use crate::progress::{Progress, Summary};
+pub use crate::sink::ProfileMeta;
+use crate::sink::{Export, FetchedAttachment, Sink};
+use crate::state::{InboxEvent, Pending};
+use crate::{ExportError, State};
+
+/// How many due events are read from the inbox at a time (memory stays flat in the backlog).
+const BATCH: i64 = 256;
+
+/// The export engine: one client, one state, one sink.
+pub struct Exporter {
+    client: Client,
+    state: State,
+    sink: Arc<dyn Sink>,
+    concurrency: usize,
+    progress: Progress,
+    in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl Exporter {
+    /// An exporter running at most `concurrency` profile exports at once.
+    pub fn new(client: Client, state: State, sink: Arc<dyn Sink>, concurrency: usize, progress: Progress) -> Self {
+        Self { client, state, sink, concurrency: concurrency.max(1), progress, in_flight: Mutex::new(HashMap::new()) }
+    }
+
+    /// The client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The state.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The sink.
+    pub fn sink(&self) -> &dyn Sink {
+        self.sink.as_ref()
+    }
+
+    /// The progress view.
+    pub fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    /// Reads the events stream from the saved cursor (or from `since` on a first run) into the
+    /// inbox, saving the cursor with each page. Returns the number of new events.
+    pub async fn pull(
+        &self,
+        scheme_id: &str,
+        since: Option<String>,
+        cancel: &CancellationToken,
+    ) -> Result<u64, ExportError> {
+        let cursor = self.state.cursor(scheme_id).await?;
+        let mut pager = EventsPager::new(self.client.clone(), scheme_id, cursor).since(since);
+        let mut new = 0;
+        while !cancel.is_cancelled() {
+            let Some(page) = pager.next_page().await? else { break };
+            let events: Vec<InboxEvent> =
+                page.events.iter().filter_map(|edge| edge.node.as_ref()).filter_map(InboxEvent::from_node).collect();
+            let added = self.state.save_page(scheme_id, &events, page.cursor.as_deref()).await?;
+            new += added;
+            self.progress.events(added);
+            if !page.has_next_page {
+                break;
+            }
+        }
+        Ok(new)
+    }
+
+    /// Records events from a webhook; returns how many were new.
+    pub async fn accept(&self, events: &[InboxEvent]) -> Result<u64, ExportError> {
+        let added = self.state.enqueue(events).await?;
+        self.progress.events(added);
+        Ok(added)
+    }
+
+    /// Exports every due event once, in inbox order, `concurrency` at a time. Failures are
+    /// recorded (and retried later); only state errors and configuration errors stop the pass.
+    pub async fn export_due(&self, cancel: &CancellationToken) -> Result<(), ExportError> {
+        let mut in_flight = FuturesUnordered::new();
+        let mut queue = VecDeque::new();
+        let (mut after, mut exhausted) = (0i64, false);
+        loop {
+            while in_flight.len() < self.concurrency {
+                if queue.is_empty() && !exhausted && !cancel.is_cancelled() {
+                    let batch = self.state.due(after, BATCH).await?;
+                    match batch.last() {
+                        Some(last) => {
+                            after = last.seq;
+                            self.progress.add_work(batch.len() as u64);
+                            queue.extend(batch);
+                        }
+                        None => exhausted = true,
+                    }
+                }
+                match queue.pop_front() {
+                    Some(pending) => in_flight.push(self.handle(pending, cancel)),
+                    None => break,
+                }
+            }
+            match in_flight.next().await {
+                Some(result) => result?,
+                None => break,
+            }
+        }
+        self.sink.tidy().await
+    }
+
+    async fn handle(&self, pending: Pending, cancel: &CancellationToken) -> Result<(), ExportError> {
+        if cancel.is_cancelled() {
+            return Ok(());
+        }
+        let lock = self.profile_lock(&pending.profile_id);
+        let guard = lock.lock().await;
+        let result = self.export_one(&pending).await;
+        drop(guard);
+        self.release_profile_lock(&pending.profile_id, lock);
+        match result {
+            Ok((attachments, bytes)) => {
+                tracing::debug!(event = %pending.event_id, profile = %pending.profile_id, attachments, "exported");
+                self.progress.exported(attachments, bytes);
+                Ok(())
+            }
+            Err(e) if e.is_config() || matches!(e, ExportError::Database { what: "export state", .. }) => Err(e),
+            Err(e) => {
+                tracing::warn!(
+                    event = %pending.event_id,
+                    profile = %pending.profile_id,
+                    attempt = pending.attempts + 1,
+                    error = %e,
+                    "export failed; it will be retried"
+                );
+                self.state.fail(&pending.event_id, &e.to_string()).await?;
+                self.progress.failed();
+                Ok(())
+            }
+        }
+    }
+
+    /// Two events for one profile (SEEK re-sends with fixed data) never export it at once.
+    fn profile_lock(&self, profile_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(profile_id.to_owned()).or_default().clone()
+    }
+
+    fn release_profile_lock(&self, profile_id: &str, lock: Arc<tokio::sync::Mutex<()>>) {
+        let mut map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        drop(lock);
+        if map.get(profile_id).is_some_and(|l| Arc::strong_count(l) == 1) {
+            map.remove(profile_id);
+        }
+    }
+
+    /// Fetches, downloads and commits one profile; returns (attachments, bytes).
+    async fn export_one(&self, pending: &Pending) -> Result<(u64, u64), ExportError> {
+        let raw = self
+            .client
+            .candidate_profile_json(&pending.profile_id)
+            .await?
+            .ok_or_else(|| ExportError::NotFound(pending.profile_id.clone()))?;
+        let profile: CandidateProfile = serde_json::from_value(raw.clone())
+            .map_err(|e| ExportError::Unusable(format!("profile {}: {e}", pending.profile_id)))?;
+        let meta = profile_meta(pending, &profile);
+        let staging = self.sink.staging(&meta).await?;
+        let mut taken = HashSet::new();
+        let mut attachments = Vec::with_capacity(profile.attachments.len());
+        let mut bytes = 0;
+        for (i, attachment) in profile.attachments.iter().enumerate() {
+            let url = attachment.url.as_deref().filter(|u| !u.is_empty()).ok_or_else(|| {
+                ExportError::Unusable(format!("profile {}: attachment {} has no url", meta.profile_id, i + 1))
+            })?;
+            let staged = staging.join(format!("attachment-{}", i + 1));
+            let downloaded = self.client.download(url, &staged).await?;
+            let fallback = safe_name(
+                &format!("{}-{}", attachment.seek_role_code.as_deref().unwrap_or("attachment"), i + 1),
+                "attachment",
+            );
+            let name = safe_name(downloaded.filename.as_deref().unwrap_or(""), &fallback);
+            bytes += downloaded.size;
+            attachments.push(FetchedAttachment {
+                id: attachment.id.as_ref().map(|i| i.value.clone()),
+                seek_role_code: attachment.seek_role_code.clone(),
+                descriptions: attachment.descriptions.clone(),
+                file_name: unique_name(&name, &mut taken),
+                original_filename: downloaded.filename,
+                content_type: downloaded.content_type,
+                size: downloaded.size,
+                sha256: downloaded.sha256,
+                source_url: url.to_owned(),
+                fetched_at: now(),
+                blob: None,
+                staged,
+            });
+        }
+        let count = attachments.len() as u64;
+        let export = Export { meta, profile: raw, attachments, staging, exported_at: now() };
+        self.sink.commit(export, &self.state).await?;
+        Ok((count, bytes))
+    }
+
+    /// Sums up the run.
+    pub async fn summary(&self) -> Result<Summary, ExportError> {
+        let counts = self.state.counts().await?;
+        Ok(self.progress.finish(self.client.retries(), counts.pending + counts.failed))
+    }
+}
+
+/// Where a profile belongs: the job ad's hirer and id from the profile, the event's ids otherwise.
+pub fn profile_meta(pending: &Pending, profile: &CandidateProfile) -> ProfileMeta {
+    let position = profile.associated_position_profile.as_ref();
+    let hirer = position
+        .and_then(|p| p.position_organizations.first())
+        .and_then(|o| o.id.as_ref())
+        .map(|i| i.value.clone())
+        .filter(|v| !v.is_empty())
+        .or_else(|| pending.hirer_id.clone())
+        .unwrap_or_default();
+    ProfileMeta {
+        // The id asked for, not the one echoed back: that is the key the state and sink use.
+        profile_id: pending.profile_id.clone(),
+        hirer_id: hirer,
+        position_id: position.and_then(|p| p.profile_id.as_ref()).map(|i| i.value.clone()).filter(|v| !v.is_empty()),
+        candidate_id: pending.candidate_id.clone(),
+        event_id: pending.event_id.clone(),
+    }
+}

@@ -1,0 +1,138 @@
+//! `DirSink`: `DIR/<hirer>/<position>/<profile>/{profile.json, manifest.json, attachments/}`.
+//! A profile is assembled in `DIR/.candex/staging/<profile>` and renamed into place whole, so a
+//! profile folder is either complete or absent; a re-export replaces the folder.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::{prepare_staging, tidy_staging, Export, FetchedAttachment, ProfileMeta, Sink};
+use crate::files::{create_private_dir, remove_dir_if_exists, sync_dir, sync_parent, write_atomic};
+use crate::names::safe_name;
+use crate::{ExportError, State};
+
+/// Folder name used when the profile names no job ad.
+pub const NO_POSITION: &str = "no-position";
+
+/// The folder-tree sink.
+#[derive(Debug)]
+pub struct DirSink {
+    root: PathBuf,
+    staging_root: PathBuf,
+}
+
+/// `manifest.json`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Manifest<'a> {
+    #[serde(flatten)]
+    meta: &'a ProfileMeta,
+    exported_at: &'a str,
+    attachments: Vec<ManifestEntry<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ManifestEntry<'a> {
+    /// `attachments/<file name>`, relative to the profile folder.
+    path: String,
+    #[serde(flatten)]
+    attachment: &'a FetchedAttachment,
+}
+
+impl DirSink {
+    /// Opens (creating, owner-only) the folder and clears what an interrupted replacement left.
+    pub fn open(root: &Path) -> Result<DirSink, ExportError> {
+        create_private_dir(root)?;
+        let staging_root = root.join(".candex").join("staging");
+        create_private_dir(&staging_root)?;
+        // A crash during a replacement can leave the previous folder parked as `*.old`.
+        if let Ok(entries) = std::fs::read_dir(&staging_root) {
+            for entry in entries.flatten() {
+                if entry.path().extension().is_some_and(|e| e == "old") {
+                    remove_dir_if_exists(&entry.path())?;
+                }
+            }
+        }
+        Ok(DirSink { root: root.to_path_buf(), staging_root })
+    }
+
+    /// `<hirer>/<position>/<profile>`, each part a safe name.
+    pub fn relative_location(meta: &ProfileMeta) -> PathBuf {
+        let position = meta.position_id.as_deref().unwrap_or(NO_POSITION);
+        PathBuf::from(safe_name(&meta.hirer_id, "unknown-hirer"))
+            .join(safe_name(position, NO_POSITION))
+            .join(safe_name(&meta.profile_id, "profile"))
+    }
+
+    fn commit_blocking(&self, export: &Export) -> Result<PathBuf, ExportError> {
+        let staging = &export.staging;
+        let attachments_dir = staging.join("attachments");
+        create_private_dir(&attachments_dir)?;
+        let mut entries = Vec::with_capacity(export.attachments.len());
+        for attachment in &export.attachments {
+            let dest = attachments_dir.join(&attachment.file_name);
+            std::fs::rename(&attachment.staged, &dest).map_err(|e| ExportError::io(&dest, e))?;
+            entries.push(ManifestEntry { path: format!("attachments/{}", attachment.file_name), attachment });
+        }
+        sync_dir(&attachments_dir)?;
+        let manifest = Manifest { meta: &export.meta, exported_at: &export.exported_at, attachments: entries };
+        let manifest = serde_json::to_vec_pretty(&manifest).map_err(|e| ExportError::Unusable(e.to_string()))?;
+        write_atomic(&staging.join("manifest.json"), &manifest)?;
+        let profile = serde_json::to_vec_pretty(&export.profile).map_err(|e| ExportError::Unusable(e.to_string()))?;
+        write_atomic(&staging.join("profile.json"), &profile)?;
+        sync_dir(staging)?;
+
+        let relative = Self::relative_location(&export.meta);
+        let target = self.root.join(&relative);
+        let parent = target.parent().unwrap_or(&self.root);
+        create_private_dir(parent)?;
+        if target.exists() {
+            // A re-export (SEEK re-sends events when it fixes data): park the old folder, move
+            // the new one in, then delete the old one. A crash in between leaves the event
+            // pending, so the rerun completes it.
+            let mut parked = staging.clone().into_os_string();
+            parked.push(".old");
+            let parked = PathBuf::from(parked);
+            remove_dir_if_exists(&parked)?;
+            std::fs::rename(&target, &parked).map_err(|e| ExportError::io(&target, e))?;
+            std::fs::rename(staging, &target).map_err(|e| ExportError::io(&target, e))?;
+            sync_parent(&target)?;
+            remove_dir_if_exists(&parked)?;
+        } else {
+            std::fs::rename(staging, &target).map_err(|e| ExportError::io(&target, e))?;
+            sync_parent(&target)?;
+        }
+        sync_dir(&self.staging_root)?;
+        Ok(relative)
+    }
+}
+
+#[async_trait::async_trait]
+impl Sink for DirSink {
+    fn describe(&self) -> String {
+        format!("folder {}", self.root.display())
+    }
+
+    async fn staging(&self, meta: &ProfileMeta) -> Result<PathBuf, ExportError> {
+        let root = self.staging_root.clone();
+        let profile = meta.profile_id.clone();
+        tokio::task::spawn_blocking(move || prepare_staging(&root, &profile))
+            .await
+            .map_err(|e| ExportError::Unusable(format!("staging task failed: {e}")))?
+    }
+
+    async fn commit(&self, export: Export, state: &State) -> Result<(), ExportError> {
+        let sink = DirSink { root: self.root.clone(), staging_root: self.staging_root.clone() };
+        let meta = export.meta.clone();
+        let relative = tokio::task::spawn_blocking(move || sink.commit_blocking(&export))
+            .await
+            .map_err(|e| ExportError::Unusable(format!("commit task failed: {e}")))??;
+        state.finish(&meta.event_id, &meta.profile_id, &relative.to_string_lossy()).await
+    }
+
+    async fn tidy(&self) -> Result<(), ExportError> {
+        tidy_staging(&self.staging_root);
+        Ok(())
+    }
+}

@@ -1,0 +1,184 @@
+//! `NdjsonSink`: one JSON line per exported profile (`profile` exactly as received, its ids and
+//! its attachments' manifest entries), attachment files content-addressed in a folder beside it.
+//!
+//! In a file, each line is written, fsynced and recorded in the state (with the file's committed
+//! length) under one lock; on restart anything past the committed length — a torn or unrecorded
+//! line — is cut off, so the file never holds a partial or doubled line. On stdout a crash can
+//! repeat the last lines (at-least-once); readers keep the last line per `profileId`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use super::{prepare_staging, store_blob, tidy_staging, Export, FetchedAttachment, ProfileMeta, Sink};
+use crate::files::{create_private_dir, open_private_append};
+use crate::{ExportError, State};
+
+const COMMITTED_KEY: &str = "ndjson_committed_bytes";
+
+/// One line.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Line<'a> {
+    #[serde(flatten)]
+    meta: &'a ProfileMeta,
+    exported_at: &'a str,
+    profile: &'a serde_json::Value,
+    attachments: &'a [FetchedAttachment],
+}
+
+enum Output {
+    File { path: PathBuf, file: Option<std::fs::File>, len: u64 },
+    Stdout,
+}
+
+/// The NDJSON sink.
+pub struct NdjsonSink {
+    output: Mutex<Output>,
+    blobs: PathBuf,
+    staging_root: PathBuf,
+    label: String,
+}
+
+impl NdjsonSink {
+    /// Opens `path` (stdout when `None`), cutting off anything past the committed length.
+    pub async fn open(path: Option<&Path>, blobs: &Path, state: &State) -> Result<NdjsonSink, ExportError> {
+        create_private_dir(blobs)?;
+        let staging_root = blobs.join(".candex").join("staging");
+        create_private_dir(&staging_root)?;
+        let (output, label) = match path {
+            None => (Output::Stdout, "NDJSON on stdout".to_owned()),
+            Some(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    create_private_dir(parent)?;
+                }
+                let file = open_private_append(path)?;
+                let actual = file.metadata().map_err(|e| ExportError::io(path, e))?.len();
+                let committed = state.meta(COMMITTED_KEY).await?.and_then(|v| v.parse::<u64>().ok());
+                let len = match committed {
+                    // A state without a record (first run, or a file that predates it): append.
+                    None => actual,
+                    Some(c) if c == actual => c,
+                    Some(c) if c < actual => {
+                        tracing::warn!(
+                            file = %path.display(),
+                            dropped_bytes = actual - c,
+                            "cutting off output an interrupted run wrote but did not record"
+                        );
+                        file.set_len(c).map_err(|e| ExportError::io(path, e))?;
+                        file.sync_all().map_err(|e| ExportError::io(path, e))?;
+                        c
+                    }
+                    Some(c) => {
+                        return Err(ExportError::Config(format!(
+                            "{} is shorter ({actual} bytes) than the export state records ({c} bytes): it was \
+                             changed outside candex export; move it aside, or use a new --state to start over",
+                            path.display()
+                        )))
+                    }
+                };
+                state.set_meta(COMMITTED_KEY, &len.to_string()).await?;
+                (
+                    Output::File { path: path.to_path_buf(), file: Some(file), len },
+                    format!("NDJSON file {}", path.display()),
+                )
+            }
+        };
+        Ok(NdjsonSink { output: Mutex::new(output), blobs: blobs.to_path_buf(), staging_root, label })
+    }
+}
+
+#[async_trait::async_trait]
+impl Sink for NdjsonSink {
+    fn describe(&self) -> String {
+        format!("{} (files in {})", self.label, self.blobs.display())
+    }
+
+    async fn staging(&self, meta: &ProfileMeta) -> Result<PathBuf, ExportError> {
+        let root = self.staging_root.clone();
+        let profile = meta.profile_id.clone();
+        tokio::task::spawn_blocking(move || prepare_staging(&root, &profile))
+            .await
+            .map_err(|e| ExportError::Unusable(format!("staging task failed: {e}")))?
+    }
+
+    async fn commit(&self, mut export: Export, state: &State) -> Result<(), ExportError> {
+        let blobs = self.blobs.clone();
+        let (attachments, staging) = (std::mem::take(&mut export.attachments), export.staging.clone());
+        export.attachments = tokio::task::spawn_blocking(move || {
+            let mut stored = attachments;
+            for a in &mut stored {
+                a.blob = Some(store_blob(&blobs, &a.staged, &a.sha256)?);
+            }
+            let _ = std::fs::remove_dir_all(&staging);
+            Ok::<_, ExportError>(stored)
+        })
+        .await
+        .map_err(|e| ExportError::Unusable(format!("commit task failed: {e}")))??;
+        let line = Line {
+            meta: &export.meta,
+            exported_at: &export.exported_at,
+            profile: &export.profile,
+            attachments: &export.attachments,
+        };
+        let mut bytes = serde_json::to_vec(&line).map_err(|e| ExportError::Unusable(e.to_string()))?;
+        bytes.push(b'\n');
+        let meta = &export.meta;
+        let mut output = self.output.lock().await;
+        match &mut *output {
+            Output::Stdout => {
+                {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(&bytes).and_then(|_| out.flush()).map_err(|e| ExportError::io("stdout", e))?;
+                }
+                state.finish(&meta.event_id, &meta.profile_id, "stdout").await
+            }
+            Output::File { path, file, len } => {
+                let mut f =
+                    file.take().ok_or_else(|| ExportError::Unusable("NDJSON file lost after an error".into()))?;
+                let (start, line_len) = (*len, bytes.len() as u64);
+                let path_for_task = path.clone();
+                let (f, result) = tokio::task::spawn_blocking(move || {
+                    let mut result = f.write_all(&bytes).and_then(|_| f.sync_data());
+                    if result.is_err() {
+                        // Cut a torn line off at once, so later lines do not follow garbage.
+                        if let Err(e) = f.set_len(start).and_then(|_| f.sync_data()) {
+                            result = Err(e);
+                        }
+                    }
+                    (f, result.map_err(|e| ExportError::io(&path_for_task, e)))
+                })
+                .await
+                .map_err(|e| ExportError::Unusable(format!("write task failed: {e}")))?;
+                *file = Some(f);
+                result?;
+                let new_len = start + line_len;
+                let location = format!("{}:{start}", path.display());
+                let recorded = state
+                    .finish_with(
+                        &meta.event_id,
+                        &meta.profile_id,
+                        &location,
+                        Some((COMMITTED_KEY, &new_len.to_string())),
+                    )
+                    .await;
+                if let Err(e) = recorded {
+                    // Unrecorded: take the line back so the file and the state agree.
+                    if let Some(f) = file.as_ref() {
+                        f.set_len(start).and_then(|_| f.sync_data()).map_err(|e| ExportError::io(&*path, e))?;
+                    }
+                    return Err(e);
+                }
+                *len = new_len;
+                Ok(())
+            }
+        }
+    }
+
+    async fn tidy(&self) -> Result<(), ExportError> {
+        tidy_staging(&self.staging_root);
+        Ok(())
+    }
+}

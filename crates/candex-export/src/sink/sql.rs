@@ -1,0 +1,259 @@
+//! `SqlSink`: tables an ATS can query, in SQLite or PostgreSQL — `candex_profiles` (one row per
+//! profile, the profile JSON as received), `candex_candidates` (latest contact details per
+//! candidate) and `candex_attachments` (metadata; files content-addressed in a folder beside it).
+//! One transaction per profile; a re-export replaces the profile's rows.
+//!
+//! One implementation serves both databases through sqlx's `Any` driver: the statements are
+//! portable (`$n` placeholders, `ON CONFLICT`), and only the profile column's type differs
+//! (`JSONB` on PostgreSQL, `TEXT` on SQLite).
+
+use std::path::{Path, PathBuf};
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::AnyPool;
+
+use super::{prepare_staging, sqlite_file, store_blob, tidy_staging, Export, ProfileMeta, Sink};
+use crate::files::{create_private_dir, touch_private};
+use crate::{ExportError, State};
+
+fn sink_err(source: sqlx::Error) -> ExportError {
+    ExportError::Database { what: "SQL sink", source }
+}
+
+/// The SQL sink.
+pub struct SqlSink {
+    pool: AnyPool,
+    postgres: bool,
+    blobs: PathBuf,
+    staging_root: PathBuf,
+    label: String,
+}
+
+fn schema(postgres: bool) -> String {
+    let json = if postgres { "JSONB" } else { "TEXT" };
+    format!(
+        r#"
+CREATE TABLE IF NOT EXISTS candex_profiles (
+    profile_id TEXT PRIMARY KEY,
+    hirer_id TEXT NOT NULL,
+    position_id TEXT,
+    candidate_id TEXT,
+    event_id TEXT NOT NULL,
+    seek_hirer_job_reference TEXT,
+    given_name TEXT,
+    family_name TEXT,
+    email TEXT,
+    created_at TEXT,
+    exported_at TEXT NOT NULL,
+    profile {json} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS candex_profiles_hirer ON candex_profiles (hirer_id, position_id);
+CREATE TABLE IF NOT EXISTS candex_candidates (
+    candidate_id TEXT PRIMARY KEY,
+    hirer_id TEXT NOT NULL,
+    given_name TEXT,
+    family_name TEXT,
+    email TEXT,
+    phone TEXT,
+    latest_profile_id TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS candex_attachments (
+    profile_id TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    attachment_id TEXT,
+    seek_role_code TEXT,
+    file_name TEXT NOT NULL,
+    original_filename TEXT,
+    content_type TEXT,
+    size_bytes BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    blob_path TEXT NOT NULL,
+    source_url TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (profile_id, ordinal)
+);
+"#
+    )
+}
+
+impl SqlSink {
+    /// Connects to `url` (creating a SQLite file, owner-only) and creates the tables if missing.
+    pub async fn open(url: &str, blobs: &Path) -> Result<SqlSink, ExportError> {
+        sqlx::any::install_default_drivers();
+        let postgres = url.starts_with("postgres");
+        if !postgres {
+            let file = sqlite_file(url)?;
+            if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+                create_private_dir(parent)?;
+            }
+            touch_private(&file)?;
+        }
+        let options: AnyConnectOptions =
+            url.parse().map_err(|e| ExportError::Config(format!("--out {}: {e}", redact(url))))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if postgres { 8 } else { 1 })
+            .connect_with(options)
+            .await
+            .map_err(|e| ExportError::Config(format!("cannot open the sink {}: {e}", redact(url))))?;
+        if !postgres {
+            sqlx::raw_sql("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000")
+                .execute(&pool)
+                .await
+                .map_err(sink_err)?;
+        }
+        sqlx::raw_sql(&schema(postgres)).execute(&pool).await.map_err(sink_err)?;
+        create_private_dir(blobs)?;
+        let staging_root = blobs.join(".candex").join("staging");
+        create_private_dir(&staging_root)?;
+        let label = format!("{} (files in {})", redact(url), blobs.display());
+        Ok(SqlSink { pool, postgres, blobs: blobs.to_path_buf(), staging_root, label })
+    }
+
+    async fn write_rows(&self, export: &Export) -> Result<(), sqlx::Error> {
+        let meta = &export.meta;
+        let person = &export.profile["candidate"]["person"];
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+        let given = text(&person["name"]["given"]);
+        let family = text(&person["name"]["family"]);
+        let email = text(&person["communication"]["email"][0]["address"]);
+        let phone = text(&person["communication"]["phone"][0]["formattedNumber"]);
+        let job_reference = text(&export.profile["associatedPositionProfile"]["seekHirerJobReference"]);
+        let created = text(&export.profile["createDateTime"]);
+        let json_param = if self.postgres { "CAST($12 AS JSONB)" } else { "$12" };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(&format!(
+            "INSERT INTO candex_profiles (profile_id, hirer_id, position_id, candidate_id, event_id, \
+             seek_hirer_job_reference, given_name, family_name, email, created_at, exported_at, profile) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, {json_param}) \
+             ON CONFLICT (profile_id) DO UPDATE SET hirer_id = excluded.hirer_id, position_id = excluded.position_id, \
+             candidate_id = excluded.candidate_id, event_id = excluded.event_id, \
+             seek_hirer_job_reference = excluded.seek_hirer_job_reference, given_name = excluded.given_name, \
+             family_name = excluded.family_name, email = excluded.email, created_at = excluded.created_at, \
+             exported_at = excluded.exported_at, profile = excluded.profile"
+        ))
+        .bind(&meta.profile_id)
+        .bind(&meta.hirer_id)
+        .bind(&meta.position_id)
+        .bind(&meta.candidate_id)
+        .bind(&meta.event_id)
+        .bind(&job_reference)
+        .bind(&given)
+        .bind(&family)
+        .bind(&email)
+        .bind(&created)
+        .bind(&export.exported_at)
+        .bind(export.profile.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if let Some(candidate) = &meta.candidate_id {
+            sqlx::query(
+                "INSERT INTO candex_candidates (candidate_id, hirer_id, given_name, family_name, email, phone, \
+                 latest_profile_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (candidate_id) DO UPDATE SET hirer_id = excluded.hirer_id, \
+                 given_name = excluded.given_name, family_name = excluded.family_name, email = excluded.email, \
+                 phone = excluded.phone, latest_profile_id = excluded.latest_profile_id, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(candidate)
+            .bind(&meta.hirer_id)
+            .bind(&given)
+            .bind(&family)
+            .bind(&email)
+            .bind(&phone)
+            .bind(&meta.profile_id)
+            .bind(&export.exported_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM candex_attachments WHERE profile_id = $1")
+            .bind(&meta.profile_id)
+            .execute(&mut *tx)
+            .await?;
+        for (i, a) in export.attachments.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO candex_attachments (profile_id, ordinal, attachment_id, seek_role_code, file_name, \
+                 original_filename, content_type, size_bytes, sha256, blob_path, source_url, fetched_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(&meta.profile_id)
+            .bind(i64::try_from(i).unwrap_or(i64::MAX))
+            .bind(&a.id)
+            .bind(&a.seek_role_code)
+            .bind(&a.file_name)
+            .bind(&a.original_filename)
+            .bind(&a.content_type)
+            .bind(i64::try_from(a.size).unwrap_or(i64::MAX))
+            .bind(&a.sha256)
+            .bind(a.blob.clone().unwrap_or_default())
+            .bind(&a.source_url)
+            .bind(&a.fetched_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+}
+
+/// A database URL without its password, for logs and errors.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[async_trait::async_trait]
+impl Sink for SqlSink {
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+
+    async fn staging(&self, meta: &ProfileMeta) -> Result<PathBuf, ExportError> {
+        let root = self.staging_root.clone();
+        let profile = meta.profile_id.clone();
+        tokio::task::spawn_blocking(move || prepare_staging(&root, &profile))
+            .await
+            .map_err(|e| ExportError::Unusable(format!("staging task failed: {e}")))?
+    }
+
+    async fn commit(&self, mut export: Export, state: &State) -> Result<(), ExportError> {
+        let blobs = self.blobs.clone();
+        let (attachments, staging) = (std::mem::take(&mut export.attachments), export.staging.clone());
+        export.attachments = tokio::task::spawn_blocking(move || {
+            let mut stored = attachments;
+            for a in &mut stored {
+                a.blob = Some(store_blob(&blobs, &a.staged, &a.sha256)?);
+            }
+            let _ = std::fs::remove_dir_all(&staging);
+            Ok::<_, ExportError>(stored)
+        })
+        .await
+        .map_err(|e| ExportError::Unusable(format!("commit task failed: {e}")))??;
+        self.write_rows(&export).await.map_err(sink_err)?;
+        state.finish(&export.meta.event_id, &export.meta.profile_id, &export.meta.profile_id).await
+    }
+
+    async fn tidy(&self) -> Result<(), ExportError> {
+        tidy_staging(&self.staging_root);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact("postgres://ats:s3cret@db:5432/x"), "postgres://ats:***@db:5432/x");
+        assert_eq!(redact("postgres://ats@db/x"), "postgres://ats@db/x");
+        assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
+    }
+}

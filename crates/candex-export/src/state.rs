@@ -1,0 +1,510 @@
+//! `State`: the exporter's durable memory in one SQLite file — the inbox of events (deduplicated
+//! by event id, from polling and webhooks alike), the events cursor per scheme, what was exported
+//! where, and small sink bookkeeping. Every change is one transaction, fsynced before it returns.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{SecondsFormat, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use crate::files::touch_private;
+use crate::ExportError;
+
+/// The layout version this build writes; a newer file is refused rather than misread.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS cursors (
+    scheme_id TEXT PRIMARY KEY,
+    cursor TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS inbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    type_code TEXT NOT NULL,
+    profile_id TEXT,
+    candidate_id TEXT,
+    hirer_id TEXT,
+    source TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    retry_at TEXT,
+    last_error TEXT,
+    received_at TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE INDEX IF NOT EXISTS inbox_work ON inbox (status, seq);
+CREATE TABLE IF NOT EXISTS exported (
+    profile_id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    location TEXT NOT NULL,
+    exported_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#;
+
+/// The event type whose profile is exported; everything else is recorded and skipped.
+pub const APPLICATION_CREATED: &str = "CandidateApplicationCreated";
+
+/// How an event reached the inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The `events` stream.
+    Poll,
+    /// A webhook request.
+    Webhook,
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::Poll => "poll",
+            Source::Webhook => "webhook",
+        }
+    }
+}
+
+/// An event as it enters the inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxEvent {
+    /// Event id (the deduplication key).
+    pub event_id: String,
+    /// `typeCode` (webhook `type`).
+    pub type_code: String,
+    /// `candidateApplicationProfileId`, for application events.
+    pub profile_id: Option<String>,
+    /// `candidateId`, for application events.
+    pub candidate_id: Option<String>,
+    /// `hirerId`, when the source carried it.
+    pub hirer_id: Option<String>,
+}
+
+impl InboxEvent {
+    /// From a polled `events` node.
+    pub fn from_node(node: &candex_client::ops::Event) -> Option<Self> {
+        let event_id = node.id();
+        if event_id.is_empty() {
+            return None;
+        }
+        Some(Self {
+            event_id: event_id.to_owned(),
+            type_code: node.type_code.clone().unwrap_or_default(),
+            profile_id: node.candidate_application_profile_id.clone(),
+            candidate_id: node.candidate_id.clone(),
+            hirer_id: node.hirer_id.clone(),
+        })
+    }
+
+    /// From a webhook body event.
+    pub fn from_webhook(event: &candex_client::WebhookEvent) -> Option<Self> {
+        if event.id.is_empty() {
+            return None;
+        }
+        Some(Self {
+            event_id: event.id.clone(),
+            type_code: event.type_code.clone(),
+            profile_id: event.candidate_application_profile_id.clone(),
+            candidate_id: event.candidate_id.clone(),
+            hirer_id: event.hirer_id.clone(),
+        })
+    }
+
+    fn is_export(&self) -> bool {
+        self.type_code == APPLICATION_CREATED && self.profile_id.as_deref().is_some_and(|p| !p.is_empty())
+    }
+}
+
+/// An inbox event waiting to be exported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// Inbox order.
+    pub seq: i64,
+    /// Event id.
+    pub event_id: String,
+    /// The profile to export.
+    pub profile_id: String,
+    /// `candidateId` from the event, if any.
+    pub candidate_id: Option<String>,
+    /// `hirerId` from the event, if any.
+    pub hirer_id: Option<String>,
+    /// Attempts before this one.
+    pub attempts: i64,
+}
+
+/// Inbox totals by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Application events not yet exported (including failures due for a retry).
+    pub pending: u64,
+    /// Exported.
+    pub done: u64,
+    /// Failed at the last attempt.
+    pub failed: u64,
+    /// Events of other types (recorded, nothing to export).
+    pub skipped: u64,
+}
+
+/// The state file. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct State {
+    pool: SqlitePool,
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Backoff before retrying a failed export in long-running modes: 30 s doubling, at most 1 h.
+pub fn retry_delay(attempts: i64) -> Duration {
+    let exp = u32::try_from(attempts.clamp(1, 8) - 1).unwrap_or(0);
+    Duration::from_secs(30u64.saturating_mul(1 << exp)).min(Duration::from_secs(3600))
+}
+
+impl State {
+    /// Opens (creating, owner-only) the state file at `path`.
+    pub async fn open(path: &Path) -> Result<State, ExportError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            crate::files::create_private_dir(parent)?;
+        }
+        touch_private(path)?;
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(ExportError::state)?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| ExportError::Config(format!("cannot open the export state {}: {e}", path.display())))?;
+        let version: i64 =
+            sqlx::query_scalar("PRAGMA user_version").fetch_one(&pool).await.map_err(ExportError::state)?;
+        if version > SCHEMA_VERSION {
+            return Err(ExportError::Config(format!(
+                "the export state {} was written by a newer candex (layout {version}); upgrade candex",
+                path.display()
+            )));
+        }
+        sqlx::raw_sql(SCHEMA).execute(&pool).await.map_err(ExportError::state)?;
+        sqlx::raw_sql(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
+            .execute(&pool)
+            .await
+            .map_err(ExportError::state)?;
+        Ok(State { pool })
+    }
+
+    /// The persisted events cursor for `scheme_id`.
+    pub async fn cursor(&self, scheme_id: &str) -> Result<Option<String>, ExportError> {
+        sqlx::query_scalar("SELECT cursor FROM cursors WHERE scheme_id = ?")
+            .bind(scheme_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(ExportError::state)
+    }
+
+    /// Records a page of polled events and the cursor after it, together: a crash leaves either
+    /// both or neither. Returns how many events were new.
+    pub async fn save_page(
+        &self,
+        scheme_id: &str,
+        events: &[InboxEvent],
+        cursor: Option<&str>,
+    ) -> Result<u64, ExportError> {
+        let mut tx = self.pool.begin().await.map_err(ExportError::state)?;
+        let new = insert_events(&mut tx, events, Source::Poll).await?;
+        if let Some(cursor) = cursor {
+            sqlx::query(
+                "INSERT INTO cursors (scheme_id, cursor, updated_at) VALUES (?, ?, ?) \
+                 ON CONFLICT (scheme_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+            )
+            .bind(scheme_id)
+            .bind(cursor)
+            .bind(now())
+            .execute(&mut *tx)
+            .await
+            .map_err(ExportError::state)?;
+        }
+        tx.commit().await.map_err(ExportError::state)?;
+        Ok(new)
+    }
+
+    /// Records webhook events (duplicates of known event ids are ignored). Returns how many were new.
+    pub async fn enqueue(&self, events: &[InboxEvent]) -> Result<u64, ExportError> {
+        let mut tx = self.pool.begin().await.map_err(ExportError::state)?;
+        let new = insert_events(&mut tx, events, Source::Webhook).await?;
+        tx.commit().await.map_err(ExportError::state)?;
+        Ok(new)
+    }
+
+    /// Up to `limit` events due for export after inbox position `after_seq`, in inbox order.
+    pub async fn due(&self, after_seq: i64, limit: i64) -> Result<Vec<Pending>, ExportError> {
+        let rows = sqlx::query(
+            "SELECT seq, event_id, profile_id, candidate_id, hirer_id, attempts FROM inbox \
+             WHERE seq > ? AND (status = 'pending' OR (status = 'failed' AND retry_at <= ?)) \
+             ORDER BY seq LIMIT ?",
+        )
+        .bind(after_seq)
+        .bind(now())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(ExportError::state)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Pending {
+                    seq: r.try_get("seq")?,
+                    event_id: r.try_get("event_id")?,
+                    profile_id: r.try_get::<Option<String>, _>("profile_id")?.unwrap_or_default(),
+                    candidate_id: r.try_get("candidate_id")?,
+                    hirer_id: r.try_get("hirer_id")?,
+                    attempts: r.try_get("attempts")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(ExportError::state)
+    }
+
+    /// Makes every failed export due now (a new run retries what the last one could not do).
+    pub async fn retry_failed_now(&self) -> Result<u64, ExportError> {
+        let done = sqlx::query("UPDATE inbox SET retry_at = ? WHERE status = 'failed'")
+            .bind(now())
+            .execute(&self.pool)
+            .await
+            .map_err(ExportError::state)?;
+        Ok(done.rows_affected())
+    }
+
+    /// Marks an event exported and records where its profile went.
+    pub async fn finish(&self, event_id: &str, profile_id: &str, location: &str) -> Result<(), ExportError> {
+        self.finish_with(event_id, profile_id, location, None).await
+    }
+
+    /// [`State::finish`] plus a sink bookkeeping value (`meta[key] = value`) in the same transaction.
+    pub async fn finish_with(
+        &self,
+        event_id: &str,
+        profile_id: &str,
+        location: &str,
+        meta: Option<(&str, &str)>,
+    ) -> Result<(), ExportError> {
+        let at = now();
+        let mut tx = self.pool.begin().await.map_err(ExportError::state)?;
+        sqlx::query(
+            "UPDATE inbox SET status = 'done', finished_at = ?, last_error = NULL, retry_at = NULL \
+             WHERE event_id = ?",
+        )
+        .bind(&at)
+        .bind(event_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(ExportError::state)?;
+        sqlx::query(
+            "INSERT INTO exported (profile_id, event_id, location, exported_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (profile_id) DO UPDATE SET event_id = excluded.event_id, location = excluded.location, \
+             exported_at = excluded.exported_at",
+        )
+        .bind(profile_id)
+        .bind(event_id)
+        .bind(location)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await
+        .map_err(ExportError::state)?;
+        if let Some((key, value)) = meta {
+            set_meta(&mut tx, key, value).await?;
+        }
+        tx.commit().await.map_err(ExportError::state)
+    }
+
+    /// Records a failed attempt; the event is due again after [`retry_delay`].
+    pub async fn fail(&self, event_id: &str, error: &str) -> Result<(), ExportError> {
+        let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM inbox WHERE event_id = ?")
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(ExportError::state)?
+            .unwrap_or(0)
+            + 1;
+        let retry_at = Utc::now() + chrono::Duration::from_std(retry_delay(attempts)).unwrap_or_default();
+        sqlx::query(
+            "UPDATE inbox SET status = 'failed', attempts = ?, last_error = ?, retry_at = ? WHERE event_id = ?",
+        )
+        .bind(attempts)
+        .bind(error)
+        .bind(retry_at.to_rfc3339_opts(SecondsFormat::Micros, true))
+        .bind(event_id)
+        .execute(&self.pool)
+        .await
+        .map_err(ExportError::state)?;
+        Ok(())
+    }
+
+    /// Inbox totals.
+    pub async fn counts(&self) -> Result<Counts, ExportError> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM inbox GROUP BY status")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(ExportError::state)?;
+        let mut counts = Counts::default();
+        for row in rows {
+            let status: String = row.try_get("status").map_err(ExportError::state)?;
+            let n = u64::try_from(row.try_get::<i64, _>("n").map_err(ExportError::state)?).unwrap_or(0);
+            match status.as_str() {
+                "pending" => counts.pending += n,
+                "done" => counts.done += n,
+                "failed" => counts.failed += n,
+                _ => counts.skipped += n,
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Where `profile_id` was last exported, if it was.
+    pub async fn exported_location(&self, profile_id: &str) -> Result<Option<String>, ExportError> {
+        sqlx::query_scalar("SELECT location FROM exported WHERE profile_id = ?")
+            .bind(profile_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(ExportError::state)
+    }
+
+    /// A sink bookkeeping value.
+    pub async fn meta(&self, key: &str) -> Result<Option<String>, ExportError> {
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(ExportError::state)
+    }
+
+    /// Sets a sink bookkeeping value.
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), ExportError> {
+        let mut tx = self.pool.begin().await.map_err(ExportError::state)?;
+        set_meta(&mut tx, key, value).await?;
+        tx.commit().await.map_err(ExportError::state)
+    }
+
+    /// Closes the file cleanly (checkpoints the WAL).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn set_meta(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, key: &str, value: &str) -> Result<(), ExportError> {
+    sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        .bind(key)
+        .bind(value)
+        .execute(&mut **tx)
+        .await
+        .map_err(ExportError::state)?;
+    Ok(())
+}
+
+async fn insert_events(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    events: &[InboxEvent],
+    source: Source,
+) -> Result<u64, ExportError> {
+    let at = now();
+    let mut new = 0;
+    for event in events {
+        let status = if event.is_export() { "pending" } else { "skipped" };
+        let done = sqlx::query(
+            "INSERT INTO inbox (event_id, type_code, profile_id, candidate_id, hirer_id, source, status, received_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+        )
+        .bind(&event.event_id)
+        .bind(&event.type_code)
+        .bind(&event.profile_id)
+        .bind(&event.candidate_id)
+        .bind(&event.hirer_id)
+        .bind(source.as_str())
+        .bind(status)
+        .bind(&at)
+        .execute(&mut **tx)
+        .await
+        .map_err(ExportError::state)?;
+        new += done.rows_affected();
+    }
+    Ok(new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(id: &str, profile: &str) -> InboxEvent {
+        InboxEvent {
+            event_id: id.into(),
+            type_code: APPLICATION_CREATED.into(),
+            profile_id: Some(profile.into()),
+            candidate_id: None,
+            hirer_id: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn events_are_deduplicated_by_id_and_the_cursor_moves_with_the_page() {
+        let dir = tempfile::tempdir().expect("dir");
+        let state = State::open(&dir.path().join("state.db")).await.expect("open");
+        assert_eq!(state.cursor("s").await.expect("cursor"), None);
+        let other = InboxEvent {
+            event_id: "e0".into(),
+            type_code: "PositionProfilePosted".into(),
+            profile_id: None,
+            candidate_id: None,
+            hirer_id: None,
+        };
+        let new = state.save_page("s", &[other, app("e1", "p1"), app("e2", "p2")], Some("c1")).await.expect("save");
+        assert_eq!(new, 3);
+        assert_eq!(state.cursor("s").await.expect("cursor").as_deref(), Some("c1"));
+        // The same events again through a webhook: nothing new.
+        assert_eq!(state.enqueue(&[app("e1", "p1"), app("e3", "p3")]).await.expect("enqueue"), 1);
+        let due = state.due(0, 10).await.expect("due");
+        assert_eq!(due.iter().map(|p| p.event_id.as_str()).collect::<Vec<_>>(), ["e1", "e2", "e3"]);
+        state.finish("e1", "p1", "x").await.expect("finish");
+        state.fail("e2", "boom").await.expect("fail");
+        let due = state.due(0, 10).await.expect("due");
+        assert_eq!(due.iter().map(|p| p.event_id.as_str()).collect::<Vec<_>>(), ["e3"]);
+        assert_eq!(state.retry_failed_now().await.expect("retry"), 1);
+        let due = state.due(0, 10).await.expect("due");
+        assert_eq!(due.iter().map(|p| p.event_id.as_str()).collect::<Vec<_>>(), ["e2", "e3"]);
+        assert_eq!(due[0].attempts, 1);
+        let counts = state.counts().await.expect("counts");
+        assert_eq!(counts, Counts { pending: 1, done: 1, failed: 1, skipped: 1 });
+        assert_eq!(state.exported_location("p1").await.expect("loc").as_deref(), Some("x"));
+    }
+
+    #[tokio::test]
+    async fn state_survives_reopening() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("nested/state.db");
+        let state = State::open(&path).await.expect("open");
+        state.save_page("s", &[app("e1", "p1")], Some("c9")).await.expect("save");
+        state.close().await;
+        let state = State::open(&path).await.expect("reopen");
+        assert_eq!(state.cursor("s").await.expect("cursor").as_deref(), Some("c9"));
+        assert_eq!(state.due(0, 10).await.expect("due").len(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn retry_delay_doubles_to_an_hour() {
+        assert_eq!(retry_delay(1), Duration::from_secs(30));
+        assert_eq!(retry_delay(2), Duration::from_secs(60));
+        assert_eq!(retry_delay(100), Duration::from_secs(3600));
+    }
+}
