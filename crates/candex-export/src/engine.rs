@@ -219,7 +219,7 @@ impl Exporter {
     /// Sums up the run.
     pub async fn summary(&self) -> Result<Summary, ExportError> {
         let counts = self.state.counts().await?;
-        Ok(self.progress.finish(self.client.retries(), counts.pending + counts.failed))
+        Ok(self.progress.finish(self.client.retries(), self.client.token_requests(), counts.pending + counts.failed))
     }
 }
 
@@ -240,5 +240,53 @@ pub fn profile_meta(pending: &Pending, profile: &CandidateProfile) -> ProfileMet
         position_id: position.and_then(|p| p.profile_id.as_ref()).map(|i| i.value.clone()).filter(|v| !v.is_empty()),
         candidate_id: pending.candidate_id.clone(),
         event_id: pending.event_id.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending() -> Pending {
+        Pending {
+            seq: 1,
+            event_id: "e1".into(),
+            profile_id: "seekAnz:candidateProfile:apply:asked".into(),
+            candidate_id: Some("c1".into()),
+            hirer_id: Some("seekAnz:organization:seek:fromEvent".into()),
+            attempts: 0,
+        }
+    }
+
+    #[test]
+    fn meta_comes_from_the_profile_and_tolerates_nulls_and_unknown_fields() {
+        let profile: CandidateProfile = serde_json::from_value(serde_json::json!({
+            "profileId": {"value": "seekAnz:candidateProfile:apply:echoed"},
+            "seekNewField": {"anything": [1, 2]},
+            "candidate": null,
+            "employment": null,
+            "associatedPositionProfile": {
+                "profileId": {"value": "seekAnz:positionProfile:jobAd:P1"},
+                "positionOrganizations": [{"id": {"value": "seekAnz:organization:seek:H1"}, "name": null}],
+                "seekHirerJobReference": null
+            },
+            "attachments": [{"id": {"value": "a1"}, "url": "https://x/a1", "seekRoleCode": "FutureRole", "descriptions": null}]
+        }))
+        .expect("lenient");
+        let meta = profile_meta(&pending(), &profile);
+        assert_eq!(meta.profile_id, "seekAnz:candidateProfile:apply:asked", "the id asked for is the key");
+        assert_eq!(meta.hirer_id, "seekAnz:organization:seek:H1");
+        assert_eq!(meta.position_id.as_deref(), Some("seekAnz:positionProfile:jobAd:P1"));
+        assert_eq!(meta.candidate_id.as_deref(), Some("c1"));
+        assert_eq!(profile.attachments[0].seek_role_code.as_deref(), Some("FutureRole"));
+    }
+
+    #[test]
+    fn meta_falls_back_to_the_event_when_the_profile_names_no_job_ad() {
+        let profile: CandidateProfile =
+            serde_json::from_value(serde_json::json!({"associatedPositionProfile": null})).expect("decodes");
+        let meta = profile_meta(&pending(), &profile);
+        assert_eq!(meta.hirer_id, "seekAnz:organization:seek:fromEvent");
+        assert_eq!(meta.position_id, None);
     }
 }

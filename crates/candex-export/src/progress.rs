@@ -43,6 +43,8 @@ pub struct Summary {
     pub bytes: u64,
     /// API calls retried (backoffs and token refreshes after `UNAUTHENTICATED`).
     pub retries: u64,
+    /// Partner tokens requested.
+    pub token_requests: u64,
     /// Failed exports in this run.
     pub failures: u64,
     /// Application events still waiting (failed ones included).
@@ -57,7 +59,7 @@ impl std::fmt::Display for Summary {
         write!(
             f,
             "exported {} profiles and {} attachments ({}) in {:.1} s ({rate:.1} profiles/s); \
-             {} new events, {} failed, {} retries, {} still pending",
+             {} new events, {} failed, {} retries, {} token requests, {} still pending",
             self.profiles,
             self.attachments,
             human_bytes(self.bytes),
@@ -65,6 +67,7 @@ impl std::fmt::Display for Summary {
             self.events,
             self.failures,
             self.retries,
+            self.token_requests,
             self.pending
         )
     }
@@ -190,7 +193,7 @@ impl Progress {
     }
 
     /// Stops the bar or ticker and sums up.
-    pub fn finish(&self, retries: u64, pending: u64) -> Summary {
+    pub fn finish(&self, retries: u64, token_requests: u64, pending: u64) -> Summary {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
@@ -203,6 +206,7 @@ impl Progress {
             attachments: Stats::get(&self.stats.attachments),
             bytes: Stats::get(&self.stats.bytes),
             retries,
+            token_requests,
             failures: Stats::get(&self.stats.failures),
             pending,
             elapsed_secs: self.started.elapsed().as_secs_f64(),

@@ -484,6 +484,39 @@ mod tests {
         assert_eq!(state.exported_location("p1").await.expect("loc").as_deref(), Some("x"));
     }
 
+    #[test]
+    fn documented_webhook_bodies_decode_with_and_without_hirer_id() {
+        // SEEK's documented example (signed subscription), plus an older shape without `hirerId`
+        // or `url` and with `expireDateTime`, and an event type this build does not know.
+        let signed = br#"{"events":[{"id":"seekAnzPublicTest:event:events:5cKZnRzXas97fyUAhpiAV1",
+            "type":"CandidateApplicationCreated","createDateTime":"2019-09-13T22:16:10.593Z",
+            "candidateApplicationProfileId":"seekAnzPublicTest:candidateProfile:apply:7DtW6Q68gk2R4okNGhvg1Y",
+            "candidateId":"seekAnzPublicTest:candidate:feed:5PGXAHysiXhtA9JUqhyM8hhzMuWMPA",
+            "hirerId":"seekAnzPublicTest:organization:seek:93WyyF1h"}],
+            "subscriptionId":"seekAnzPublicTest:webhookSubscription:events:BoJiJ9ZWFVgejLXLJxUnvL",
+            "url":"https://example.com/webhook"}"#;
+        let body = candex_client::WebhookBody::parse(signed).expect("decodes");
+        let event = InboxEvent::from_webhook(&body.events[0]).expect("has an id");
+        assert!(event.is_export());
+        assert_eq!(event.hirer_id.as_deref(), Some("seekAnzPublicTest:organization:seek:93WyyF1h"));
+        assert_eq!(
+            event.profile_id.as_deref(),
+            Some("seekAnzPublicTest:candidateProfile:apply:7DtW6Q68gk2R4okNGhvg1Y")
+        );
+
+        let older = br#"{"events":[{"id":"e2","type":"CandidateApplicationCreated",
+            "createDateTime":"2019-09-13T22:16:10.593Z","candidateApplicationProfileId":"p2","candidateId":"c2",
+            "expireDateTime":"2019-10-13T22:16:10.593Z"},
+            {"id":"e3","type":"SomethingNew","createDateTime":"2030-01-01T00:00:00Z"}],
+            "subscriptionId":"s"}"#;
+        let body = candex_client::WebhookBody::parse(older).expect("decodes");
+        let events: Vec<_> = body.events.iter().filter_map(InboxEvent::from_webhook).collect();
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].hirer_id, None);
+        assert!(events[0].is_export());
+        assert!(!events[1].is_export(), "unknown types are recorded, not exported");
+    }
+
     #[tokio::test]
     async fn state_survives_reopening() {
         let dir = tempfile::tempdir().expect("dir");

@@ -136,3 +136,80 @@ impl Sink for DirSink {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{InboxEvent, APPLICATION_CREATED};
+
+    #[tokio::test]
+    async fn a_re_export_replaces_the_folder_whole() {
+        let dir = tempfile::tempdir().expect("dir");
+        let root = dir.path().join("out");
+        let state = State::open(&root.join(".candex/state.db")).await.expect("state");
+        let sink = DirSink::open(&root).expect("open");
+        let meta = |event: &str| ProfileMeta {
+            profile_id: "seekAnz:candidateProfile:apply:P".into(),
+            hirer_id: "seekAnz:organization:seek:H".into(),
+            position_id: Some("../../escape".into()),
+            candidate_id: None,
+            event_id: event.into(),
+        };
+        for (event, files) in [("e1", vec!["old.txt", "gone.txt"]), ("e2", vec!["new.txt"])] {
+            let inbox = InboxEvent {
+                event_id: event.into(),
+                type_code: APPLICATION_CREATED.into(),
+                profile_id: Some("seekAnz:candidateProfile:apply:P".into()),
+                candidate_id: None,
+                hirer_id: None,
+            };
+            state.enqueue(&[inbox]).await.expect("enqueue");
+            let staging = sink.staging(&meta(event)).await.expect("staging");
+            let attachments = files
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    let staged = staging.join(format!("attachment-{i}"));
+                    std::fs::write(&staged, name).expect("stage");
+                    FetchedAttachment {
+                        id: None,
+                        seek_role_code: None,
+                        descriptions: vec![],
+                        file_name: (*name).into(),
+                        original_filename: None,
+                        content_type: None,
+                        size: name.len() as u64,
+                        sha256: String::new(),
+                        source_url: String::new(),
+                        fetched_at: String::new(),
+                        blob: None,
+                        staged,
+                    }
+                })
+                .collect();
+            let export = Export {
+                meta: meta(event),
+                profile: serde_json::json!({"event": event}),
+                attachments,
+                staging,
+                exported_at: String::new(),
+            };
+            sink.commit(export, &state).await.expect("commit");
+        }
+        let folder = root.join("seekAnz_organization_seek_H/_.._escape/seekAnz_candidateProfile_apply_P");
+        let profile: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(folder.join("profile.json")).expect("profile")).expect("json");
+        assert_eq!(profile["event"], "e2");
+        let names: Vec<_> = std::fs::read_dir(folder.join("attachments"))
+            .expect("attachments")
+            .map(|e| e.expect("entry").file_name().into_string().expect("utf-8"))
+            .collect();
+        assert_eq!(names, ["new.txt"]);
+        sink.tidy().await.expect("tidy");
+        assert!(!root.join(".candex/staging").exists(), "staging left behind");
+        assert_eq!(
+            state.exported_location("seekAnz:candidateProfile:apply:P").await.expect("loc").as_deref(),
+            Some("seekAnz_organization_seek_H/_.._escape/seekAnz_candidateProfile_apply_P")
+        );
+    }
+}

@@ -182,3 +182,69 @@ impl Sink for NdjsonSink {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{InboxEvent, APPLICATION_CREATED};
+
+    fn export(staging: PathBuf, n: usize) -> Export {
+        Export {
+            meta: ProfileMeta {
+                profile_id: format!("p{n}"),
+                hirer_id: "h".into(),
+                position_id: None,
+                candidate_id: None,
+                event_id: format!("e{n}"),
+            },
+            profile: serde_json::json!({"profileId": {"value": format!("p{n}")}}),
+            attachments: Vec::new(),
+            staging,
+            exported_at: "2026-11-29T00:00:00Z".into(),
+        }
+    }
+
+    async fn commit(sink: &NdjsonSink, state: &State, n: usize) {
+        let event = InboxEvent {
+            event_id: format!("e{n}"),
+            type_code: APPLICATION_CREATED.into(),
+            profile_id: Some(format!("p{n}")),
+            candidate_id: None,
+            hirer_id: None,
+        };
+        state.enqueue(&[event]).await.expect("enqueue");
+        let meta = export(PathBuf::new(), n).meta;
+        let staging = sink.staging(&meta).await.expect("staging");
+        sink.commit(export(staging, n), state).await.expect("commit");
+    }
+
+    #[tokio::test]
+    async fn an_unrecorded_tail_is_cut_off_on_reopen() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (file, blobs) = (dir.path().join("out.ndjson"), dir.path().join("files"));
+        let state = State::open(&dir.path().join("state.db")).await.expect("state");
+        let sink = NdjsonSink::open(Some(&file), &blobs, &state).await.expect("open");
+        commit(&sink, &state, 1).await;
+        commit(&sink, &state, 2).await;
+        drop(sink);
+        let good = std::fs::read_to_string(&file).expect("read");
+        assert_eq!(good.lines().count(), 2);
+        // A crash after writing (part of) a line but before recording it.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .and_then(|mut f| f.write_all(b"{\"profileId\":\"p3\",\"prof"))
+            .expect("torn write");
+        let sink = NdjsonSink::open(Some(&file), &blobs, &state).await.expect("reopen");
+        assert_eq!(std::fs::read_to_string(&file).expect("read"), good);
+        commit(&sink, &state, 3).await;
+        let text = std::fs::read_to_string(&file).expect("read");
+        assert_eq!(text.lines().count(), 3);
+        assert!(text.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+        drop(sink);
+        // A file shorter than recorded was changed by someone else: refuse rather than guess.
+        std::fs::write(&file, "").expect("truncate");
+        let err = NdjsonSink::open(Some(&file), &blobs, &state).await.err().expect("refused");
+        assert!(err.is_config(), "{err}");
+    }
+}

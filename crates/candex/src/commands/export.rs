@@ -19,7 +19,7 @@ use crate::cli::{ExportApiArgs, ExportCommand, ExportFormat, ExportProgress, Exp
 
 /// Runs an export command.
 pub async fn run(command: ExportCommand) -> anyhow::Result<Outcome> {
-    let result = match command {
+    match command {
         ExportCommand::Sync(args) => {
             let options = SyncOptions {
                 scheme_id: scheme_id(&args.api),
@@ -29,7 +29,8 @@ pub async fn run(command: ExportCommand) -> anyhow::Result<Outcome> {
             };
             let exporter = open(&args.api, &args.sink).await?;
             let cancel = cancel_on_signal();
-            candex_export::sync::run(&exporter, &options, &cancel).await
+            let result = candex_export::sync::run(&exporter, &options, &cancel).await;
+            return finish(result, args.sink.out.trim() != "-");
         }
         ExportCommand::Listen(args) => {
             let options = ListenOptions {
@@ -40,10 +41,11 @@ pub async fn run(command: ExportCommand) -> anyhow::Result<Outcome> {
             };
             let exporter = Arc::new(open(&args.api, &args.sink).await?);
             let cancel = cancel_on_signal();
-            candex_export::listen::run(exporter, options, cancel, |addr| {
+            let result = candex_export::listen::run(exporter, options, cancel, |addr| {
                 tracing::info!("candex export is listening on http://{addr}");
             })
-            .await
+            .await;
+            return finish(result, args.sink.out.trim() != "-");
         }
         ExportCommand::Get(args) => {
             let client = client(&args.api)?;
@@ -56,18 +58,21 @@ pub async fn run(command: ExportCommand) -> anyhow::Result<Outcome> {
                     eprintln!("error: profile {} was not found", args.profile_id.trim());
                     Ok(Outcome::Partial)
                 }
-                Err(e) => finish(Err(ExportError::Client(e))),
+                Err(e) => finish(Err(ExportError::Client(e)), false),
             };
         }
-    };
-    finish(result)
+    }
 }
 
-/// Prints the summary and maps the result to an exit code: configuration errors are `Err`
-/// (exit 2); failures while exporting are `Partial` (exit 1), since a rerun resumes them.
-fn finish(result: Result<Summary, ExportError>) -> anyhow::Result<Outcome> {
+/// Prints the summary (a sentence on stderr; JSON on stdout unless stdout is the output) and
+/// maps the result to an exit code: configuration errors are `Err` (exit 2); failures while
+/// exporting are `Partial` (exit 1), since a rerun resumes them.
+fn finish(result: Result<Summary, ExportError>, summary_on_stdout: bool) -> anyhow::Result<Outcome> {
     match result {
         Ok(summary) => {
+            if summary_on_stdout {
+                println!("{}", serde_json::to_string(&summary)?);
+            }
             tracing::info!(
                 profiles = summary.profiles,
                 attachments = summary.attachments,
