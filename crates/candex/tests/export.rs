@@ -274,9 +274,32 @@ fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
     }
 }
 
+/// A child process killed and reaped if a test fails before it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
 /// Spawns `candex export listen` and returns it with its address (read from its log).
-fn spawn_listen(cmd: &mut Command) -> (Child, String, std::sync::mpsc::Receiver<String>) {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn listen");
+fn spawn_listen(cmd: &mut Command) -> (Running, String, std::sync::mpsc::Receiver<String>) {
+    let mut child = Running(cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn listen"));
     let stderr = child.stderr.take().expect("stderr");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -531,12 +554,13 @@ async fn sync_killed_at_any_moment_resumes_to_an_exact_result() {
         };
         // Kill it three times at different points, then let a run finish.
         for threshold in [5, 30, 60] {
-            let mut child = w
-                .export(&["sync", "--out", &target, "--concurrency", "4"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn");
+            let mut child = Running(
+                w.export(&["sync", "--out", &target, "--concurrency", "4"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("spawn"),
+            );
             let deadline = Instant::now() + Duration::from_secs(120);
             while exported(&target) < threshold && child.try_wait().unwrap().is_none() {
                 assert!(Instant::now() < deadline, "no progress");
@@ -577,12 +601,13 @@ async fn a_two_second_token_lifetime_causes_no_failures_and_no_token_storm() {
     let out = root.path().join("follow");
     let out_arg = out.display().to_string();
     let started = Instant::now();
-    let mut child = w
-        .export(&["sync", "--follow", "--poll-interval-secs", "1", "--out", &out_arg])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let mut child = Running(
+        w.export(&["sync", "--follow", "--poll-interval-secs", "1", "--out", &out_arg])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn"),
+    );
     // Applications keep arriving for more than three token lifetimes.
     for n in 0..28 {
         w.ingest(n, vec![(format!("cv{n}.txt"), format!("resume {n}").into_bytes())]).await;

@@ -30,7 +30,7 @@ pub async fn run(command: ExportCommand) -> anyhow::Result<Outcome> {
             let exporter = open(&args.api, &args.sink).await?;
             let cancel = cancel_on_signal();
             let result = candex_export::sync::run(&exporter, &options, &cancel).await;
-            return finish(result, args.sink.out.trim() != "-");
+            finish(result, args.sink.out.trim() != "-")
         }
         ExportCommand::Listen(args) => {
             let options = ListenOptions {
@@ -45,11 +45,11 @@ pub async fn run(command: ExportCommand) -> anyhow::Result<Outcome> {
                 tracing::info!("candex export is listening on http://{addr}");
             })
             .await;
-            return finish(result, args.sink.out.trim() != "-");
+            finish(result, args.sink.out.trim() != "-")
         }
         ExportCommand::Get(args) => {
             let client = client(&args.api)?;
-            return match client.candidate_profile_json(args.profile_id.trim()).await {
+            match client.candidate_profile_json(args.profile_id.trim()).await {
                 Ok(Some(profile)) => {
                     println!("{}", serde_json::to_string_pretty(&profile)?);
                     Ok(Outcome::Done)
@@ -59,7 +59,7 @@ pub async fn run(command: ExportCommand) -> anyhow::Result<Outcome> {
                     Ok(Outcome::Partial)
                 }
                 Err(e) => finish(Err(ExportError::Client(e)), false),
-            };
+            }
         }
     }
 }
