@@ -99,18 +99,27 @@ impl Exporter {
         let mut queue = VecDeque::new();
         let (mut after, mut exhausted) = (0i64, false);
         loop {
-            while in_flight.len() < self.concurrency {
-                if queue.is_empty() && !exhausted && !cancel.is_cancelled() {
-                    let batch = self.state.due(after, BATCH).await?;
-                    match batch.last() {
-                        Some(last) => {
-                            after = last.seq;
-                            self.progress.add_work(batch.len() as u64);
-                            queue.extend(batch);
-                        }
-                        None => exhausted = true,
+            if queue.is_empty() && !exhausted && !cancel.is_cancelled() {
+                // Keep driving the exports in flight while the next batch is read: they may hold
+                // state connections (and the write lock) that the read is waiting for.
+                let fetch = self.state.due(after, BATCH);
+                tokio::pin!(fetch);
+                let batch = loop {
+                    tokio::select! {
+                        batch = &mut fetch => break batch?,
+                        Some(result) = in_flight.next(), if !in_flight.is_empty() => result?,
                     }
+                };
+                match batch.last() {
+                    Some(last) => {
+                        after = last.seq;
+                        self.progress.add_work(batch.len() as u64);
+                        queue.extend(batch);
+                    }
+                    None => exhausted = true,
                 }
+            }
+            while in_flight.len() < self.concurrency {
                 match queue.pop_front() {
                     Some(pending) => in_flight.push(self.handle(pending, cancel)),
                     None => break,
@@ -118,7 +127,8 @@ impl Exporter {
             }
             match in_flight.next().await {
                 Some(result) => result?,
-                None => break,
+                None if queue.is_empty() && (exhausted || cancel.is_cancelled()) => break,
+                None => {}
             }
         }
         self.sink.tidy().await
