@@ -79,8 +79,9 @@ impl<R> GraphqlResponse<R> {
 
 #[derive(Deserialize)]
 struct RawResponse {
+    /// Kept as the server's text, so callers can decode it as typed data or keep it verbatim.
     #[serde(default)]
-    data: Option<serde_json::Value>,
+    data: Option<Box<serde_json::value::RawValue>>,
     #[serde(default)]
     errors: Vec<GraphqlError>,
 }
@@ -237,8 +238,9 @@ impl Client {
             })
             .await?;
         let data = match raw.data {
-            None | Some(serde_json::Value::Null) => None,
-            Some(value) => match serde_path_to_error::deserialize(value) {
+            None => None,
+            Some(value) => match serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(value.get()))
+            {
                 Ok(data) => Some(data),
                 // Errors explain a shape the type cannot hold (e.g. a denied non-null field): report them first.
                 Err(_) if !raw.errors.is_empty() => {

@@ -4,10 +4,12 @@
 //! `typeCode`, …) are plain strings so values this crate has never seen are kept, not fatal.
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::{Client, ClientError};
 
-/// SEEK's documented `candidateProfile` query, extended with attachments and the questionnaire submission.
+/// SEEK's documented `candidateProfile` query, extended for export with the rest of the documented profile:
+/// addresses, `documentId`, sources, position details and ids, attachments and the questionnaire submission.
 pub const CANDIDATE_PROFILE_QUERY: &str = include_str!("../graphql/candidate_profile.graphql");
 /// One page of the `events` stream.
 pub const EVENTS_QUERY: &str = include_str!("../graphql/events.graphql");
@@ -41,6 +43,7 @@ pub struct CandidateProfileData {
 pub struct CandidateProfile {
     pub profile_id: Option<ObjectIdentifier>,
     pub create_date_time: Option<String>,
+    pub update_date_time: Option<String>,
     pub candidate: Option<Candidate>,
     pub associated_position_profile: Option<PositionProfile>,
     #[serde(deserialize_with = "nullable")]
@@ -54,12 +57,26 @@ pub struct CandidateProfile {
     #[serde(deserialize_with = "nullable")]
     pub attachments: Vec<Attachment>,
     pub seek_questionnaire_submission: Option<QuestionnaireSubmission>,
+    #[serde(deserialize_with = "nullable")]
+    pub candidate_sources: Vec<CandidateSource>,
+}
+
+/// `CandidateSource`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CandidateSource {
+    pub name: Option<String>,
+    /// `SeekApplication`, `SeekPurchase`, `PartnerUpload`, or a code unknown today.
+    #[serde(rename = "type")]
+    pub type_code: Option<String>,
 }
 
 /// `Candidate`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Candidate {
+    /// Stable per hirer and person (the webhook's `candidateId`).
+    pub document_id: Option<ObjectIdentifier>,
     pub person: Option<CandidatePerson>,
 }
 
@@ -90,6 +107,7 @@ pub struct Communication {
     pub phone: Vec<Phone>,
     #[serde(deserialize_with = "nullable")]
     pub email: Vec<Email>,
+    pub seek_do_not_contact_indicator: Option<bool>,
 }
 
 /// `Address`.
@@ -97,7 +115,21 @@ pub struct Communication {
 #[serde(rename_all = "camelCase", default)]
 pub struct Address {
     pub formatted_address: Option<String>,
+    pub line: Option<String>,
+    pub city: Option<String>,
+    pub postal_code: Option<String>,
     pub country_code: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub country_sub_divisions: Vec<AddressComponent>,
+}
+
+/// `AddressComponent`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AddressComponent {
+    #[serde(rename = "type")]
+    pub type_code: Option<String>,
+    pub value: Option<String>,
 }
 
 /// `Phone`.
@@ -156,7 +188,10 @@ pub struct EmployerHistory {
 pub struct PositionHistory {
     pub start: Option<String>,
     pub end: Option<String>,
+    pub current: Option<bool>,
     pub title: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub descriptions: Vec<String>,
 }
 
 /// `EducationAttendance`.
@@ -389,10 +424,26 @@ impl Client {
         Ok(data.candidate_profile)
     }
 
-    /// Fetches one profile as received (raw JSON), for writing out exactly what the server returned.
+    /// Fetches one profile as parsed JSON.
     pub async fn candidate_profile_json(&self, id: &str) -> Result<Option<serde_json::Value>, ClientError> {
-        let data: serde_json::Value = self.graphql(CANDIDATE_PROFILE_QUERY, &CandidateProfileVariables { id }).await?;
-        Ok(data.get("candidateProfile").filter(|v| !v.is_null()).cloned())
+        match self.candidate_profile_raw(id).await? {
+            Some(raw) => serde_json::from_str(raw.get())
+                .map(Some)
+                .map_err(|e| ClientError::Decode { path: "candidateProfile".into(), message: e.to_string() }),
+            None => Ok(None),
+        }
+    }
+
+    /// Fetches one profile exactly as the server sent it (its bytes, key order included), for
+    /// writing out what was received; decode it with [`CandidateProfile`] for typed access.
+    pub async fn candidate_profile_raw(&self, id: &str) -> Result<Option<Box<RawValue>>, ClientError> {
+        #[derive(Deserialize)]
+        struct Data {
+            #[serde(rename = "candidateProfile", default)]
+            candidate_profile: Option<Box<RawValue>>,
+        }
+        let data: Data = self.graphql(CANDIDATE_PROFILE_QUERY, &CandidateProfileVariables { id }).await?;
+        Ok(data.candidate_profile)
     }
 }
 

@@ -69,6 +69,17 @@ impl Exporter {
         cancel: &CancellationToken,
     ) -> Result<u64, ExportError> {
         let cursor = self.state.cursor(scheme_id).await?;
+        // `--since` counts until the stream yields a cursor, even across runs that find nothing.
+        let since_key = format!("since:{scheme_id}");
+        let since = match since {
+            Some(since) if cursor.is_none() => {
+                self.state.set_meta(&since_key, &since).await?;
+                Some(since)
+            }
+            Some(_) => None,
+            None if cursor.is_none() => self.state.meta(&since_key).await?,
+            None => None,
+        };
         let mut pager = EventsPager::new(self.client.clone(), scheme_id, cursor).since(since);
         let mut new = 0;
         while !cancel.is_cancelled() {
@@ -150,6 +161,17 @@ impl Exporter {
                 Ok(())
             }
             Err(e) if e.is_config() || matches!(e, ExportError::Database { what: "export state", .. }) => Err(e),
+            Err(e) if e.is_permanent() => {
+                tracing::warn!(
+                    event = %pending.event_id,
+                    profile = %pending.profile_id,
+                    error = %e,
+                    "export rejected; it is not retried unless asked (--retry-rejected)"
+                );
+                self.state.reject(&pending.event_id, &e.to_string()).await?;
+                self.progress.rejected();
+                Ok(())
+            }
             Err(e) => {
                 tracing::warn!(
                     event = %pending.event_id,
@@ -183,10 +205,10 @@ impl Exporter {
     async fn export_one(&self, pending: &Pending) -> Result<(u64, u64), ExportError> {
         let raw = self
             .client
-            .candidate_profile_json(&pending.profile_id)
+            .candidate_profile_raw(&pending.profile_id)
             .await?
             .ok_or_else(|| ExportError::NotFound(pending.profile_id.clone()))?;
-        let profile: CandidateProfile = serde_json::from_value(raw.clone())
+        let profile: CandidateProfile = serde_json::from_str(raw.get())
             .map_err(|e| ExportError::Unusable(format!("profile {}: {e}", pending.profile_id)))?;
         let meta = profile_meta(pending, &profile);
         let staging = self.sink.staging(&meta).await?;
@@ -221,7 +243,7 @@ impl Exporter {
             });
         }
         let count = attachments.len() as u64;
-        let export = Export { meta, profile: raw, attachments, staging, exported_at: now() };
+        let export = Export { meta, raw, profile, attachments, staging, exported_at: now() };
         self.sink.commit(export, &self.state).await?;
         Ok((count, bytes))
     }
@@ -248,7 +270,13 @@ pub fn profile_meta(pending: &Pending, profile: &CandidateProfile) -> ProfileMet
         profile_id: pending.profile_id.clone(),
         hirer_id: hirer,
         position_id: position.and_then(|p| p.profile_id.as_ref()).map(|i| i.value.clone()).filter(|v| !v.is_empty()),
-        candidate_id: pending.candidate_id.clone(),
+        candidate_id: profile
+            .candidate
+            .as_ref()
+            .and_then(|c| c.document_id.as_ref())
+            .map(|i| i.value.clone())
+            .filter(|v| !v.is_empty())
+            .or_else(|| pending.candidate_id.clone()),
         event_id: pending.event_id.clone(),
     }
 }
@@ -272,8 +300,8 @@ mod tests {
     fn meta_comes_from_the_profile_and_tolerates_nulls_and_unknown_fields() {
         let profile: CandidateProfile = serde_json::from_value(serde_json::json!({
             "profileId": {"value": "seekAnz:candidateProfile:apply:echoed"},
+            "candidate": {"documentId": {"value": "c-from-profile"}, "person": null},
             "seekNewField": {"anything": [1, 2]},
-            "candidate": null,
             "employment": null,
             "associatedPositionProfile": {
                 "profileId": {"value": "seekAnz:positionProfile:jobAd:P1"},
@@ -287,7 +315,7 @@ mod tests {
         assert_eq!(meta.profile_id, "seekAnz:candidateProfile:apply:asked", "the id asked for is the key");
         assert_eq!(meta.hirer_id, "seekAnz:organization:seek:H1");
         assert_eq!(meta.position_id.as_deref(), Some("seekAnz:positionProfile:jobAd:P1"));
-        assert_eq!(meta.candidate_id.as_deref(), Some("c1"));
+        assert_eq!(meta.candidate_id.as_deref(), Some("c-from-profile"));
         assert_eq!(profile.attachments[0].seek_role_code.as_deref(), Some("FutureRole"));
     }
 
@@ -298,5 +326,6 @@ mod tests {
         let meta = profile_meta(&pending(), &profile);
         assert_eq!(meta.hirer_id, "seekAnz:organization:seek:fromEvent");
         assert_eq!(meta.position_id, None);
+        assert_eq!(meta.candidate_id.as_deref(), Some("c1"));
     }
 }

@@ -48,6 +48,12 @@ impl ExportError {
         ExportError::Database { what: "export state", source }
     }
 
+    /// Whether retrying cannot help until something changes on the server: the profile is gone,
+    /// or the partner may not read it (e.g. the hirer ended the relationship).
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, ExportError::NotFound(_) | ExportError::Client(ClientError::Forbidden { .. }))
+    }
+
     /// Whether only a change of command line, credentials or configuration can fix this
     /// (exit code 2 rather than 1).
     pub fn is_config(&self) -> bool {

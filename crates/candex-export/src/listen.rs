@@ -36,6 +36,8 @@ pub struct ListenOptions {
     pub scheme_id: String,
     /// Pause between gap-filling polls (`None`: no polling).
     pub poll_interval: Option<Duration>,
+    /// On a first run (no saved cursor), poll from this stream time (RFC 3339).
+    pub since: Option<String>,
 }
 
 impl std::fmt::Debug for ListenOptions {
@@ -45,6 +47,7 @@ impl std::fmt::Debug for ListenOptions {
             .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
             .field("scheme_id", &self.scheme_id)
             .field("poll_interval", &self.poll_interval)
+            .field("since", &self.since)
             .finish()
     }
 }
@@ -96,9 +99,10 @@ pub async fn run(
     let poller = options.poll_interval.map(|interval| {
         let (exporter, cancel, wake, scheme) =
             (exporter.clone(), cancel.clone(), wake.clone(), options.scheme_id.clone());
+        let since = options.since.clone();
         tokio::spawn(async move {
             loop {
-                match exporter.pull(&scheme, None, &cancel).await {
+                match exporter.pull(&scheme, since.clone(), &cancel).await {
                     Ok(0) => {}
                     Ok(new) => {
                         tracing::info!(new, "the events poll found events no webhook delivered");

@@ -21,6 +21,8 @@ pub struct Stats {
     pub bytes: AtomicU64,
     /// Failed exports (each retried later).
     pub failures: AtomicU64,
+    /// Exports rejected for good (profile gone or forbidden).
+    pub rejected: AtomicU64,
 }
 
 impl Stats {
@@ -45,8 +47,10 @@ pub struct Summary {
     pub retries: u64,
     /// Partner tokens requested.
     pub token_requests: u64,
-    /// Failed exports in this run.
+    /// Failed exports in this run (retried later).
     pub failures: u64,
+    /// Exports rejected in this run: the profile is gone or may not be read (not retried).
+    pub rejected: u64,
     /// Application events still waiting (failed ones included).
     pub pending: u64,
     /// Wall-clock seconds.
@@ -59,13 +63,14 @@ impl std::fmt::Display for Summary {
         write!(
             f,
             "exported {} profiles and {} attachments ({}) in {:.1} s ({rate:.1} profiles/s); \
-             {} new events, {} failed, {} retries, {} token requests, {} still pending",
+             {} new events, {} failed, {} rejected, {} retries, {} token requests, {} still pending",
             self.profiles,
             self.attachments,
             human_bytes(self.bytes),
             self.elapsed_secs,
             self.events,
             self.failures,
+            self.rejected,
             self.retries,
             self.token_requests,
             self.pending
@@ -115,22 +120,28 @@ impl Progress {
         }
         let ticker_stats = stats.clone();
         let ticker = tokio::spawn(async move {
-            let mut last = 0;
+            let mut last = (0, 0, 0);
             let mut interval = tokio::time::interval(log_every);
             interval.tick().await;
             loop {
                 interval.tick().await;
                 let profiles = Stats::get(&ticker_stats.profiles);
+                let now = (profiles, Stats::get(&ticker_stats.failures), Stats::get(&ticker_stats.rejected));
+                if now == last {
+                    // Idle (e.g. `listen` waiting for webhooks): nothing new to say.
+                    continue;
+                }
                 tracing::info!(
                     profiles,
-                    profiles_per_s = (profiles - last) as f64 / log_every.as_secs_f64(),
+                    profiles_per_s = (profiles - last.0) as f64 / log_every.as_secs_f64(),
                     attachments = Stats::get(&ticker_stats.attachments),
                     bytes = Stats::get(&ticker_stats.bytes),
-                    failures = Stats::get(&ticker_stats.failures),
+                    failures = now.1,
+                    rejected = now.2,
                     elapsed_s = started.elapsed().as_secs(),
                     "export progress"
                 );
-                last = profiles;
+                last = now;
             }
         });
         Progress { stats, bar: None, started, ticker: Some(ticker) }
@@ -175,6 +186,12 @@ impl Progress {
         self.tick();
     }
 
+    /// A profile rejected for good.
+    pub fn rejected(&self) {
+        self.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        self.tick();
+    }
+
     /// Events newly recorded.
     pub fn events(&self, n: u64) {
         self.stats.events.fetch_add(n, Ordering::Relaxed);
@@ -184,10 +201,11 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.inc(1);
             bar.set_message(format!(
-                "{} attachments, {}, {} failed",
+                "{} attachments, {}, {} failed, {} rejected",
                 Stats::get(&self.stats.attachments),
                 human_bytes(Stats::get(&self.stats.bytes)),
-                Stats::get(&self.stats.failures)
+                Stats::get(&self.stats.failures),
+                Stats::get(&self.stats.rejected)
             ));
         }
     }
@@ -208,6 +226,7 @@ impl Progress {
             retries,
             token_requests,
             failures: Stats::get(&self.stats.failures),
+            rejected: Stats::get(&self.stats.rejected),
             pending,
             elapsed_secs: self.started.elapsed().as_secs_f64(),
         }

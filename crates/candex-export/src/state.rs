@@ -145,16 +145,19 @@ pub struct Counts {
     pub pending: u64,
     /// Exported.
     pub done: u64,
-    /// Failed at the last attempt.
+    /// Failed at the last attempt (retried).
     pub failed: u64,
+    /// Rejected for good (profile gone or forbidden); retried only when asked.
+    pub rejected: u64,
     /// Events of other types (recorded, nothing to export).
     pub skipped: u64,
 }
 
-/// The state file. Cheap to clone.
+/// The state file. Cheap to clone; the first clone's owner holds the file's lock for its life.
 #[derive(Debug, Clone)]
 pub struct State {
     pool: SqlitePool,
+    _lock: std::sync::Arc<std::fs::File>,
 }
 
 fn now() -> String {
@@ -174,6 +177,7 @@ impl State {
             crate::files::create_private_dir(parent)?;
         }
         touch_private(path)?;
+        let lock = lock(path)?;
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(ExportError::state)?
             .filename(path)
@@ -199,7 +203,7 @@ impl State {
             .execute(&pool)
             .await
             .map_err(ExportError::state)?;
-        Ok(State { pool })
+        Ok(State { pool, _lock: std::sync::Arc::new(lock) })
     }
 
     /// The persisted events cursor for `scheme_id`.
@@ -348,6 +352,30 @@ impl State {
         Ok(())
     }
 
+    /// Records an export that retrying cannot fix (the profile is gone, or reading it is
+    /// forbidden): it is kept, with the reason, but not retried until [`State::requeue_rejected`].
+    pub async fn reject(&self, event_id: &str, error: &str) -> Result<(), ExportError> {
+        sqlx::query(
+            "UPDATE inbox SET status = 'rejected', attempts = attempts + 1, last_error = ?, retry_at = NULL \
+             WHERE event_id = ?",
+        )
+        .bind(error)
+        .bind(event_id)
+        .execute(&self.pool)
+        .await
+        .map_err(ExportError::state)?;
+        Ok(())
+    }
+
+    /// Makes rejected exports due again (e.g. after a hirer restored the relationship).
+    pub async fn requeue_rejected(&self) -> Result<u64, ExportError> {
+        let done = sqlx::query("UPDATE inbox SET status = 'pending' WHERE status = 'rejected'")
+            .execute(&self.pool)
+            .await
+            .map_err(ExportError::state)?;
+        Ok(done.rows_affected())
+    }
+
     /// Inbox totals.
     pub async fn counts(&self) -> Result<Counts, ExportError> {
         let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM inbox GROUP BY status")
@@ -362,6 +390,7 @@ impl State {
                 "pending" => counts.pending += n,
                 "done" => counts.done += n,
                 "failed" => counts.failed += n,
+                "rejected" => counts.rejected += n,
                 _ => counts.skipped += n,
             }
         }
@@ -396,6 +425,25 @@ impl State {
     /// Closes the file cleanly (checkpoints the WAL).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// Takes `<state>.lock` so two exporters never share one state (and output): they would
+/// delete each other's staging folders. The OS releases it when the process ends, even on SIGKILL.
+fn lock(path: &Path) -> Result<std::fs::File, ExportError> {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".lock");
+    let lock_path = path.with_file_name(name);
+    touch_private(&lock_path)?;
+    let file = std::fs::OpenOptions::new().write(true).open(&lock_path).map_err(|e| ExportError::io(&lock_path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ExportError::Config(format!(
+            "another candex export is using the state {} (and its output); stop it first, or give this \
+             one its own --out and --state",
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(ExportError::io(&lock_path, e)),
     }
 }
 
@@ -480,7 +528,11 @@ mod tests {
         assert_eq!(due.iter().map(|p| p.event_id.as_str()).collect::<Vec<_>>(), ["e2", "e3"]);
         assert_eq!(due[0].attempts, 1);
         let counts = state.counts().await.expect("counts");
-        assert_eq!(counts, Counts { pending: 1, done: 1, failed: 1, skipped: 1 });
+        assert_eq!(counts, Counts { pending: 1, done: 1, failed: 1, rejected: 0, skipped: 1 });
+        state.reject("e3", "gone").await.expect("reject");
+        assert_eq!(state.due(0, 10).await.expect("due").len(), 1, "rejected exports are not retried");
+        assert_eq!(state.requeue_rejected().await.expect("requeue"), 1);
+        assert_eq!(state.due(0, 10).await.expect("due").len(), 2);
         assert_eq!(state.exported_location("p1").await.expect("loc").as_deref(), Some("x"));
     }
 
@@ -524,6 +576,7 @@ mod tests {
         let state = State::open(&path).await.expect("open");
         state.save_page("s", &[app("e1", "p1")], Some("c9")).await.expect("save");
         state.close().await;
+        drop(state);
         let state = State::open(&path).await.expect("reopen");
         assert_eq!(state.cursor("s").await.expect("cursor").as_deref(), Some("c9"));
         assert_eq!(state.due(0, 10).await.expect("due").len(), 1);
@@ -532,6 +585,18 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777, 0o600);
         }
+    }
+
+    #[tokio::test]
+    async fn one_state_serves_one_exporter_at_a_time() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("state.db");
+        let first = State::open(&path).await.expect("open");
+        let second = State::open(&path).await.expect_err("refused while the first is open");
+        assert!(second.is_config() && second.to_string().contains("another candex export"), "{second}");
+        first.close().await;
+        drop(first);
+        State::open(&path).await.expect("free again");
     }
 
     #[test]

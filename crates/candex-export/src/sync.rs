@@ -18,6 +18,9 @@ pub struct SyncOptions {
     pub follow: bool,
     /// Pause between polls with `follow`.
     pub poll_interval: Duration,
+    /// Retry exports rejected earlier (profile gone or forbidden), e.g. after a hirer restored
+    /// the relationship.
+    pub retry_rejected: bool,
 }
 
 /// Runs `sync` until caught up (or cancelled, with `follow`).
@@ -29,6 +32,10 @@ pub async fn run(
     let retried = exporter.state().retry_failed_now().await?;
     if retried > 0 {
         tracing::info!(retried, "retrying exports that failed in an earlier run");
+    }
+    if options.retry_rejected {
+        let requeued = exporter.state().requeue_rejected().await?;
+        tracing::info!(requeued, "retrying exports rejected in earlier runs");
     }
     loop {
         exporter.progress().phase("reading events");

@@ -445,6 +445,11 @@ pub struct ExportApiArgs {
     /// default scheme) with --server.
     #[arg(long, env = "CANDEX_EXPORT_SCHEME_ID")]
     pub scheme_id: Option<String>,
+
+    /// Token audience, if not the default (https://graphql.seek.com against SEEK, the --server
+    /// URL otherwise). SEEK's Playground uses https://test.graphql.seek.com.
+    #[arg(long, env = "CANDEX_EXPORT_AUDIENCE")]
+    pub audience: Option<String>,
 }
 
 /// Where exported profiles go.
@@ -458,7 +463,7 @@ pub struct ExportSinkArgs {
     pub out: String,
 
     /// Format of a file --out (a .ndjson or .jsonl name already means ndjson).
-    #[arg(long, value_enum)]
+    #[arg(long, env = "CANDEX_EXPORT_FORMAT", value_enum)]
     pub format: Option<ExportFormat>,
 
     /// Folder for attachment files of NDJSON and SQL outputs (stored by SHA-256). Default:
@@ -477,7 +482,7 @@ pub struct ExportSinkArgs {
     pub concurrency: u16,
 
     /// Progress display: a bar on a terminal and log lines otherwise (auto), or force one.
-    #[arg(long, value_enum, default_value_t = ExportProgress::Auto)]
+    #[arg(long, env = "CANDEX_EXPORT_PROGRESS", value_enum, default_value_t = ExportProgress::Auto)]
     pub progress: ExportProgress,
 }
 
@@ -512,12 +517,18 @@ pub struct ExportSyncArgs {
 
     /// On the first run only (no saved cursor), start at events after this time (RFC 3339,
     /// e.g. 2026-11-01T00:00:00Z) instead of the start of the stream.
-    #[arg(long)]
+    #[arg(long, env = "CANDEX_EXPORT_SINCE")]
     pub since: Option<String>,
 
     /// Keep running: poll for new events every --poll-interval-secs until interrupted.
-    #[arg(long)]
+    #[arg(long, env = "CANDEX_EXPORT_FOLLOW")]
     pub follow: bool,
+
+    /// Retry exports rejected by earlier runs because the profile was gone or reading it was
+    /// forbidden (e.g. after a hirer restored the relationship). Failed exports of other kinds
+    /// are always retried.
+    #[arg(long)]
+    pub retry_rejected: bool,
 
     /// Seconds between polls with --follow.
     #[arg(long, env = "CANDEX_EXPORT_POLL_INTERVAL_SECS", default_value_t = 60,
@@ -550,8 +561,13 @@ pub struct ExportListenArgs {
 
     /// Accept unsigned webhooks (a subscription with signingAlgorithmCode None). Anyone who
     /// can reach --bind can then make the exporter fetch profiles.
-    #[arg(long, conflicts_with = "secret")]
+    #[arg(long, env = "CANDEX_EXPORT_ALLOW_UNSIGNED", conflicts_with = "secret")]
     pub allow_unsigned: bool,
+
+    /// On the first run only (no saved cursor), poll events after this time (RFC 3339)
+    /// instead of the start of the stream.
+    #[arg(long, env = "CANDEX_EXPORT_SINCE")]
+    pub since: Option<String>,
 
     /// Seconds between polls of the events stream that fill gaps lost webhooks leave; 0
     /// turns polling off.

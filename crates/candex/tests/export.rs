@@ -636,19 +636,38 @@ async fn failures_exit_1_and_a_rerun_retries_them_while_bad_configuration_exits_
     let out = root.path().join("partial");
     let out_arg = out.display().to_string();
 
-    // Without the relationship every profile read is FORBIDDEN: recorded, exit 1.
+    // Without the relationship every profile read is FORBIDDEN: rejected (not retried), exit 1.
     w.relate(&["JobPosting"]).await;
     let (output, summary) = w.sync(&out_arg, &[]);
     assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(summary["failures"], json!(2), "{summary}");
-    assert_eq!(summary["pending"], json!(2));
+    assert_eq!(summary["rejected"], json!(2), "{summary}");
+    assert_eq!(summary["failures"], json!(0));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--retry-rejected"));
     assert!(files_named(&out, "profile.json").is_empty());
-    // With it back, a rerun exports them.
+    // The next run does not hammer the API with reads it knows are forbidden.
     w.relate(&["ApplicationExport"]).await;
     let (output, summary) = w.sync(&out_arg, &[]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!((summary["profiles"].clone(), summary["rejected"].clone()), (json!(0), json!(0)), "{summary}");
+    // Once asked, it exports them.
+    let (output, summary) = w.sync(&out_arg, &["--retry-rejected"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(summary["profiles"], json!(2), "{summary}");
     w.verify_dir(&out).await;
+
+    // --since starts later in the stream, and is remembered until the stream yields a cursor.
+    let later = root.path().join("later");
+    let later_arg = later.display().to_string();
+    let (output, summary) = w.sync(&later_arg, &["--since", "2099-01-01T00:00:00Z"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(summary["events"], json!(0), "{summary}");
+    let (_, summary) = w.sync(&later_arg, &[]);
+    assert_eq!(summary["events"], json!(0), "--since was forgotten: {summary}");
+    // Another exporter on the same output is refused while one runs.
+    let _held = candex_export::State::open(&later.join(".candex/state.db")).await.expect("hold the state");
+    let output = w.export(&["sync", "--out", &later_arg]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("another candex export"));
 
     // Wrong credentials: exit 2 with the server's reason.
     let output =

@@ -79,7 +79,8 @@ impl DirSink {
         let manifest = Manifest { meta: &export.meta, exported_at: &export.exported_at, attachments: entries };
         let manifest = serde_json::to_vec_pretty(&manifest).map_err(|e| ExportError::Unusable(e.to_string()))?;
         write_atomic(&staging.join("manifest.json"), &manifest)?;
-        let profile = serde_json::to_vec_pretty(&export.profile).map_err(|e| ExportError::Unusable(e.to_string()))?;
+        let mut profile = export.raw.get().as_bytes().to_vec();
+        profile.push(b'\n');
         write_atomic(&staging.join("profile.json"), &profile)?;
         sync_dir(staging)?;
 
@@ -189,7 +190,8 @@ mod tests {
                 .collect();
             let export = Export {
                 meta: meta(event),
-                profile: serde_json::json!({"event": event}),
+                raw: serde_json::value::RawValue::from_string(format!("{{\"event\":\"{event}\"}}")).expect("raw"),
+                profile: Default::default(),
                 attachments,
                 staging,
                 exported_at: String::new(),

@@ -73,8 +73,10 @@ pub struct FetchedAttachment {
 pub struct Export {
     /// Where it belongs.
     pub meta: ProfileMeta,
-    /// The `candidateProfile` object exactly as received.
-    pub profile: serde_json::Value,
+    /// The `candidateProfile` object exactly as received (bytes and key order).
+    pub raw: Box<serde_json::value::RawValue>,
+    /// The same, decoded.
+    pub profile: candex_client::ops::CandidateProfile,
     /// Its attachments, downloaded into `staging`.
     pub attachments: Vec<FetchedAttachment>,
     /// The staging folder from [`Sink::staging`].

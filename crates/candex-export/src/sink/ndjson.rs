@@ -25,7 +25,7 @@ pub struct Line<'a> {
     #[serde(flatten)]
     meta: &'a ProfileMeta,
     exported_at: &'a str,
-    profile: &'a serde_json::Value,
+    profile: &'a serde_json::value::RawValue,
     attachments: &'a [FetchedAttachment],
 }
 
@@ -120,7 +120,7 @@ impl Sink for NdjsonSink {
         let line = Line {
             meta: &export.meta,
             exported_at: &export.exported_at,
-            profile: &export.profile,
+            profile: &export.raw,
             attachments: &export.attachments,
         };
         let mut bytes = serde_json::to_vec(&line).map_err(|e| ExportError::Unusable(e.to_string()))?;
@@ -197,7 +197,9 @@ mod tests {
                 candidate_id: None,
                 event_id: format!("e{n}"),
             },
-            profile: serde_json::json!({"profileId": {"value": format!("p{n}")}}),
+            raw: serde_json::value::RawValue::from_string(format!("{{\"profileId\":{{\"value\":\"p{n}\"}}}}"))
+                .expect("raw"),
+            profile: Default::default(),
             attachments: Vec::new(),
             staging,
             exported_at: "2026-11-29T00:00:00Z".into(),

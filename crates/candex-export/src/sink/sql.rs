@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS candex_candidates (
     email TEXT,
     phone TEXT,
     latest_profile_id TEXT NOT NULL,
+    latest_applied_at TEXT,
     updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS candex_attachments (
@@ -112,14 +113,17 @@ impl SqlSink {
 
     async fn write_rows(&self, export: &Export) -> Result<(), sqlx::Error> {
         let meta = &export.meta;
-        let person = &export.profile["candidate"]["person"];
-        let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
-        let given = text(&person["name"]["given"]);
-        let family = text(&person["name"]["family"]);
-        let email = text(&person["communication"]["email"][0]["address"]);
-        let phone = text(&person["communication"]["phone"][0]["formattedNumber"]);
-        let job_reference = text(&export.profile["associatedPositionProfile"]["seekHirerJobReference"]);
-        let created = text(&export.profile["createDateTime"]);
+        let profile = &export.profile;
+        let person = profile.candidate.as_ref().and_then(|c| c.person.as_ref());
+        let name = person.and_then(|p| p.name.as_ref());
+        let communication = person.and_then(|p| p.communication.as_ref());
+        let given = name.and_then(|n| n.given.clone());
+        let family = name.and_then(|n| n.family.clone());
+        let email = communication.and_then(|c| c.email.first()).and_then(|e| e.address.clone());
+        let phone = communication.and_then(|c| c.phone.first()).and_then(|p| p.formatted_number.clone());
+        let job_reference =
+            profile.associated_position_profile.as_ref().and_then(|p| p.seek_hirer_job_reference.clone());
+        let created = profile.create_date_time.clone();
         let json_param = if self.postgres { "CAST($12 AS JSONB)" } else { "$12" };
         let mut tx = self.pool.begin().await?;
         sqlx::query(&format!(
@@ -143,17 +147,24 @@ impl SqlSink {
         .bind(&email)
         .bind(&created)
         .bind(&export.exported_at)
-        .bind(export.profile.to_string())
+        .bind(export.raw.get())
         .execute(&mut *tx)
         .await?;
         if let Some(candidate) = &meta.candidate_id {
             sqlx::query(
+                // The person is live, so any export has current contact details; the latest
+                // application is the one applied last, whatever order exports ran in.
                 "INSERT INTO candex_candidates (candidate_id, hirer_id, given_name, family_name, email, phone, \
-                 latest_profile_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 latest_profile_id, latest_applied_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                  ON CONFLICT (candidate_id) DO UPDATE SET hirer_id = excluded.hirer_id, \
                  given_name = excluded.given_name, family_name = excluded.family_name, email = excluded.email, \
-                 phone = excluded.phone, latest_profile_id = excluded.latest_profile_id, \
-                 updated_at = excluded.updated_at",
+                 phone = excluded.phone, updated_at = excluded.updated_at, \
+                 latest_profile_id = CASE WHEN candex_candidates.latest_applied_at IS NULL \
+                   OR excluded.latest_applied_at >= candex_candidates.latest_applied_at \
+                   THEN excluded.latest_profile_id ELSE candex_candidates.latest_profile_id END, \
+                 latest_applied_at = CASE WHEN candex_candidates.latest_applied_at IS NULL \
+                   OR excluded.latest_applied_at >= candex_candidates.latest_applied_at \
+                   THEN excluded.latest_applied_at ELSE candex_candidates.latest_applied_at END",
             )
             .bind(candidate)
             .bind(&meta.hirer_id)
@@ -162,6 +173,7 @@ impl SqlSink {
             .bind(&email)
             .bind(&phone)
             .bind(&meta.profile_id)
+            .bind(&created)
             .bind(&export.exported_at)
             .execute(&mut *tx)
             .await?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::anyhow;
-use candex_client::{Client, ClientConfig};
+use candex_client::{Client, ClientConfig, ClientError};
 use candex_export::listen::ListenOptions;
 use candex_export::progress::Progress;
 use candex_export::sink::Format;
@@ -26,6 +26,7 @@ pub async fn run(command: ExportCommand) -> anyhow::Result<Outcome> {
                 since: args.since.as_deref().map(parse_since).transpose()?,
                 follow: args.follow,
                 poll_interval: Duration::from_secs(args.poll_interval_secs),
+                retry_rejected: args.retry_rejected,
             };
             let exporter = open(&args.api, &args.sink).await?;
             let cancel = cancel_on_signal();
@@ -38,6 +39,7 @@ pub async fn run(command: ExportCommand) -> anyhow::Result<Outcome> {
                 secret: args.secret.map(String::into_bytes),
                 scheme_id: scheme_id(&args.api),
                 poll_interval: (args.poll_interval_secs > 0).then(|| Duration::from_secs(args.poll_interval_secs)),
+                since: args.since.as_deref().map(parse_since).transpose()?,
             };
             let exporter = Arc::new(open(&args.api, &args.sink).await?);
             let cancel = cancel_on_signal();
@@ -55,10 +57,21 @@ pub async fn run(command: ExportCommand) -> anyhow::Result<Outcome> {
                     Ok(Outcome::Done)
                 }
                 Ok(None) => {
-                    eprintln!("error: profile {} was not found", args.profile_id.trim());
+                    eprintln!(
+                        "error: profile {} was not found (or is not visible to this partner)",
+                        args.profile_id.trim()
+                    );
                     Ok(Outcome::Partial)
                 }
-                Err(e) => finish(Err(ExportError::Client(e)), false),
+                // An id the server cannot parse is a usage error.
+                Err(ClientError::Graphql { errors }) if errors.iter().any(|e| e.code() == Some("BAD_USER_INPUT")) => {
+                    Err(anyhow!("{}", ClientError::Graphql { errors }))
+                }
+                Err(e @ (ClientError::TokenRejected { .. } | ClientError::Config(_))) => Err(anyhow!(e)),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(Outcome::Partial)
+                }
             }
         }
     }
@@ -83,7 +96,14 @@ fn finish(result: Result<Summary, ExportError>, summary_on_stdout: bool) -> anyh
                 "export finished"
             );
             eprintln!("{summary}");
-            if summary.failures > 0 || summary.pending > 0 {
+            if summary.rejected > 0 {
+                eprintln!(
+                    "{} exports were rejected (profile gone, or not visible to this partner); they are not \
+                     retried unless you pass --retry-rejected",
+                    summary.rejected
+                );
+            }
+            if summary.failures > 0 || summary.rejected > 0 || summary.pending > 0 {
                 eprintln!("some exports did not complete; run the same command again to retry them");
                 return Ok(Outcome::Partial);
             }
@@ -126,6 +146,9 @@ fn client(api: &ExportApiArgs) -> anyhow::Result<Client> {
         }
         None => ClientConfig::seek(id, secret),
     };
+    if let Some(audience) = api.audience.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        config.audience = audience.to_owned();
+    }
     config.user_agent = concat!("candex-export/", env!("CARGO_PKG_VERSION")).to_owned();
     Ok(Client::new(config)?)
 }
