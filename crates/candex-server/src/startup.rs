@@ -78,6 +78,7 @@ impl Application {
             operator: Arc::new(operator),
             operator_key_hash: settings.operator_key_hash,
             schema,
+            docs: Arc::default(),
             scheme: settings.scheme.clone(),
             public_url: public_url.into(),
             blobs,

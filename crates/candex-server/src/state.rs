@@ -22,6 +22,8 @@ pub struct AppState {
     pub operator_key_hash: Option<[u8; 32]>,
     /// The GraphQL schema.
     pub schema: CandexSchema,
+    /// Parsed query documents, shared across requests.
+    pub docs: Arc<crate::graphql::doc_cache::DocCache>,
     /// Identifier scheme.
     pub scheme: Scheme,
     /// Public base URL without trailing slash.

@@ -2,6 +2,7 @@
 //! [`access::Access`]) and the explorer page.
 
 pub mod access;
+pub mod doc_cache;
 pub mod error;
 pub mod mutation;
 pub mod prefetch;
@@ -85,7 +86,8 @@ pub async fn graphql_handler(
         Some(token) => state.tokens.verify(token).map_err(access::AuthProblem::Token),
     };
     let access = access::Access::new(caller, state.store.clone());
-    let request = request.into_inner().data(access).data(prefetch::Prefetched::default());
+    let mut request = request.into_inner().data(access).data(prefetch::Prefetched::default());
+    state.docs.prepare(&mut request);
     state.schema.execute(request).await.into()
 }
 
