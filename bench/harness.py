@@ -532,8 +532,8 @@ def write_applications(path, files_dir, count, position, rng):
     pool = sorted(os.listdir(files_dir))
     with open(path, "w") as f:
         for i in range(count):
-            attachments = [{"path": os.path.join(files_dir, rng.choice(pool)),
-                            "seekRoleCode": ["Resume", "CoverLetter", None][k]} for k in range(rng.randint(1, 3))]
+            attachments = [{"path": os.path.join(files_dir, name), "seekRoleCode": ["Resume", "CoverLetter", None][k]}
+                           for k, name in enumerate(rng.sample(pool, rng.randint(1, 3)))]
             f.write(json.dumps({"positionProfileId": position,
                                 "candidate": {"person": {"name": {"given": f"Ex{i}", "family": "Porter"},
                                                          "communication": {"email": [{"address": f"ex{i}@example.com"}]}}},
