@@ -87,7 +87,12 @@ pub async fn run(
         let (exporter, cancel, wake) = (exporter.clone(), cancel.clone(), wake.clone());
         tokio::spawn(async move {
             loop {
-                exporter.export_due(&cancel).await?;
+                if let Err(e) = exporter.export_due(&cancel).await {
+                    // Nothing would be exported any more: stop the receiver too, so the
+                    // failure is seen (events already accepted stay in the inbox).
+                    cancel.cancel();
+                    return Err(e);
+                }
                 tokio::select! {
                     _ = wake.notified() => {}
                     _ = tokio::time::sleep(RETRY_TICK) => {}
@@ -108,7 +113,10 @@ pub async fn run(
                         tracing::info!(new, "the events poll found events no webhook delivered");
                         wake.notify_one();
                     }
-                    Err(e) if e.is_config() => return Err(e),
+                    Err(e) if e.is_config() || matches!(e, ExportError::Database { .. }) => {
+                        cancel.cancel();
+                        return Err(e);
+                    }
                     Err(e) => tracing::warn!(error = %e, "events poll failed; trying again at the next poll"),
                 }
                 tokio::select! {
