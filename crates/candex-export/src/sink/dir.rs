@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{prepare_staging, tidy_staging, Export, FetchedAttachment, ProfileMeta, Sink};
+use super::{staging_in, tidy_staging, Export, FetchedAttachment, ProfileMeta, Sink};
 use crate::files::{create_private_dir, remove_dir_if_exists, sync_dir, sync_parent, write_atomic};
 use crate::names::safe_name;
 use crate::{ExportError, State};
@@ -116,11 +116,7 @@ impl Sink for DirSink {
     }
 
     async fn staging(&self, meta: &ProfileMeta) -> Result<PathBuf, ExportError> {
-        let root = self.staging_root.clone();
-        let profile = meta.profile_id.clone();
-        tokio::task::spawn_blocking(move || prepare_staging(&root, &profile))
-            .await
-            .map_err(|e| ExportError::Unusable(format!("staging task failed: {e}")))?
+        staging_in(&self.staging_root, &meta.profile_id).await
     }
 
     async fn commit(&self, export: Export, state: &State) -> Result<(), ExportError> {

@@ -249,6 +249,33 @@ pub(crate) fn prepare_staging(root: &Path, profile_id: &str) -> Result<PathBuf, 
     Ok(dir)
 }
 
+/// [`prepare_staging`] on the blocking pool: what every sink's [`Sink::staging`] does.
+pub(crate) async fn staging_in(root: &Path, profile_id: &str) -> Result<PathBuf, ExportError> {
+    let (root, profile) = (root.to_path_buf(), profile_id.to_owned());
+    tokio::task::spawn_blocking(move || prepare_staging(&root, &profile))
+        .await
+        .map_err(|e| ExportError::Unusable(format!("staging task failed: {e}")))?
+}
+
+/// Moves an export's downloads into the content-addressed folder `blobs` (setting each
+/// attachment's `blob`) and removes its staging folder: the first half of the NDJSON and SQL
+/// sinks' commit.
+pub(crate) async fn move_to_blobs(blobs: &Path, export: &mut Export) -> Result<(), ExportError> {
+    let blobs = blobs.to_path_buf();
+    let (attachments, staging) = (std::mem::take(&mut export.attachments), export.staging.clone());
+    export.attachments = tokio::task::spawn_blocking(move || {
+        let mut stored = attachments;
+        for a in &mut stored {
+            a.blob = Some(store_blob(&blobs, &a.staged, &a.sha256)?);
+        }
+        let _ = std::fs::remove_dir_all(&staging);
+        Ok::<_, ExportError>(stored)
+    })
+    .await
+    .map_err(|e| ExportError::Unusable(format!("commit task failed: {e}")))??;
+    Ok(())
+}
+
 /// Removes the staging root if nothing is left in it.
 pub(crate) fn tidy_staging(root: &Path) {
     if let Ok(mut entries) = std::fs::read_dir(root) {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::AnyPool;
 
-use super::{prepare_staging, sqlite_file, store_blob, tidy_staging, Export, ProfileMeta, Sink};
+use super::{move_to_blobs, sqlite_file, staging_in, tidy_staging, Export, ProfileMeta, Sink};
 use crate::files::{create_private_dir, touch_private};
 use crate::{ExportError, State};
 
@@ -228,26 +228,11 @@ impl Sink for SqlSink {
     }
 
     async fn staging(&self, meta: &ProfileMeta) -> Result<PathBuf, ExportError> {
-        let root = self.staging_root.clone();
-        let profile = meta.profile_id.clone();
-        tokio::task::spawn_blocking(move || prepare_staging(&root, &profile))
-            .await
-            .map_err(|e| ExportError::Unusable(format!("staging task failed: {e}")))?
+        staging_in(&self.staging_root, &meta.profile_id).await
     }
 
     async fn commit(&self, mut export: Export, state: &State) -> Result<(), ExportError> {
-        let blobs = self.blobs.clone();
-        let (attachments, staging) = (std::mem::take(&mut export.attachments), export.staging.clone());
-        export.attachments = tokio::task::spawn_blocking(move || {
-            let mut stored = attachments;
-            for a in &mut stored {
-                a.blob = Some(store_blob(&blobs, &a.staged, &a.sha256)?);
-            }
-            let _ = std::fs::remove_dir_all(&staging);
-            Ok::<_, ExportError>(stored)
-        })
-        .await
-        .map_err(|e| ExportError::Unusable(format!("commit task failed: {e}")))??;
+        move_to_blobs(&self.blobs, &mut export).await?;
         self.write_rows(&export).await.map_err(sink_err)?;
         state.finish(&export.meta.event_id, &export.meta.profile_id, &export.meta.profile_id).await
     }
