@@ -51,9 +51,10 @@ pub async fn run(command: ExportCommand) -> anyhow::Result<Outcome> {
         }
         ExportCommand::Get(args) => {
             let client = client(&args.api)?;
-            match client.candidate_profile_json(args.profile_id.trim()).await {
+            match client.candidate_profile_raw(args.profile_id.trim()).await {
                 Ok(Some(profile)) => {
-                    println!("{}", serde_json::to_string_pretty(&profile)?);
+                    // The server's bytes, key order included (pipe through `jq` to pretty-print).
+                    println!("{}", profile.get());
                     Ok(Outcome::Done)
                 }
                 Ok(None) => {
