@@ -160,7 +160,7 @@ impl Exporter {
                 self.progress.exported(attachments, bytes);
                 Ok(())
             }
-            Err(e) if e.is_config() || matches!(e, ExportError::Database { what: "export state", .. }) => Err(e),
+            Err(e) if e.is_fatal() => Err(e),
             Err(e) if e.is_permanent() => {
                 tracing::warn!(
                     event = %pending.event_id,

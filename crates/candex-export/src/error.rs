@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 
 use candex_client::ClientError;
 
+/// `ExportError::Database::what` of the export state.
+const STATE_DB: &str = "export state";
+
 /// A failed export step.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -45,7 +48,13 @@ impl ExportError {
 
     /// A state-database error.
     pub fn state(source: sqlx::Error) -> Self {
-        ExportError::Database { what: "export state", source }
+        ExportError::Database { what: STATE_DB, source }
+    }
+
+    /// Whether the run must stop: retrying other events cannot help when the configuration is
+    /// wrong or the export state itself fails. Everything else is one export's failure.
+    pub fn is_fatal(&self) -> bool {
+        self.is_config() || matches!(self, ExportError::Database { what: STATE_DB, .. })
     }
 
     /// Whether retrying cannot help until something changes on the server: the profile is gone,

@@ -113,7 +113,7 @@ pub async fn run(
                         tracing::info!(new, "the events poll found events no webhook delivered");
                         wake.notify_one();
                     }
-                    Err(e) if e.is_config() || matches!(e, ExportError::Database { .. }) => {
+                    Err(e) if e.is_fatal() => {
                         cancel.cancel();
                         return Err(e);
                     }

@@ -42,7 +42,7 @@ pub async fn run(
         match exporter.pull(&options.scheme_id, options.since.clone(), cancel).await {
             Ok(new) => exporter.progress().phase(&format!("{new} new events; exporting")),
             // Following, a server outage is waited out; the events stay where the cursor left them.
-            Err(e) if options.follow && !e.is_config() && !matches!(e, ExportError::Database { .. }) => {
+            Err(e) if options.follow && !e.is_fatal() => {
                 tracing::warn!(error = %e, "reading events failed; trying again at the next poll");
             }
             Err(e) => return Err(e),
