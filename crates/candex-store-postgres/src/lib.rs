@@ -238,6 +238,14 @@ impl Store for PgStore {
         applications::get_profile(&self.pool, profile_id).await
     }
 
+    async fn get_profile_for_partner(
+        &self,
+        profile_id: &ObjectId,
+        partner_id: &ObjectId,
+    ) -> StoreResult<Option<(ProfileView, RelationshipSet)>> {
+        applications::get_profile_for_partner(&self.pool, profile_id, partner_id).await
+    }
+
     #[tracing::instrument(skip_all)]
     async fn get_profiles(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<ProfileView>> {
         applications::get_profiles(&self.pool, profile_ids).await

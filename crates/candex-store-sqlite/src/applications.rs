@@ -2,7 +2,7 @@
 //! snapshot), reading profiles with their live candidate and job ad in one statement, and the
 //! candidate and job-ad views over them.
 
-use candex_domain::{EventType, ObjectId, Person};
+use candex_domain::{EventType, ObjectId, Person, RelationshipSet};
 use candex_store::rows::{self, ViewBuilder};
 use candex_store::{candidate_columns, profile_select};
 use candex_store::{
@@ -116,6 +116,25 @@ pub(crate) async fn get_profile(reader: &SqlitePool, profile_id: &ObjectId) -> S
     const SQL: &str = profile_select!("where p.profile_id = ?1");
     let row = sqlx::query(SQL).bind(profile_id.as_str()).fetch_optional(reader).await.map_err(map_err)?;
     row.map(|row| ViewBuilder::default().view::<Db>(&row)).transpose()
+}
+
+pub(crate) async fn get_profile_for_partner(
+    reader: &SqlitePool,
+    profile_id: &ObjectId,
+    partner_id: &ObjectId,
+) -> StoreResult<Option<(ProfileView, RelationshipSet)>> {
+    const SQL: &str = profile_select!(
+        columns: ", (select group_concat(r.type_code) from relationships r \
+                    where r.partner_id = ?2 and r.hirer_id = pos.hirer_id) as rel_codes",
+        "where p.profile_id = ?1"
+    );
+    let row = sqlx::query(SQL)
+        .bind(profile_id.as_str())
+        .bind(partner_id.as_str())
+        .fetch_optional(reader)
+        .await
+        .map_err(map_err)?;
+    row.map(|row| rows::view_with_relationships::<Db>(&row)).transpose()
 }
 
 pub(crate) async fn get_profiles(reader: &SqlitePool, profile_ids: &[ObjectId]) -> StoreResult<Vec<ProfileView>> {

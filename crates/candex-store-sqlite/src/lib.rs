@@ -236,6 +236,14 @@ impl Store for SqliteStore {
         applications::get_profile(&self.reader, profile_id).await
     }
 
+    async fn get_profile_for_partner(
+        &self,
+        profile_id: &ObjectId,
+        partner_id: &ObjectId,
+    ) -> StoreResult<Option<(ProfileView, RelationshipSet)>> {
+        applications::get_profile_for_partner(&self.reader, profile_id, partner_id).await
+    }
+
     #[tracing::instrument(skip_all)]
     async fn get_profiles(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<ProfileView>> {
         applications::get_profiles(&self.reader, profile_ids).await

@@ -97,6 +97,14 @@ pub trait Store: Send + Sync + 'static {
         -> StoreResult<Vec<IngestedApplication>>;
     /// Reads one profile with its live candidate and its job ad, in one round trip.
     async fn get_profile(&self, profile_id: &ObjectId) -> StoreResult<Option<ProfileView>>;
+    /// Reads one profile as [`Store::get_profile`] does, together with the relationships
+    /// `partner_id` holds with its hirer (empty when none), in one statement: the read behind
+    /// `candidateProfile`, which must authorise before it answers.
+    async fn get_profile_for_partner(
+        &self,
+        profile_id: &ObjectId,
+        partner_id: &ObjectId,
+    ) -> StoreResult<Option<(ProfileView, RelationshipSet)>>;
     /// Reads several profiles in one statement (a page of events fetching theirs inline), in
     /// no particular order; unknown ids are left out.
     async fn get_profiles(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<ProfileView>>;

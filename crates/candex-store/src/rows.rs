@@ -232,8 +232,14 @@ macro_rules! candidate_columns {
 #[macro_export]
 macro_rules! profile_select {
     ($where_order:literal) => {
+        $crate::profile_select!(columns: "", $where_order)
+    };
+    // `columns` adds columns (each starting with ", ") for the backend's own use.
+    (columns: $columns:literal, $where_order:literal) => {
         concat!(
-            "select p.profile_id, p.created_at, p.updated_at, p.snapshot, p.candidate_sources, ",
+            "select p.profile_id, p.created_at, p.updated_at, p.snapshot, p.candidate_sources",
+            $columns,
+            ", ",
             $crate::candidate_columns!(),
             ", ",
             $crate::position_columns!(),
@@ -244,6 +250,14 @@ macro_rules! profile_select {
             $where_order
         )
     };
+}
+
+/// A view (as [`ViewBuilder::view`]) with the relationships aggregated as `rel_codes` by
+/// the backend's `get_profile_for_partner` statement (null when there are none).
+pub fn view_with_relationships<B: Columns>(row: &B::Row) -> StoreResult<(ProfileView, RelationshipSet)> {
+    let view = ViewBuilder::default().view::<B>(row)?;
+    let codes = StoredRow::<B>::new(row).opt_text("rel_codes")?.unwrap_or_default();
+    Ok((view, relationship_set(&codes)))
 }
 
 /// Maps the columns of [`candidate_columns!`].

@@ -112,6 +112,20 @@ impl Access {
         Ok(*set)
     }
 
+    /// Records relationships the caller's partner holds with `hirer`, read by the caller in the
+    /// same statement as the object they guard (see `Store::get_profile_for_partner`), so
+    /// that [`Access::require`] needs no second read. A set already cached wins.
+    pub fn prime(&self, hirer: &ObjectId, set: RelationshipSet) {
+        let cell = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(hirer.clone())
+            .or_default()
+            .clone();
+        let _already_cached = cell.set(set);
+    }
+
     /// Succeeds when the caller holds any of `allowed` with `hirer` (and, for a browser token,
     /// `hirer` is the one it is bound to); `FORBIDDEN` otherwise.
     pub async fn require(

@@ -41,9 +41,14 @@ impl Query {
         id: String,
     ) -> async_graphql::Result<Option<CandidateProfile>> {
         let (sc, access) = context(ctx);
-        access.partner()?;
+        let partner = access.partner()?;
         let id = parse_id(&id, IdKind::CandidateProfile)?;
-        let Some(profile) = sc.store.get_profile(&id).await.map_err(internal)? else { return Ok(None) };
+        // The profile and the partner's relationships with its hirer in one statement.
+        let Some((profile, relationships)) = sc.store.get_profile_for_partner(&id, partner).await.map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        access.prime(profile.hirer_id(), relationships);
         access.require(profile.hirer_id(), &[RelationshipType::ApplicationExport], "candidate profile").await?;
         Ok(Some(CandidateProfile(Arc::new(profile))))
     }

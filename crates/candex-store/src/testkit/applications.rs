@@ -1,9 +1,11 @@
 //! Stories about applications: candidate matching, atomic batches, profile reads, candidate
 //! updates and a job ad's application pages.
 
-use candex_domain::IdKind;
+use candex_domain::{IdKind, RelationshipType};
 
-use super::{application, assert_conflict, assert_not_found, hirer, new_id, open_position, person, stamp, t, tag};
+use super::{
+    application, assert_conflict, assert_not_found, hirer, new_id, open_position, partner, person, stamp, t, tag,
+};
 use crate::{Store, StoreError};
 
 /// The same email (in any case) at the same hirer reuses the candidate and replaces its live
@@ -119,6 +121,33 @@ pub async fn get_profile_returns_what_was_ingested(store: &dyn Store) {
     assert_eq!(view.hirer_id(), &h.id);
     assert!(store.get_profile(&new_id(IdKind::CandidateProfile)).await.expect("get unknown").is_none());
     assert!(store.get_candidate(&new_id(IdKind::Candidate)).await.expect("get unknown").is_none());
+
+    // The same view with the reader's relationships to its hirer, and only that reader's.
+    let reader = partner(store, &format!("{tag} reader")).await;
+    let bystander = partner(store, &format!("{tag} bystander")).await;
+    let set = store
+        .set_relationships(
+            &reader.id,
+            &h.id,
+            &[RelationshipType::ApplicationExport, RelationshipType::JobPosting],
+            &stamp(),
+        )
+        .await
+        .expect("relate");
+    let elsewhere = hirer(store, &format!("{tag} elsewhere")).await;
+    store
+        .set_relationships(&bystander.id, &elsewhere.id, &[RelationshipType::ApplicationExport], &stamp())
+        .await
+        .expect("relate elsewhere");
+    let (with, relationships) =
+        store.get_profile_for_partner(&app.profile_id, &reader.id).await.expect("get for partner").expect("profile");
+    assert_eq!(with, view, "the same view as get_profile");
+    assert_eq!(relationships, set);
+    let (_, none) =
+        store.get_profile_for_partner(&app.profile_id, &bystander.id).await.expect("get for other").expect("profile");
+    assert!(none.is_empty(), "a partner related to another hirer holds nothing here: {none:?}");
+    let unknown = new_id(IdKind::CandidateProfile);
+    assert!(store.get_profile_for_partner(&unknown, &reader.id).await.expect("get unknown").is_none());
 
     // Several at once: the same views, unknown ids left out.
     let other = application(&position, person("Grace Hopper", &format!("grace.{tag}@example.com")), t(8));
