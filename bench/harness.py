@@ -702,6 +702,10 @@ def scenario_scaling(args, results):
     results["scaling"] = table
 
 
+# Which summary keys each scenario writes (to merge a partial run with the last full one).
+SUMMARY_PREFIX = {"profile": "profile_", "attachments": "attachment_", "exporter": "exporter_", "scaling": "lookup_"}
+
+
 def size_label(n):
     return f"{n // 1_000_000}m" if n % 1_000_000 == 0 else f"{n // 1000}k"
 
@@ -762,8 +766,14 @@ def write_report(results, path):
              f"{r['machine']['nginx']}; node {r['machine']['node']}; {r['machine']['oha']}.", "",
              "Servers ran on CPU 1 and the load generator on CPU 0 (`taskset`). Figures are medians over "
              f"{r['settings']['rounds']} interleaved rounds of {r['settings']['seconds']} s after a "
-             f"{r['settings']['warmup']} s warm-up, with [min–max] across rounds. Ratios are of medians in this run.", "",
-             "## Targets", "", "| figure | measured | target | |", "|---|---|---|---|"]
+             f"{r['settings']['warmup']} s warm-up, with [min–max] across rounds. Ratios are of medians in this run.", ""]
+    others = {name: run for name, run in r.get("runs", {}).items()
+              if (run.get("date"), run.get("command")) != (r["date"], r["command"])}
+    if others:
+        lines += ["Scenarios kept from an earlier run of the same harness (`--only` merges into the last results): "
+                  + "; ".join(f"{name} from `{run['command']}` (commit {run['commit']}, {run['date']})"
+                              for name, run in others.items()) + ".", ""]
+    lines += ["## Targets", "", "| figure | measured | target | |", "|---|---|---|---|"]
     for key, (op, target, what) in TARGETS.items():
         value = s.get(key)
         lines.append(f"| {what} (`{key}`) | {value:.2f} | {op} {target} | {verdict(key, value)} |" if value is not None
@@ -870,14 +880,19 @@ def main():
     if s.get("exporter_peak_rss_mib_10k") and s.get("exporter_peak_rss_mib_100k"):
         s["exporter_peak_rss_100k_over_10k"] = s["exporter_peak_rss_mib_100k"] / s["exporter_peak_rss_mib_10k"]
     results["elapsed_s"] = round(time.time() - started)
-    # Keep what an earlier run measured for scenarios this run skipped.
+    ran = args.only or list(SCENARIOS)
+    results["runs"] = {name: {k: results[k] for k in ("date", "command", "commit")} for name in ran}
+    # Keep what an earlier run measured for scenarios this run skipped, and say which run that was.
     if args.only and os.path.exists(args.out):
         previous = json.load(open(args.out))
-        for key, value in previous.items():
-            if key in SCENARIOS and key not in results:
-                results[key] = value
+        kept = [key for key in previous if key in SCENARIOS and key not in results]
+        for key in kept:
+            results[key] = previous[key]
+            results["runs"][key] = previous.get("runs", {}).get(
+                key, {k: previous.get(k) for k in ("date", "command", "commit")})
         for key, value in previous.get("summary", {}).items():
-            s.setdefault(key, value)
+            if any(key.startswith(SUMMARY_PREFIX[name]) for name in kept):
+                s.setdefault(key, value)
     with open(args.out, "w") as f:
         json.dump(results, f, indent=2)
     write_report(results, args.report)
