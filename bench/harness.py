@@ -770,8 +770,13 @@ def write_report(results, path):
     others = {name: run for name, run in r.get("runs", {}).items()
               if (run.get("date"), run.get("command")) != (r["date"], r["command"])}
     if others:
-        lines += ["Scenarios kept from an earlier run of the same harness (`--only` merges into the last results): "
-                  + "; ".join(f"{name} from `{run['command']}` (commit {run['commit']}, {run['date']})"
+        def rounds(run):
+            st = run.get("settings") or {}
+            return (f", {st['rounds']} rounds of {st['seconds']} s after a {st['warmup']} s warm-up"
+                    if {"rounds", "seconds", "warmup"} <= st.keys() else "")
+        lines += ["That describes this run. Scenarios kept from an earlier run of the same "
+                  "harness (`--only` merges into the last results): "
+                  + "; ".join(f"{name} from `{run['command']}` (commit {run['commit']}, {run['date']}{rounds(run)})"
                               for name, run in others.items()) + ".", ""]
     lines += ["## Targets", "", "| figure | measured | target | |", "|---|---|---|---|"]
     for key, (op, target, what) in TARGETS.items():
@@ -881,7 +886,7 @@ def main():
         s["exporter_peak_rss_100k_over_10k"] = s["exporter_peak_rss_mib_100k"] / s["exporter_peak_rss_mib_10k"]
     results["elapsed_s"] = round(time.time() - started)
     ran = args.only or list(SCENARIOS)
-    results["runs"] = {name: {k: results[k] for k in ("date", "command", "commit")} for name in ran}
+    results["runs"] = {name: {k: results[k] for k in ("date", "command", "commit", "settings")} for name in ran}
     # Keep what an earlier run measured for scenarios this run skipped, and say which run that was.
     if args.only and os.path.exists(args.out):
         previous = json.load(open(args.out))
@@ -889,7 +894,7 @@ def main():
         for key in kept:
             results[key] = previous[key]
             results["runs"][key] = previous.get("runs", {}).get(
-                key, {k: previous.get(k) for k in ("date", "command", "commit")})
+                key, {k: previous.get(k) for k in ("date", "command", "commit", "settings")})
         for key, value in previous.get("summary", {}).items():
             if any(key.startswith(SUMMARY_PREFIX[name]) for name in kept):
                 s.setdefault(key, value)
