@@ -101,13 +101,7 @@ impl Access {
     /// The relationships the caller holds with `hirer` (looked up once per request).
     pub async fn relationships(&self, hirer: &ObjectId) -> async_graphql::Result<RelationshipSet> {
         let partner = &self.token()?.partner_id;
-        let cell = self
-            .cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry(hirer.clone())
-            .or_default()
-            .clone();
+        let cell = self.cell(hirer);
         let set = cell.get_or_try_init(|| self.store.relationships(partner, hirer)).await.map_err(internal)?;
         Ok(*set)
     }
@@ -116,14 +110,12 @@ impl Access {
     /// same statement as the object they guard (see `Store::get_profile_for_partner`), so
     /// that [`Access::require`] needs no second read. A set already cached wins.
     pub fn prime(&self, hirer: &ObjectId, set: RelationshipSet) {
-        let cell = self
-            .cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry(hirer.clone())
-            .or_default()
-            .clone();
-        let _already_cached = cell.set(set);
+        let _already_cached = self.cell(hirer).set(set);
+    }
+
+    /// The cache cell of `hirer`, created empty on first use.
+    fn cell(&self, hirer: &ObjectId) -> Arc<OnceCell<RelationshipSet>> {
+        self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner).entry(hirer.clone()).or_default().clone()
     }
 
     /// Succeeds when the caller holds any of `allowed` with `hirer` (and, for a browser token,
