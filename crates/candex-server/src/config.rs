@@ -27,6 +27,130 @@ pub struct Settings {
     pub attachments: crate::attachments::AttachmentSettings,
     /// Webhook delivery, SSRF policy and event retention.
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// Connection and request-time limits of the HTTP server.
+    pub http: HttpLimits,
+    /// What one GraphQL document may cost before it is parsed, validated or cached.
+    pub graphql: GraphqlLimits,
+    /// Request budgets per source address, client id and partner.
+    pub rate_limits: RateLimits,
+}
+
+/// Connection and request-time limits of the HTTP server; every one bounds what a client
+/// can hold without sending a complete request.
+#[derive(Clone, Debug)]
+pub struct HttpLimits {
+    /// Connections served at once; a connection beyond it is answered `503` and closed.
+    pub max_connections: usize,
+    /// Time a client has to send a complete request head, counted from the connection's
+    /// start or the end of its previous response (so also HTTP/1's keep-alive idle limit).
+    pub header_read_timeout: Duration,
+    /// A connection (HTTP/1 or HTTP/2) with no request in flight and no bytes moving for
+    /// this long is closed.
+    pub idle_timeout: Duration,
+    /// Longest a request may take, body reading and execution included; answered `408`.
+    pub request_timeout: Duration,
+    /// After a shutdown signal, how long in-flight requests may take before the remaining
+    /// connections are dropped.
+    pub shutdown_grace: Duration,
+    /// Largest request head (request line and headers), in bytes.
+    pub max_header_bytes: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+            max_header_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// Bounds on one GraphQL request, checked before the step they protect.
+#[derive(Clone, Debug)]
+pub struct GraphqlLimits {
+    /// Longest query text in bytes (checked before lexing).
+    pub max_query_bytes: usize,
+    /// Most lexical tokens in the query text (checked before parsing).
+    pub max_tokens: usize,
+    /// Deepest nesting of `{`, `[` and `(` in the query text, and of arrays and objects in
+    /// the request JSON (checked before parsing, so the parsers cannot overflow the stack).
+    pub max_nesting: usize,
+    /// Most fields, fragment spreads, inline fragments and directives in the document with
+    /// every fragment spread expanded (checked before validation, with memoised fragments,
+    /// so refusing a fan-out costs microseconds).
+    pub max_selections: usize,
+    /// Bytes of parsed documents kept for reuse (estimated); only documents that passed
+    /// validation for an authenticated caller are kept.
+    pub cache_bytes: usize,
+}
+
+impl Default for GraphqlLimits {
+    fn default() -> Self {
+        Self {
+            max_query_bytes: 64 * 1024,
+            max_tokens: 10_000,
+            max_nesting: 64,
+            max_selections: 5_000,
+            cache_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// A token bucket: `per_second` requests on average, up to `burst` at once. A rate of zero
+/// turns the limit off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    /// Sustained requests per second; 0 = unlimited.
+    pub per_second: u32,
+    /// Requests allowed at once after a quiet period.
+    pub burst: u32,
+}
+
+impl Rate {
+    /// No limit.
+    pub const UNLIMITED: Rate = Rate { per_second: 0, burst: 0 };
+
+    /// `per_second` sustained with a burst of `burst`.
+    pub const fn new(per_second: u32, burst: u32) -> Self {
+        Self { per_second, burst }
+    }
+
+    /// Whether this rate limits anything.
+    pub fn is_limited(&self) -> bool {
+        self.per_second > 0
+    }
+}
+
+/// Request budgets. Exceeding one answers `429 Too Many Requests` with `Retry-After`.
+#[derive(Clone, Debug)]
+pub struct RateLimits {
+    /// `POST /oauth/token` and `POST /auth/token` per source address.
+    pub token_per_address: Rate,
+    /// `POST /oauth/token` per client id (bounds secret guessing spread over addresses).
+    pub token_per_client: Rate,
+    /// `POST /graphql` without a valid token, per source address.
+    pub anonymous_graphql_per_address: Rate,
+    /// `POST /graphql` and attachment downloads per authenticated partner.
+    pub partner: Rate,
+    /// Take the client address from the last `X-Forwarded-For` entry (set when candex runs
+    /// behind a reverse proxy that appends it); otherwise the TCP peer address is used.
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            token_per_address: Rate::new(10, 50),
+            token_per_client: Rate::new(5, 25),
+            anonymous_graphql_per_address: Rate::new(20, 100),
+            partner: Rate::new(2_000, 10_000),
+            trust_forwarded_for: false,
+        }
+    }
 }
 
 /// Partner token settings.
@@ -58,6 +182,9 @@ impl Default for Settings {
             blobs: None,
             attachments: crate::attachments::AttachmentSettings::default(),
             webhooks: crate::webhooks::WebhookSettings::default(),
+            http: HttpLimits::default(),
+            graphql: GraphqlLimits::default(),
+            rate_limits: RateLimits::default(),
         }
     }
 }
@@ -81,6 +208,9 @@ impl std::fmt::Debug for Settings {
             .field("blobs", &self.blobs.as_ref().map(ToString::to_string))
             .field("attachments", &self.attachments)
             .field("webhooks", &self.webhooks)
+            .field("http", &self.http)
+            .field("graphql", &self.graphql)
+            .field("rate_limits", &self.rate_limits)
             .finish()
     }
 }

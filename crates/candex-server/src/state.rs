@@ -24,6 +24,10 @@ pub struct AppState {
     pub schema: CandexSchema,
     /// Parsed query documents, shared across requests.
     pub docs: Arc<crate::graphql::doc_cache::DocCache>,
+    /// What one GraphQL request may cost.
+    pub guard: Arc<crate::graphql::guard::Guard>,
+    /// Request budgets per address, client id and partner.
+    pub limiter: Arc<crate::http::rate_limit::RateLimiter>,
     /// Identifier scheme.
     pub scheme: Scheme,
     /// Public base URL without trailing slash.

@@ -133,6 +133,88 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub webhooks: WebhookArgs,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Limits of `candex serve`: what one client, connection or request may cost. The defaults
+/// suit a server facing the internet; docs/operators.md lists each one.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Limits")]
+pub struct LimitArgs {
+    /// Connections served at once; one more is answered 503 and closed.
+    #[arg(long, env = "CANDEX_MAX_CONNECTIONS", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+
+    /// Seconds a client has to send a complete request head (also HTTP/1's keep-alive idle limit).
+    #[arg(long, env = "CANDEX_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub header_read_timeout_secs: u64,
+
+    /// Seconds a connection may sit with no request in flight and no bytes moving.
+    #[arg(long, env = "CANDEX_IDLE_TIMEOUT_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub idle_timeout_secs: u64,
+
+    /// Seconds one request may take, body and execution included (answered 408).
+    #[arg(long, env = "CANDEX_REQUEST_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub request_timeout_secs: u64,
+
+    /// Seconds in-flight requests get after SIGTERM before remaining connections are dropped.
+    #[arg(long, env = "CANDEX_SHUTDOWN_GRACE_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(0..=3_600))]
+    pub shutdown_grace_secs: u64,
+
+    /// Largest request body in bytes for JSON and GraphQL (attachment uploads have their own
+    /// limit, --attachment-max-bytes).
+    #[arg(long, env = "CANDEX_MAX_BODY_BYTES", default_value_t = 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1024..=64 * 1024 * 1024))]
+    pub max_body_bytes: u64,
+
+    /// Longest GraphQL query text, in bytes.
+    #[arg(long, env = "CANDEX_GRAPHQL_MAX_QUERY_BYTES", default_value_t = 64 * 1024,
+          value_parser = clap::value_parser!(u64).range(1024..=16 * 1024 * 1024))]
+    pub graphql_max_query_bytes: u64,
+
+    /// Most lexical tokens in one GraphQL query text.
+    #[arg(long, env = "CANDEX_GRAPHQL_MAX_TOKENS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(100..=1_000_000))]
+    pub graphql_max_tokens: u64,
+
+    /// Deepest nesting of brackets in a GraphQL query and of arrays and objects in its JSON.
+    #[arg(long, env = "CANDEX_GRAPHQL_MAX_NESTING", default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(16..=128))]
+    pub graphql_max_nesting: u64,
+
+    /// Most selections (fields, fragments, directives) in a GraphQL document with every
+    /// fragment spread expanded.
+    #[arg(long, env = "CANDEX_GRAPHQL_MAX_SELECTIONS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(100..=1_000_000))]
+    pub graphql_max_selections: u64,
+
+    /// Token requests per second per source address (0 turns the limit off).
+    #[arg(long, env = "CANDEX_RATE_TOKEN_PER_ADDRESS", default_value_t = 10)]
+    pub rate_token_per_address: u32,
+
+    /// Token requests per second per client id (0 turns the limit off).
+    #[arg(long, env = "CANDEX_RATE_TOKEN_PER_CLIENT", default_value_t = 5)]
+    pub rate_token_per_client: u32,
+
+    /// GraphQL requests per second without a valid token, per source address (0: off).
+    #[arg(long, env = "CANDEX_RATE_ANONYMOUS_PER_ADDRESS", default_value_t = 20)]
+    pub rate_anonymous_per_address: u32,
+
+    /// GraphQL requests and attachment downloads per second per partner (0: off).
+    #[arg(long, env = "CANDEX_RATE_PARTNER", default_value_t = 2_000)]
+    pub rate_partner: u32,
+
+    /// Take each client's address from the last X-Forwarded-For entry, for rate limits behind
+    /// a reverse proxy that appends it. Leave off when clients connect directly.
+    #[arg(long, env = "CANDEX_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
 }
 
 /// Webhook delivery options of `candex serve`.

@@ -1,59 +1,96 @@
-//! `DocCache`: parsed query documents by query text. A partner sends the same query text with
-//! different variables over and over; parsing it (a PEG parser over the whole text) was the
-//! largest single cost of a `candidateProfile` request. Limits (depth, directives, complexity)
-//! and validation still run on every request; only the parse is shared.
+//! `DocCache`: parsed query documents by query text, bounded in bytes. A partner sends the
+//! same query text with different variables over and over; parsing it (a PEG parser over the
+//! whole text) was the largest single cost of a `candidateProfile` request. Validation and
+//! limits still run on every request; only the parse (and the guard's measure) is shared.
+//!
+//! Only documents that passed validation for an authenticated caller are stored (the handler
+//! decides), so traffic without a token cannot grow the cache, and its size is bounded by an
+//! estimate of each parsed document's memory, not by a count.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use async_graphql::parser::types::ExecutableDocument;
 
-/// Most documents kept; when full the cache starts over (a client cycling through unique
-/// queries costs what it would without a cache, and memory stays bounded).
-const CAPACITY: usize = 512;
+/// Longest query text kept, in bytes.
+pub const MAX_QUERY_BYTES: usize = 32 * 1024;
 
-/// Longest query text cached, in bytes.
-const MAX_QUERY_BYTES: usize = 32 * 1024;
+/// Estimated heap bytes of a parsed document per lexical token (names, positions, vectors
+/// and maps of the AST), measured on documents of repeated fields and nested selections;
+/// kept generous so the estimate errs high.
+const BYTES_PER_TOKEN: usize = 256;
 
-/// The cache. Shared by every request of a schema.
-#[derive(Default)]
+/// The cache. Shared by every request of a server.
 pub struct DocCache {
-    docs: Mutex<HashMap<String, ExecutableDocument>>,
+    budget: usize,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    docs: HashMap<Arc<str>, (ExecutableDocument, usize)>,
+    /// Insertion order, for eviction (oldest first).
+    order: VecDeque<Arc<str>>,
+    bytes: usize,
 }
 
 impl DocCache {
-    /// Gives `request` its parsed document from the cache, parsing and caching it on a miss.
-    /// Text that does not parse is left alone, so the executor reports the error as usual.
-    pub fn prepare(&self, request: &mut async_graphql::Request) {
-        if request.query.len() > MAX_QUERY_BYTES {
-            return;
-        }
-        if let Some(doc) = self.lock().get(&request.query) {
-            request.set_parsed_query(doc.clone());
-            return;
-        }
-        let Ok(doc) = async_graphql::parser::parse_query(&request.query) else { return };
-        let mut docs = self.lock();
-        if docs.len() >= CAPACITY {
-            docs.clear();
-        }
-        docs.insert(request.query.clone(), doc.clone());
-        drop(docs);
-        request.set_parsed_query(doc);
+    /// A cache holding at most `budget` estimated bytes.
+    pub fn new(budget: usize) -> Self {
+        Self { budget, inner: Mutex::default() }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ExecutableDocument>> {
-        self.docs.lock().unwrap_or_else(|p| p.into_inner())
+    /// The estimated bytes a document of `query` with `tokens` tokens occupies.
+    pub fn weight(query: &str, tokens: usize) -> usize {
+        query.len() * 2 + tokens.saturating_mul(BYTES_PER_TOKEN)
     }
 
-    /// Documents cached now.
+    /// The parsed document of `query`, if kept.
+    pub fn get(&self, query: &str) -> Option<ExecutableDocument> {
+        self.lock().docs.get(query).map(|(doc, _)| doc.clone())
+    }
+
+    /// Keeps `doc` as the parse of `query`, evicting the oldest documents to stay within the
+    /// budget. Documents longer than [`MAX_QUERY_BYTES`] or weighing more than an eighth of
+    /// the budget are not kept.
+    pub fn insert(&self, query: &str, tokens: usize, doc: ExecutableDocument) {
+        let weight = Self::weight(query, tokens);
+        if query.len() > MAX_QUERY_BYTES || weight > self.budget / 8 {
+            return;
+        }
+        let mut inner = self.lock();
+        if inner.docs.contains_key(query) {
+            return;
+        }
+        while inner.bytes + weight > self.budget {
+            let Some(oldest) = inner.order.pop_front() else { break };
+            if let Some((_, w)) = inner.docs.remove(&oldest) {
+                inner.bytes -= w;
+            }
+        }
+        let key: Arc<str> = Arc::from(query);
+        inner.order.push_back(key.clone());
+        inner.docs.insert(key, (doc, weight));
+        inner.bytes += weight;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Documents kept now.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().docs.len()
     }
 
-    /// Whether nothing is cached.
+    /// Whether nothing is kept.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Estimated bytes kept now.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
     }
 }
 
@@ -61,28 +98,34 @@ impl DocCache {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_query_is_parsed_once_and_bad_text_is_left_to_the_executor() {
-        let cache = DocCache::default();
-        let mut a = async_graphql::Request::new("{ version }");
-        cache.prepare(&mut a);
-        assert!(a.parsed_query().is_ok());
-        let mut b = async_graphql::Request::new("{ version }");
-        cache.prepare(&mut b);
-        assert_eq!(cache.len(), 1);
-        let mut bad = async_graphql::Request::new("{ version");
-        cache.prepare(&mut bad);
-        assert_eq!(cache.len(), 1, "unparsable text is not cached");
-        assert!(bad.parsed_query().is_err(), "and still fails as before");
+    fn parse(q: &str) -> ExecutableDocument {
+        async_graphql::parser::parse_query(q).expect("parses")
     }
 
     #[test]
-    fn the_cache_stays_bounded() {
-        let cache = DocCache::default();
-        for i in 0..CAPACITY + 10 {
-            let mut r = async_graphql::Request::new(format!("query Q{i} {{ version }}"));
-            cache.prepare(&mut r);
+    fn a_kept_document_is_returned_for_the_same_text_only() {
+        let cache = DocCache::new(1024 * 1024);
+        cache.insert("{ version }", 3, parse("{ version }"));
+        assert!(cache.get("{ version }").is_some());
+        assert!(cache.get("{ version  }").is_none());
+        cache.insert("{ version }", 3, parse("{ version }"));
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_byte_budget_and_evicts_the_oldest() {
+        let budget = 64 * 1024;
+        let cache = DocCache::new(budget);
+        for i in 0..1000 {
+            let q = format!("query Q{i} {{ version }}");
+            cache.insert(&q, 5, parse(&q));
+            assert!(cache.bytes() <= budget, "over budget after {i} inserts");
         }
-        assert!(cache.len() <= CAPACITY);
+        assert!(cache.get("query Q999 { version }").is_some(), "the newest is kept");
+        assert!(cache.get("query Q0 { version }").is_none(), "the oldest was evicted");
+        // A document weighing more than an eighth of the budget is not kept at all.
+        let big = format!("{{ {} }}", "version ".repeat(200));
+        cache.insert(&big, 202, parse(&big));
+        assert!(cache.get(&big).is_none());
     }
 }

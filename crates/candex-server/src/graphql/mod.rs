@@ -4,6 +4,7 @@
 pub mod access;
 pub mod doc_cache;
 pub mod error;
+pub mod guard;
 pub mod mutation;
 pub mod prefetch;
 pub mod query;
@@ -18,10 +19,10 @@ use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{EmptySubscription, MergedObject, Schema};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLResponse;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::{Html, IntoResponse};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
 use candex_domain::Scheme;
 use candex_store::Store;
 
@@ -75,20 +76,197 @@ pub fn sdl() -> String {
     Schema::build(Query::default(), mutation::Mutation, EmptySubscription).finish().sdl()
 }
 
-/// `POST /graphql`: verifies the bearer token (if any) once, then executes.
-pub async fn graphql_handler(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
-    let caller = match crate::auth::bearer_token(&headers) {
+/// `POST /graphql`: verifies the bearer token (if any) once, takes one request from the
+/// caller's budget, reads the body within its limit, and only then parses, measures,
+/// validates and executes, each step bounded before it runs ([`guard`]).
+pub async fn graphql_handler(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let caller = match crate::auth::bearer_token(&parts.headers) {
         None => Err(access::AuthProblem::Missing),
         Some(token) => state.tokens.verify(token).map_err(access::AuthProblem::Token),
     };
+    let budget = match &caller {
+        Ok(token) => state.limiter.partner.check(&token.partner_id.to_string()),
+        Err(_) => match state.limiter.client_address(&parts.headers, connect_info(&parts)) {
+            Some(address) => state.limiter.anonymous_per_address.check(&address),
+            None => Ok(()),
+        },
+    };
+    if let Err(wait) = budget {
+        return too_many_requests(wait);
+    }
+    if is_multipart(&parts.headers) {
+        return refused(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            guard::coded_error(
+                "Multipart requests are not accepted: no operation takes a file. Send application/json.",
+                guard::BAD_REQUEST,
+                None,
+            ),
+        );
+    }
+    let body = match read_body(&parts.headers, body, state.max_body_bytes).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    if let Err(refusal) = state.guard.check_json(&body) {
+        return refused(StatusCode::BAD_REQUEST, refusal.into_server_error());
+    }
+    let request = match serde_json::from_slice::<async_graphql::Request>(&body) {
+        Ok(request) => request,
+        Err(e) => {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                guard::coded_error(format!("The body is not a GraphQL request: {e}"), guard::BAD_REQUEST, None),
+            )
+        }
+    };
+    drop(body);
+    let authenticated = caller.is_ok();
     let access = access::Access::new(caller, state.store.clone());
-    let mut request = request.into_inner().data(access).data(prefetch::Prefetched::default());
-    state.docs.prepare(&mut request);
-    state.schema.execute(request).await.into()
+    let mut request = request.data(access).data(prefetch::Prefetched::default());
+    // Parse and measure, or reuse a document this server already validated for a partner.
+    let cached = if authenticated { state.docs.get(&request.query) } else { None };
+    let fresh = match cached {
+        Some(doc) => {
+            request.set_parsed_query(doc);
+            None
+        }
+        None => match prepare(&state.guard, &request.query) {
+            Ok((doc, tokens)) => {
+                request.set_parsed_query(doc.clone());
+                Some((doc, tokens))
+            }
+            Err(error) => return refused(StatusCode::BAD_REQUEST, error),
+        },
+    };
+    let query = (authenticated && fresh.is_some()).then(|| request.query.clone());
+    let mut response = state.schema.execute(request).await;
+    let request_failed = is_request_error(&response);
+    if request_failed {
+        label_request_errors(&mut response);
+    } else if let (Some(query), Some((doc, tokens))) = (query, fresh) {
+        state.docs.insert(&query, tokens, doc);
+    }
+    GraphQLResponse::from(response).into_response()
+}
+
+/// Scans, parses and measures `query`: a document within every limit, with its token count,
+/// or the request error to answer.
+fn prepare(
+    guard: &guard::Guard,
+    query: &str,
+) -> Result<(async_graphql::parser::types::ExecutableDocument, usize), async_graphql::ServerError> {
+    let shape = guard.check_text(query).map_err(guard::Refusal::into_server_error)?;
+    let doc = async_graphql::parser::parse_query(query).map_err(|e| {
+        let mut error = guard::coded_error(e.to_string(), guard::PARSE_FAILED, None);
+        error.locations = e.positions().collect();
+        error
+    })?;
+    guard.check_document(&doc).map_err(guard::Refusal::into_server_error)?;
+    Ok((doc, shape.tokens))
+}
+
+/// A response with no data and only errors without a path: the request failed before
+/// execution (validation, limits, an unknown operation).
+fn is_request_error(response: &async_graphql::Response) -> bool {
+    matches!(response.data, async_graphql::Value::Null)
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// Gives async-graphql's request errors a code: the depth and complexity limits
+/// `GRAPHQL_LIMIT_EXCEEDED`, everything else `GRAPHQL_VALIDATION_FAILED`.
+fn label_request_errors(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        if error.extensions.as_ref().is_some_and(|e| e.get("code").is_some()) {
+            continue;
+        }
+        let limit = match error.message.as_str() {
+            "Query is nested too deep." => Some("depth"),
+            "Query is too complex." => Some("complexity"),
+            m if m.starts_with("The recursion depth of the query") => Some("depth"),
+            m if m.starts_with("The number of directives on the field") => Some("directives"),
+            _ => None,
+        };
+        let labelled = match limit {
+            Some(limit) => guard::coded_error(String::new(), guard::LIMIT_EXCEEDED, Some(limit)),
+            None => guard::coded_error(String::new(), guard::VALIDATION_FAILED, None),
+        };
+        error.extensions = labelled.extensions;
+    }
+}
+
+fn connect_info(parts: &axum::http::request::Parts) -> Option<std::net::SocketAddr> {
+    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0)
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/"))
+}
+
+/// Reads the body, refusing it with `413` as soon as it is known to exceed `limit`: from
+/// `Content-Length` before reading, or while reading a body without one.
+async fn read_body(headers: &HeaderMap, body: axum::body::Body, limit: usize) -> Result<bytes::Bytes, Response> {
+    let too_large = || {
+        refused(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            guard::coded_error(
+                format!("The request body is larger than {limit} bytes."),
+                guard::LIMIT_EXCEEDED,
+                Some("bodyBytes"),
+            ),
+        )
+    };
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if is_length_limit(&e) => Err(too_large()),
+        Err(e) => Err(refused(
+            StatusCode::BAD_REQUEST,
+            guard::coded_error(format!("The request body could not be read: {e}"), guard::BAD_REQUEST, None),
+        )),
+    }
+}
+
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// A request-level GraphQL error response with `status`.
+fn refused(status: StatusCode, error: async_graphql::ServerError) -> Response {
+    let mut response = GraphQLResponse::from(async_graphql::Response::from_errors(vec![error])).into_response();
+    *response.status_mut() = status;
+    response
+}
+
+/// `429 Too Many Requests` with `Retry-After`, as a GraphQL error.
+fn too_many_requests(wait: std::time::Duration) -> Response {
+    let secs = crate::http::rate_limit::retry_after_secs(wait);
+    let mut response = refused(
+        StatusCode::TOO_MANY_REQUESTS,
+        guard::coded_error(
+            format!("Too many requests; retry after {secs} s."),
+            crate::http::rate_limit::RATE_LIMITED,
+            None,
+        ),
+    );
+    response.headers_mut().insert(header::RETRY_AFTER, secs.into());
+    response
 }
 
 /// `GET /graphql`: the GraphiQL explorer.

@@ -1,4 +1,7 @@
-//! Plain HTTP routes that are neither GraphQL nor operator API: health and metrics.
+//! Plain HTTP: health and metrics routes, the connection-level server ([`serve`]) and request
+//! budgets ([`rate_limit`]).
+
+pub mod rate_limit;
 
 use axum::extract::State;
 use axum::http::StatusCode;

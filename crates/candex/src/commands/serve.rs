@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use base64::Engine;
-use candex_server::config::TokenSettings;
+use candex_server::config::{GraphqlLimits, HttpLimits, Rate, RateLimits, TokenSettings};
 use candex_server::{Application, Settings};
 use tokio::net::TcpListener;
 
 use super::Outcome;
-use crate::cli::{ServeArgs, WebhookArgs};
+use crate::cli::{LimitArgs, ServeArgs, WebhookArgs};
 use crate::{database, demo};
 use candex_server::webhooks::{RetrySchedule, WebhookSettings};
 
@@ -44,6 +44,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         blobs: Some(blob_location.clone()),
         attachments,
         webhooks: webhook_settings(&args.webhooks, args.demo),
+        max_body_bytes: usize::try_from(args.limits.max_body_bytes).unwrap_or(usize::MAX),
+        http: http_limits(&args.limits),
+        graphql: graphql_limits(&args.limits),
+        rate_limits: rate_limits(&args.limits),
         ..Settings::default()
     };
     match &operator_key {
@@ -83,6 +87,40 @@ fn webhook_settings(args: &WebhookArgs, demo: bool) -> WebhookSettings {
         concurrency: usize::try_from(args.webhook_concurrency).unwrap_or(16),
         retention: Duration::from_secs(args.event_retention_days * 24 * 3600),
         ..WebhookSettings::default()
+    }
+}
+
+fn http_limits(args: &LimitArgs) -> HttpLimits {
+    HttpLimits {
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        header_read_timeout: Duration::from_secs(args.header_read_timeout_secs),
+        idle_timeout: Duration::from_secs(args.idle_timeout_secs),
+        request_timeout: Duration::from_secs(args.request_timeout_secs),
+        shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+        ..HttpLimits::default()
+    }
+}
+
+fn graphql_limits(args: &LimitArgs) -> GraphqlLimits {
+    let size = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+    GraphqlLimits {
+        max_query_bytes: size(args.graphql_max_query_bytes),
+        max_tokens: size(args.graphql_max_tokens),
+        max_nesting: size(args.graphql_max_nesting),
+        max_selections: size(args.graphql_max_selections),
+        ..GraphqlLimits::default()
+    }
+}
+
+/// Each budget's burst is five seconds' worth: a client that was quiet may catch up at once.
+fn rate_limits(args: &LimitArgs) -> RateLimits {
+    let rate = |per_second: u32| Rate::new(per_second, per_second.saturating_mul(5));
+    RateLimits {
+        token_per_address: rate(args.rate_token_per_address),
+        token_per_client: rate(args.rate_token_per_client),
+        anonymous_graphql_per_address: rate(args.rate_anonymous_per_address),
+        partner: rate(args.rate_partner),
+        trust_forwarded_for: args.trust_forwarded_for,
     }
 }
 
