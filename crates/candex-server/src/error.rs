@@ -37,6 +37,9 @@ pub enum ApiError {
     /// The change conflicts with stored data (409).
     #[error("{0}")]
     Conflict(String),
+    /// The caller's request budget is spent (429, with `Retry-After`).
+    #[error("too many requests; retry after {} s", crate::http::rate_limit::retry_after_secs(*.0))]
+    RateLimited(std::time::Duration),
     /// The database is unreachable (503).
     #[error("service temporarily unavailable")]
     Unavailable,
@@ -50,7 +53,7 @@ pub enum ApiError {
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
     /// `UNAUTHENTICATED`, `FORBIDDEN`, `BAD_REQUEST`, `UNSUPPORTED_MEDIA_TYPE`, `BAD_USER_INPUT`,
-    /// `PAYLOAD_TOO_LARGE`, `NOT_FOUND`, `CONFLICT`, `UNAVAILABLE` or `INTERNAL_SERVER_ERROR`.
+    /// `PAYLOAD_TOO_LARGE`, `NOT_FOUND`, `CONFLICT`, `RATE_LIMITED`, `UNAVAILABLE` or `INTERNAL_SERVER_ERROR`.
     pub code: &'static str,
     /// A message safe to show.
     pub message: String,
@@ -71,6 +74,7 @@ impl ApiError {
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
+            Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR"),
         }
@@ -84,6 +88,10 @@ impl IntoResponse for ApiError {
             tracing::error!(error.cause_chain = ?e, "operator request failed: {e:#}");
         }
         let message = self.to_string();
+        let retry_after = match &self {
+            Self::RateLimited(wait) => Some(crate::http::rate_limit::retry_after_secs(*wait)),
+            _ => None,
+        };
         let invalid_fields = match self {
             Self::Invalid(fields) | Self::TooLarge(fields) => Some(fields),
             _ => None,
@@ -91,6 +99,9 @@ impl IntoResponse for ApiError {
         let mut response = (status, axum::Json(ErrorBody { code, message, invalid_fields })).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, secs.into());
         }
         response
     }

@@ -177,6 +177,9 @@ pub async fn download(
     let Ok(token) = state.tokens.verify(token) else {
         return unauthenticated("the access token is invalid or expired");
     };
+    if let Err(wait) = state.limiter.partner.check(&token.partner_id.to_string()) {
+        return crate::error::ApiError::RateLimited(wait).into_response();
+    }
     let id =
         format!("{}:{}:{}:{attachment}", state.scheme, IdKind::Attachment.type_name(), IdKind::Attachment.namespace());
     let Ok(id) = ObjectId::parse_as(&id, IdKind::Attachment) else {

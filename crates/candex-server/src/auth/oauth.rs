@@ -9,6 +9,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::secrets::verify_secret;
+use crate::http::rate_limit::ClientAddress;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -37,11 +38,26 @@ pub struct OAuthError {
     error: &'static str,
     description: String,
     basic_challenge: bool,
+    /// Seconds for `Retry-After` (rate limited).
+    retry_after: Option<u64>,
 }
 
 impl OAuthError {
     fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
-        Self { status, error, description: description.into(), basic_challenge: false }
+        Self { status, error, description: description.into(), basic_challenge: false, retry_after: None }
+    }
+
+    /// `429 Too Many Requests` after a budget ran out.
+    fn rate_limited(wait: std::time::Duration) -> Self {
+        let secs = crate::http::rate_limit::retry_after_secs(wait);
+        Self {
+            retry_after: Some(secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "temporarily_unavailable",
+                format!("too many token requests; retry after {secs} s"),
+            )
+        }
     }
 }
 
@@ -53,6 +69,9 @@ impl IntoResponse for OAuthError {
         if self.basic_challenge {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"candex\""));
         }
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, secs.into());
+        }
         response
     }
 }
@@ -62,8 +81,15 @@ fn no_store(headers: &mut HeaderMap) {
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
-/// Handles the client credentials grant.
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
+/// Handles the client credentials grant. Each request is taken from its source address's
+/// budget before anything else, and from its client id's budget before the secret is checked.
+pub async fn token(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    state.limiter.check_token_address(address).map_err(OAuthError::rate_limited)?;
     let mut request = parse_body(&headers, &body)?;
     let basic = basic_credentials(&headers)?;
     if let Some((id, secret)) = &basic {
@@ -104,6 +130,10 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
             "client_id and client_secret are required",
         ));
     };
+    if let Err(wait) = state.limiter.check_token_client(&client_id) {
+        tracing::info!(client_id = %client_id, "token request refused: the client id's budget is spent");
+        return Err(OAuthError::rate_limited(wait));
+    }
     let invalid_client = || OAuthError {
         basic_challenge: basic.is_some(),
         ..OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed")

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, HeaderValue, Request};
+use axum::http::{HeaderMap, HeaderValue};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
@@ -90,15 +90,36 @@ impl RateLimiter {
     pub fn client_address(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
         let forwarded = self
             .trust_forwarded_for
-            .then(|| headers.get_all("x-forwarded-for").iter().last().and_then(last_forwarded))
+            .then(|| headers.get_all("x-forwarded-for").iter().next_back().and_then(last_forwarded))
             .flatten();
         forwarded.or(peer.map(|p| p.ip())).map(network_key)
     }
 
-    /// [`Self::client_address`] of a request.
-    pub fn address_of<B>(&self, request: &Request<B>) -> Option<IpAddr> {
-        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-        self.client_address(request.headers(), peer)
+    /// Takes one token request from `address`'s budget.
+    pub fn check_token_address(&self, address: Option<IpAddr>) -> Result<(), Duration> {
+        address.map_or(Ok(()), |a| self.token_per_address.check(&a))
+    }
+
+    /// Takes one token request from `client_id`'s budget (ids longer than any real one are
+    /// cut, so a key costs at most that much memory).
+    pub fn check_token_client(&self, client_id: &str) -> Result<(), Duration> {
+        let end = client_id.char_indices().map(|(i, c)| i + c.len_utf8()).take_while(|&e| e <= 128).last();
+        self.token_per_client.check(&client_id[..end.unwrap_or(0)].to_owned())
+    }
+}
+
+/// Extractor: the caller's address as [`RateLimiter::client_address`] sees it.
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl axum::extract::FromRequestParts<crate::state::AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &crate::state::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+        Ok(Self(state.limiter.client_address(&parts.headers, peer)))
     }
 }
 

@@ -7,6 +7,7 @@ mod browser_tokens;
 mod erasure;
 mod events;
 mod helpers;
+mod limits;
 mod live_and_snapshot;
 mod operator;
 mod questionnaires;
