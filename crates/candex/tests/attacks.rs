@@ -82,6 +82,7 @@ impl Target {
     fn assert_healthy(&mut self) {
         assert!(self.server.child.try_wait().unwrap().is_none(), "the server exited");
         let peak = self.peak_rss_mb();
+        eprintln!("server peak RSS: {peak} MiB (bound {RSS_BOUND_MB} MiB)");
         assert!(peak < RSS_BOUND_MB, "peak RSS {peak} MiB ≥ {RSS_BOUND_MB} MiB");
     }
 

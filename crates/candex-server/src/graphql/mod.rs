@@ -142,10 +142,15 @@ pub async fn graphql_handler(State(state): State<AppState>, request: axum::extra
     };
     let query = (authenticated && fresh.is_some()).then(|| request.query.clone());
     let mut response = state.schema.execute(request).await;
-    let request_failed = is_request_error(&response);
-    if request_failed {
+    if is_request_error(&response) {
+        // Not executed (validation or a limit): a request error, answered 400 as Apollo Server
+        // and the GraphQL-over-HTTP spec (for application/graphql-response+json) do.
         label_request_errors(&mut response);
-    } else if let (Some(query), Some((doc, tokens))) = (query, fresh) {
+        let mut response = GraphQLResponse::from(response).into_response();
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+        return response;
+    }
+    if let (Some(query), Some((doc, tokens))) = (query, fresh) {
         state.docs.insert(&query, tokens, doc);
     }
     GraphQLResponse::from(response).into_response()

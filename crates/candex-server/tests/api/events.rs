@@ -297,8 +297,9 @@ async fn nested_webhook_attempts_fan_out_is_bounded() {
     let query = nested(
         "... on CandidateApplicationCreatedEvent { webhookAttempts(first: 100) { edges { node { id { value } } } } }",
     );
-    let res = w.app.graphql(Some(&w.token), &query, json!({})).await;
+    let res = w.app.graphql_refused(Some(&w.token), &query, json!({})).await;
     assert!(res["errors"][0]["message"].as_str().unwrap_or_default().contains("complex"), "{res}");
+    assert_eq!(res["errors"][0]["extensions"]["limit"], "complexity", "{res}");
     assert!(res["data"].is_null(), "{res}");
 
     // Selected on the interface, a page of attempts per event is fine…

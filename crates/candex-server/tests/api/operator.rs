@@ -894,9 +894,10 @@ async fn an_abusively_nested_query_is_rejected_without_data() {
     let query = abusive_query();
 
     // Act
-    let response = app.graphql(Some(&token), &query, json!({"id": profile})).await;
+    let response = app.graphql_refused(Some(&token), &query, json!({"id": profile})).await;
 
     // Assert
+    assert_eq!(response["errors"][0]["extensions"]["code"], "GRAPHQL_LIMIT_EXCEEDED", "{response}");
     let errors = response["errors"].as_array().unwrap_or_else(|| panic!("expected errors: {response}"));
     assert!(!errors.is_empty(), "{response}");
     let message = errors[0]["message"].as_str().unwrap_or_default().to_ascii_lowercase();
