@@ -90,7 +90,7 @@ impl RateLimiter {
     pub fn client_address(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
         let forwarded = self
             .trust_forwarded_for
-            .then(|| headers.get_all("x-forwarded-for").iter().last().and_then(last_forwarded))
+            .then(|| headers.get_all("x-forwarded-for").iter().next_back().and_then(last_forwarded))
             .flatten();
         forwarded.or(peer.map(|p| p.ip())).map(network_key)
     }
