@@ -184,6 +184,61 @@ async fn a_connection_beyond_the_limit_is_answered_503_and_closed() {
     eventually_healthz_served(&app.base, MARGIN).await;
 }
 
+#[tokio::test]
+async fn an_http2_connection_that_never_sends_a_request_is_closed() {
+    let timeout = Duration::from_secs(1);
+    let app = TestApp::spawn_with(limits(|l| HttpLimits {
+        header_read_timeout: timeout,
+        idle_timeout: Duration::from_secs(60),
+        ..l
+    }))
+    .await;
+    let mut stream = TcpStream::connect(addr(&app)).await.expect("connect");
+    // The h2c prior-knowledge preface and an empty SETTINGS frame, then silence.
+    stream.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await.expect("send preface");
+    stream.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await.expect("send settings");
+    let sent = Instant::now();
+
+    assert_healthz_served(&app.base).await;
+
+    assert!(closed_by(stream, sent + timeout + MARGIN).await, "silent HTTP/2 connection not closed");
+    assert!(sent.elapsed() >= timeout / 2, "closed after {:?}", sent.elapsed());
+}
+
+#[tokio::test]
+async fn an_idle_http2_connection_is_closed_after_its_request() {
+    let idle = Duration::from_secs(1);
+    let app = TestApp::spawn_with(limits(|l| HttpLimits {
+        header_read_timeout: Duration::from_secs(60),
+        idle_timeout: idle,
+        ..l
+    }))
+    .await;
+    let stream = TcpStream::connect(addr(&app)).await.expect("connect");
+    let (mut sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .expect("h2c handshake");
+    let connection = tokio::spawn(connection);
+    let request = hyper::Request::get(format!("{}/healthz", app.base))
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .expect("request");
+    let response = sender.send_request(request).await.expect("an HTTP/2 answer");
+    assert_eq!(response.status(), 200);
+    let answered = Instant::now();
+
+    assert_healthz_served(&app.base).await;
+
+    tokio::time::timeout_at(answered + idle + MARGIN, connection)
+        .await
+        .expect("idle HTTP/2 connection closed by the server")
+        .expect("connection task")
+        .ok();
+    assert!(answered.elapsed() >= idle / 2, "closed after {:?}", answered.elapsed());
+}
+
 /// A kept-alive connection that answered one request and then sits idle is closed by
 /// `header_read_timeout` (HTTP/1's wait for the next head) or `idle_timeout`, the shorter.
 async fn keep_alive_connection_is_closed_after(http: HttpLimits, expected: Duration) {
@@ -283,4 +338,29 @@ async fn shutdown_returns_within_the_grace_period_despite_a_half_sent_head() {
     result.expect("server task").expect("server stopped cleanly");
     assert!(signalled.elapsed() < grace + Duration::from_secs(2));
     assert!(closed_by(stalled, Instant::now() + MARGIN).await, "the stalled connection is dropped");
+}
+
+#[tokio::test]
+async fn requests_carry_the_peer_address_for_per_address_budgets() {
+    // Per-address budgets apply only when the router sees the TCP peer (`ConnectInfo`).
+    let app = TestApp::spawn_with(|s| Settings {
+        rate_limits: candex_server::config::RateLimits {
+            anonymous_graphql_per_address: candex_server::config::Rate::new(1, 2),
+            ..s.rate_limits
+        },
+        ..s
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        let res = app
+            .client
+            .post(format!("{}/graphql", app.base))
+            .json(&serde_json::json!({"query": "{ __typename }"}))
+            .send()
+            .await
+            .expect("graphql answered");
+        statuses.push(res.status().as_u16());
+    }
+    assert!(statuses.contains(&429), "an anonymous burst beyond the per-address budget: {statuses:?}");
 }
