@@ -9,7 +9,6 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use axum::Router;
 use candex_store::Store;
 use tokio::net::TcpListener;
@@ -18,7 +17,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::tokens::TokenService;
-use crate::config::Settings;
+use crate::config::{HttpLimits, Settings};
 use crate::graphql::{build_schema, SchemaContext};
 use crate::operator::service::OperatorService;
 use crate::state::AppState;
@@ -32,6 +31,7 @@ pub struct Application {
     local_addr: SocketAddr,
     state: AppState,
     body_limit: usize,
+    http: HttpLimits,
     dispatcher: Option<Dispatcher>,
 }
 
@@ -89,7 +89,14 @@ impl Application {
             max_body_bytes: settings.max_body_bytes,
             webhook_metrics,
         };
-        Ok(Self { listener, local_addr, state, body_limit: settings.max_body_bytes, dispatcher: webhook_dispatcher })
+        Ok(Self {
+            listener,
+            local_addr,
+            state,
+            body_limit: settings.max_body_bytes,
+            http: settings.http,
+            dispatcher: webhook_dispatcher,
+        })
     }
 
     /// The bound address.
@@ -108,27 +115,20 @@ impl Application {
     }
 
     /// Serves (and dispatches webhooks) until `shutdown` completes, then drains in-flight
-    /// requests and lets webhook requests in flight finish and be recorded.
+    /// requests for at most `settings.http.shutdown_grace` (see [`crate::http::serve`]) and lets
+    /// webhook requests in flight finish and be recorded.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
         let dispatching = self.dispatcher.map(|d| tokio::spawn(d.run(stop.clone())));
-        let router = router(self.state, self.body_limit);
-        // TCP_NODELAY: a streamed response (an attachment) is written as a head and then body
-        // chunks; with Nagle's algorithm the first small chunk waited for the client's delayed
-        // ACK, adding about 40 ms to every small download.
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "could not set TCP_NODELAY");
-            }
-        });
-        let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("server failed");
+        let router = router(self.state, self.body_limit, self.http.request_timeout);
+        crate::http::serve::serve(self.listener, router, self.http, shutdown).await;
         stop.cancel();
         if let Some(task) = dispatching {
             if let Err(e) = task.await {
                 tracing::error!(error = %e, "webhook dispatcher task failed");
             }
         }
-        served
+        Ok(())
     }
 }
 
@@ -140,8 +140,9 @@ fn default_public_url(addr: SocketAddr) -> String {
     }
 }
 
-/// Every route of the server.
-pub fn router(state: AppState, body_limit: usize) -> Router {
+/// Every route of the server; a request taking longer than `request_timeout` (body reading
+/// included) is answered `408`.
+pub fn router(state: AppState, body_limit: usize, request_timeout: Duration) -> Router {
     Router::new()
         .route("/graphql", post(crate::graphql::graphql_handler).get(crate::graphql::explorer))
         .route("/oauth/token", post(crate::auth::oauth::token))
@@ -154,7 +155,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
             get(crate::attachments::download::download).head(crate::attachments::download::download),
         )
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, request_timeout))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -2,6 +2,7 @@
 //! budgets ([`rate_limit`]).
 
 pub mod rate_limit;
+pub mod serve;
 
 use axum::extract::State;
 use axum::http::StatusCode;

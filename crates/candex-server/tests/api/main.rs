@@ -6,6 +6,7 @@ mod authorization;
 mod browser_tokens;
 mod erasure;
 mod events;
+mod front_door;
 mod helpers;
 mod limits;
 mod live_and_snapshot;
