@@ -473,3 +473,40 @@ async fn sigterm_with_a_half_sent_header_exits_within_the_grace() {
     assert!(started.elapsed() < Duration::from_secs(6), "exit took {:?}", started.elapsed());
     drop((stalled, half_body));
 }
+
+/// 600 idle connections and 400 slowloris heads at once (1,000 of the default 1,024
+/// connections): a partner is served within 1 s throughout, every attacking connection is
+/// closed by the header timeout, and memory stays bounded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_slowloris_connections_are_shed() {
+    let mut t = Target::start(&["--header-read-timeout-secs", "3"]).await;
+    let mut held = Vec::new();
+    for i in 0..1000 {
+        let mut stream = tokio::net::TcpStream::connect(t.addr()).await.expect("connect");
+        if i < 400 {
+            // Slowloris: a head that never ends.
+            stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-a: ").await.unwrap();
+        }
+        held.push(stream);
+    }
+    for _ in 0..3 {
+        t.assert_serves_partner().await;
+    }
+    // Each is closed by the server within the header timeout plus a margin.
+    let deadline = Instant::now() + Duration::from_secs(3 + 7);
+    let closed = futures::future::join_all(held.into_iter().map(|mut s| async move {
+        let mut buf = [0u8; 512];
+        loop {
+            match tokio::time::timeout_at(deadline.into(), s.read(&mut buf)).await {
+                Err(_) => return false,
+                Ok(Ok(0)) | Ok(Err(_)) => return true,
+                Ok(Ok(_)) => continue,
+            }
+        }
+    }))
+    .await;
+    let open = closed.iter().filter(|c| !**c).count();
+    assert_eq!(open, 0, "{open} of {} attacking connections were still open after 10 s", closed.len());
+    t.assert_serves_partner().await;
+    t.assert_healthy();
+}
