@@ -95,33 +95,10 @@ pub async fn graphql_handler(State(state): State<AppState>, request: axum::extra
     if let Err(wait) = budget {
         return too_many_requests(wait);
     }
-    if is_multipart(&parts.headers) {
-        return refused(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            guard::coded_error(
-                "Multipart requests are not accepted: no operation takes a file. Send application/json.",
-                guard::BAD_REQUEST,
-                None,
-            ),
-        );
-    }
-    let body = match read_body(&parts.headers, body, state.max_body_bytes).await {
-        Ok(body) => body,
+    let request = match read_request(&state, &parts.headers, body).await {
+        Ok(request) => request,
         Err(response) => return response,
     };
-    if let Err(refusal) = state.guard.check_json(&body) {
-        return refused(StatusCode::BAD_REQUEST, refusal.into_server_error());
-    }
-    let request = match serde_json::from_slice::<async_graphql::Request>(&body) {
-        Ok(request) => request,
-        Err(e) => {
-            return refused(
-                StatusCode::BAD_REQUEST,
-                guard::coded_error(format!("The body is not a GraphQL request: {e}"), guard::BAD_REQUEST, None),
-            )
-        }
-    };
-    drop(body);
     let authenticated = caller.is_ok();
     let access = access::Access::new(caller, state.store.clone());
     let mut request = request.data(access).data(prefetch::Prefetched::default());
@@ -134,13 +111,15 @@ pub async fn graphql_handler(State(state): State<AppState>, request: axum::extra
         }
         None => match prepare(&state.guard, &request.query) {
             Ok((doc, tokens)) => {
-                request.set_parsed_query(doc.clone());
-                Some((doc, tokens))
+                // A copy to cache once validation passes: only for an authenticated caller.
+                let keep = authenticated.then(|| (doc.clone(), tokens));
+                request.set_parsed_query(doc);
+                keep
             }
             Err(error) => return refused(StatusCode::BAD_REQUEST, error),
         },
     };
-    let query = (authenticated && fresh.is_some()).then(|| request.query.clone());
+    let query = fresh.is_some().then(|| request.query.clone());
     let mut response = state.schema.execute(request).await;
     if is_request_error(&response) {
         // Not executed (validation or a limit): a request error, answered 400 as Apollo Server
@@ -154,6 +133,33 @@ pub async fn graphql_handler(State(state): State<AppState>, request: axum::extra
         state.docs.insert(&query, tokens, doc);
     }
     GraphQLResponse::from(response).into_response()
+}
+
+/// The GraphQL request in the body: not multipart, within the body limit, its JSON within the
+/// nesting limit, and shaped as a GraphQL request; or the response refusing it.
+async fn read_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<async_graphql::Request, Response> {
+    if is_multipart(headers) {
+        return Err(refused(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            guard::coded_error(
+                "Multipart requests are not accepted: no operation takes a file. Send application/json.",
+                guard::BAD_REQUEST,
+                None,
+            ),
+        ));
+    }
+    let body = read_body(headers, body, state.max_body_bytes).await?;
+    state.guard.check_json(&body).map_err(|refusal| refused(StatusCode::BAD_REQUEST, refusal.into_server_error()))?;
+    serde_json::from_slice::<async_graphql::Request>(&body).map_err(|e| {
+        refused(
+            StatusCode::BAD_REQUEST,
+            guard::coded_error(format!("The body is not a GraphQL request: {e}"), guard::BAD_REQUEST, None),
+        )
+    })
 }
 
 /// Scans, parses and measures `query`: a document within every limit, with its token count,
