@@ -427,33 +427,10 @@ mod tests {
 
     #[test]
     fn the_seed_query_and_introspection_pass() {
-        for query in [super::super::SEED_QUERY, INTROSPECTION] {
+        for query in [super::super::SEED_QUERY, super::super::INTROSPECTION_QUERY] {
             guard().check_text(query).expect("text within limits");
             let doc = async_graphql::parser::parse_query(query).expect("parses");
             guard().check_document(&doc).expect("document within limits");
         }
     }
-
-    /// graphql-js's `getIntrospectionQuery()`, as GraphiQL and most clients send it.
-    const INTROSPECTION: &str = r#"
-    query IntrospectionQuery {
-      __schema {
-        queryType { name } mutationType { name } subscriptionType { name }
-        types { ...FullType }
-        directives { name description locations args { ...InputValue } }
-      }
-    }
-    fragment FullType on __Type {
-      kind name description
-      fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
-      inputFields { ...InputValue }
-      interfaces { ...TypeRef }
-      enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
-      possibleTypes { ...TypeRef }
-    }
-    fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
-    fragment TypeRef on __Type {
-      kind name
-      ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
-    }"#;
 }

@@ -48,6 +48,10 @@ pub const MAX_COMPLEXITY: usize = 20_000;
 /// included): the contract the demo prints and the tests run.
 pub const SEED_QUERY: &str = include_str!("seed_query.graphql");
 
+/// graphql-js's `getIntrospectionQuery()`, as GraphiQL and most clients send it: the default
+/// limits must admit it (checked by the guard's and the API's tests).
+pub const INTROSPECTION_QUERY: &str = include_str!("introspection_query.graphql");
+
 /// Data every resolver may read.
 pub struct SchemaContext {
     /// The database.

@@ -254,25 +254,22 @@ impl TestApp {
     /// Sends a GraphQL request that must be refused before execution (validation or a limit):
     /// asserts HTTP 400 and returns the body.
     pub async fn graphql_refused(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut req =
-            self.client.post(format!("{}/graphql", self.base)).json(&json!({"query": query, "variables": variables}));
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        let res = req.send().await.expect("graphql request");
-        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-        res.json().await.expect("graphql json")
+        self.send_graphql(token, query, variables, StatusCode::BAD_REQUEST).await
     }
 
     /// Runs a GraphQL operation; asserts HTTP 200 (GraphQL errors travel in the body).
     pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        self.send_graphql(token, query, variables, StatusCode::OK).await
+    }
+
+    async fn send_graphql(&self, token: Option<&str>, query: &str, variables: Value, expect: StatusCode) -> Value {
         let mut req =
             self.client.post(format!("{}/graphql", self.base)).json(&json!({"query": query, "variables": variables}));
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }
         let res = req.send().await.expect("graphql request");
-        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.status(), expect);
         res.json().await.expect("graphql json")
     }
 }

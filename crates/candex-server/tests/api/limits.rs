@@ -215,7 +215,7 @@ async fn documented_queries_and_introspection_still_work() {
     // Twice: the second run takes the cached document.
     let again = app.graphql(Some(&token), candex_server::graphql::SEED_QUERY, json!({"id": profile})).await;
     assert_eq!(again, seed);
-    let introspection = app.graphql(Some(&token), INTROSPECTION, json!({})).await;
+    let introspection = app.graphql(Some(&token), candex_server::graphql::INTROSPECTION_QUERY, json!({})).await;
     assert!(introspection.get("errors").is_none(), "{introspection}");
     assert!(introspection["data"]["__schema"]["types"].as_array().is_some_and(|t| t.len() > 50));
     // SEEK's events page with each application fetched inline (complexity ~12,000).
@@ -249,26 +249,4 @@ const EVENTS_PAGE: &str = r#"query ($schemeId: String!) {
     }
     pageInfo { hasNextPage endCursor }
   }
-}"#;
-
-/// graphql-js's `getIntrospectionQuery()`, as GraphiQL and most clients send it.
-const INTROSPECTION: &str = r#"query IntrospectionQuery {
-  __schema {
-    queryType { name } mutationType { name } subscriptionType { name }
-    types { ...FullType }
-    directives { name description locations args { ...InputValue } }
-  }
-}
-fragment FullType on __Type {
-  kind name description
-  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
-  inputFields { ...InputValue }
-  interfaces { ...TypeRef }
-  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
-  possibleTypes { ...TypeRef }
-}
-fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
-fragment TypeRef on __Type {
-  kind name
-  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
 }"#;
