@@ -28,6 +28,9 @@ pub enum ApiError {
     /// Parseable but invalid input, every field named (422).
     #[error("invalid input: {0}")]
     Invalid(FieldErrors),
+    /// The request body exceeds the body limit (413); nothing of it was parsed.
+    #[error("the request body is larger than the limit (--max-body-bytes)")]
+    BodyTooLarge,
     /// An uploaded file exceeds the size limit, the field named (413).
     #[error("a file is too large: {0}")]
     TooLarge(FieldErrors),
@@ -71,7 +74,7 @@ impl ApiError {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
             Self::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
             Self::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "BAD_USER_INPUT"),
-            Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            Self::BodyTooLarge | Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
             Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),

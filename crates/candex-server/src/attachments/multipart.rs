@@ -61,7 +61,7 @@ async fn ingest_inner(
     let mut json_bytes = Vec::new();
     while let Some(chunk) = first.chunk().await.map_err(multipart_error)? {
         if json_bytes.len() + chunk.len() > state.max_body_bytes {
-            return Err(ApiError::BadRequest("the `application` part is too large".into()));
+            return Err(ApiError::BodyTooLarge);
         }
         json_bytes.extend_from_slice(&chunk);
     }

@@ -29,7 +29,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::BadRequest("request body is too large".into())
+                ApiError::BodyTooLarge
             } else {
                 ApiError::BadRequest(format!("could not read the request body: {}", e.body_text()))
             }

@@ -250,3 +250,31 @@ const EVENTS_PAGE: &str = r#"query ($schemeId: String!) {
     pageInfo { hasNextPage endCursor }
   }
 }"#;
+
+/// The body limit holds on the other routes too: the token endpoint and the operator API
+/// refuse a body over it with 413 and store nothing.
+#[tokio::test]
+async fn the_body_limit_holds_on_every_route() {
+    let app = TestApp::spawn_with(|s| candex_server::Settings { max_body_bytes: 64 * 1024, ..s }).await;
+    let big = format!("{{\"grant_type\":\"client_credentials\",\"pad\":\"{}\"}}", "x".repeat(100 * 1024));
+    let res = app
+        .client
+        .post(format!("{}/oauth/token", app.base))
+        .header("content-type", "application/json")
+        .body(big.clone())
+        .send()
+        .await
+        .expect("token request");
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let res = app
+        .client
+        .post(format!("{}/operator/v1/hirers", app.base))
+        .bearer_auth(crate::helpers::OPERATOR_KEY)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .expect("operator request");
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(app.store.list_hirers().await.expect("hirers").is_empty(), "nothing stored");
+}
