@@ -5,6 +5,9 @@ use std::time::Duration;
 use candex_domain::Scheme;
 use sha2::{Digest, Sha256};
 
+/// The `audience` values SEEK documents for its token endpoint: production and Playground.
+pub const SEEK_AUDIENCES: [&str; 2] = ["https://graphql.seek.com", "https://test.graphql.seek.com"];
+
 /// Everything the server needs besides its listener and store.
 #[derive(Clone)]
 pub struct Settings {
@@ -160,6 +163,10 @@ pub struct TokenSettings {
     pub issuer: Option<String>,
     /// Accepted and issued `aud`; defaults to the public URL.
     pub audience: Option<String>,
+    /// Further `audience` values a token request may name (SEEK's documented ones by
+    /// default), so an integration written for SEEK needs no change; tokens are still issued
+    /// for, and checked against, `audience`.
+    pub accepted_audiences: Vec<String>,
     /// Token lifetime.
     pub lifetime: Duration,
     /// HMAC signing key; `None` uses the key stored in the database (generated on first start).
@@ -175,6 +182,7 @@ impl Default for Settings {
             tokens: TokenSettings {
                 issuer: None,
                 audience: None,
+                accepted_audiences: SEEK_AUDIENCES.iter().map(|a| (*a).to_owned()).collect(),
                 lifetime: Duration::from_secs(1800),
                 signing_key: None,
             },

@@ -126,6 +126,16 @@ pub struct ServeArgs {
     #[arg(long, env = "CANDEX_TOKEN_AUDIENCE")]
     pub token_audience: Option<String>,
 
+    /// Other `audience` values a token request may name, comma-separated; tokens are still
+    /// issued for --token-audience. The default is SEEK's production and Playground audiences,
+    /// so SEEK integrations work unchanged; an empty value accepts only --token-audience.
+    #[arg(
+        long,
+        env = "CANDEX_TOKEN_ACCEPTED_AUDIENCES",
+        default_value = "https://graphql.seek.com,https://test.graphql.seek.com"
+    )]
+    pub token_accepted_audiences: String,
+
     /// Token signing key, base64 (at least 32 bytes). Defaults to a key generated on first
     /// start and kept in the database, shared by every instance on that database.
     #[arg(long, env = "CANDEX_TOKEN_SIGNING_KEY", hide_env_values = true)]

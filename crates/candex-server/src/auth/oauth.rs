@@ -115,7 +115,7 @@ pub async fn token(
         None => return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is required")),
     }
     if let Some(audience) = request.audience.as_deref() {
-        if audience.trim_end_matches('/') != state.tokens.audience().trim_end_matches('/') {
+        if !state.tokens.accepts_audience(audience) {
             return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",

@@ -104,6 +104,8 @@ pub struct TokenService {
     kid: String,
     issuer: String,
     audience: String,
+    /// Further `audience` values a token request may name (tokens are still for `audience`).
+    accepted_audiences: Vec<String>,
     lifetime: Duration,
     validation: Validation,
 }
@@ -147,7 +149,9 @@ impl TokenService {
         };
         let issuer = settings.issuer.clone().unwrap_or_else(|| public_url.to_owned());
         let audience = settings.audience.clone().unwrap_or_else(|| public_url.to_owned());
-        Ok(Self::new(&secret, kid, issuer, audience, settings.lifetime))
+        let mut service = Self::new(&secret, kid, issuer, audience, settings.lifetime);
+        service.accepted_audiences = settings.accepted_audiences.clone();
+        Ok(service)
     }
 
     /// Builds the service from explicit parts.
@@ -164,9 +168,19 @@ impl TokenService {
             kid,
             issuer,
             audience,
+            accepted_audiences: Vec::new(),
             lifetime,
             validation,
         }
+    }
+
+    /// Whether a token request may name `audience`: this server's own, or one of the accepted
+    /// ones (SEEK's by default), ignoring a trailing slash.
+    pub fn accepts_audience(&self, audience: &str) -> bool {
+        let audience = audience.trim_end_matches('/');
+        std::iter::once(&self.audience)
+            .chain(&self.accepted_audiences)
+            .any(|accepted| accepted.trim_end_matches('/') == audience)
     }
 
     /// The audience tokens are issued for and checked against.

@@ -82,7 +82,7 @@ async fn bad_token_requests_get_rfc_6749_errors() {
         post(json!({"grant_type": "password", "client_id": partner.client_id, "client_secret": partner.client_secret}))
             .await;
     assert_eq!((s, b["error"].as_str()), (400, Some("unsupported_grant_type")));
-    let (s, b) = post(json!({"grant_type": "client_credentials", "client_id": partner.client_id, "client_secret": partner.client_secret, "audience": "https://graphql.seek.com"})).await;
+    let (s, b) = post(json!({"grant_type": "client_credentials", "client_id": partner.client_id, "client_secret": partner.client_secret, "audience": "https://graphql.example.com"})).await;
     assert_eq!((s, b["error"].as_str()), (400, Some("invalid_request")));
     assert!(b["error_description"].as_str().unwrap().contains("audience"));
     let (s, b) = post(json!({"client_id": partner.client_id})).await;
@@ -171,6 +171,7 @@ async fn the_signing_key_is_generated_once_and_kept_across_restarts() {
         let settings = candex_server::config::TokenSettings {
             issuer: Some("i".into()),
             audience: Some("a".into()),
+            accepted_audiences: Vec::new(),
             lifetime: std::time::Duration::from_secs(60),
             signing_key: None,
         };
@@ -182,4 +183,46 @@ async fn the_signing_key_is_generated_once_and_kept_across_restarts() {
             assert!(svc.verify(&keys[0]).is_ok());
         }
     }
+}
+
+/// An integration written for SEEK sends SEEK's audience (production or Playground): it gets a
+/// token that works here, as does one naming this server's public URL; other audiences are
+/// refused, and an empty accepted list leaves only the public URL.
+#[tokio::test]
+async fn seek_audiences_and_the_public_url_get_tokens_by_default() {
+    let app = TestApp::spawn().await;
+    let partner = app.create_partner("Audience ATS").await;
+    let request = |app: &TestApp, audience: &str| {
+        app.client.post(format!("{}/oauth/token", app.base)).json(&json!({
+            "grant_type": "client_credentials", "client_id": partner.client_id,
+            "client_secret": partner.client_secret, "audience": audience
+        }))
+    };
+    let public = format!("{}/", app.base);
+    for audience in ["https://graphql.seek.com", "https://test.graphql.seek.com", public.as_str()] {
+        let res = request(&app, audience).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{audience}");
+        let body: Value = res.json().await.unwrap();
+        let token = body["access_token"].as_str().unwrap();
+        let version = app.graphql(Some(token), "{ version }", json!({})).await;
+        assert!(version["data"]["version"].is_string(), "{audience}: {version}");
+    }
+    let res = request(&app, "https://graphql.seek.com.evil.example").send().await.unwrap();
+    assert_eq!(res.status(), 400);
+
+    let strict = TestApp::spawn_with(|mut s| {
+        s.tokens.accepted_audiences.clear();
+        s
+    })
+    .await;
+    let partner = strict.create_partner("Strict ATS").await;
+    let res = strict
+        .client
+        .post(format!("{}/oauth/token", strict.base))
+        .json(&json!({"grant_type": "client_credentials", "client_id": partner.client_id,
+            "client_secret": partner.client_secret, "audience": "https://graphql.seek.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
 }

@@ -88,6 +88,7 @@ impl TestApp {
             tokens: TokenSettings {
                 issuer: None,
                 audience: None,
+                accepted_audiences: candex_server::config::SEEK_AUDIENCES.map(String::from).to_vec(),
                 lifetime: Duration::from_secs(1800),
                 signing_key: Some(SIGNING_KEY.to_vec()),
             },

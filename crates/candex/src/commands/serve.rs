@@ -38,6 +38,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         tokens: TokenSettings {
             issuer: args.token_issuer.clone(),
             audience: args.token_audience.clone(),
+            accepted_audiences: args
+                .token_accepted_audiences
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect(),
             lifetime: Duration::from_secs(args.token_lifetime),
             signing_key,
         },
