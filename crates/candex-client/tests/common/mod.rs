@@ -39,7 +39,13 @@ impl Server {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url).await.expect("open sqlite"));
         let settings = Settings {
             blobs: Some(candex_server::storage::BlobLocation::Local(dir.path().join("blobs"))),
-            tokens: TokenSettings { issuer: None, audience: None, lifetime, signing_key: Some(vec![7; 32]) },
+            tokens: TokenSettings {
+                issuer: None,
+                audience: None,
+                accepted_audiences: candex_server::config::SEEK_AUDIENCES.map(String::from).to_vec(),
+                lifetime,
+                signing_key: Some(vec![7; 32]),
+            },
             ..Settings::default()
         }
         .with_operator_key(OPERATOR_KEY);
