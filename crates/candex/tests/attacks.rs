@@ -37,7 +37,12 @@ impl Target {
         let mut args = vec!["--demo", "--database", &db];
         args.extend_from_slice(extra);
         let server = start(&args);
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+        // Refusals are checked as application/graphql-response+json, whose request errors
+        // are 400 (as application/json they would be 200, per GraphQL-over-HTTP).
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("accept", reqwest::header::HeaderValue::from_static("application/graphql-response+json"));
+        let client =
+            reqwest::Client::builder().default_headers(headers).timeout(Duration::from_secs(30)).build().unwrap();
         let token = common::token(&client, &server.base, CLIENT_ID, CLIENT_SECRET).await;
         Self { server, client, token, _dir: dir }
     }

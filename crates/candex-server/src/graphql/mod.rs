@@ -12,6 +12,7 @@ pub mod query_events;
 pub mod relay;
 pub mod scalars;
 pub mod seq_paging;
+pub mod transport;
 pub mod types;
 pub mod webhook_rules;
 
@@ -19,14 +20,13 @@ use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{EmptySubscription, MergedObject, Schema};
-use async_graphql_axum::GraphQLResponse;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use candex_domain::Scheme;
 use candex_store::Store;
 
 use crate::state::AppState;
+use transport::MediaType;
 
 /// The schema type.
 pub type CandexSchema = Schema<Query, mutation::Mutation, EmptySubscription>;
@@ -85,21 +85,22 @@ pub fn sdl() -> String {
 /// validates and executes, each step bounded before it runs ([`guard`]).
 pub async fn graphql_handler(State(state): State<AppState>, request: axum::extract::Request) -> Response {
     let (parts, body) = request.into_parts();
+    let media = MediaType::negotiate(&parts.headers);
     let caller = match crate::auth::bearer_token(&parts.headers) {
         None => Err(access::AuthProblem::Missing),
         Some(token) => state.tokens.verify(token).map_err(access::AuthProblem::Token),
     };
     let budget = match &caller {
         Ok(token) => state.limiter.partner.check(&token.partner_id.to_string()),
-        Err(_) => match state.limiter.client_address(&parts.headers, connect_info(&parts)) {
+        Err(_) => match state.limiter.client_address(&parts.headers, transport::connect_info(&parts)) {
             Some(address) => state.limiter.anonymous_per_address.check(&address),
             None => Ok(()),
         },
     };
     if let Err(wait) = budget {
-        return too_many_requests(wait);
+        return transport::too_many_requests(media, wait);
     }
-    let request = match read_request(&state, &parts.headers, body).await {
+    let request = match transport::read_request(&state, &parts.headers, media, body).await {
         Ok(request) => request,
         Err(response) => return response,
     };
@@ -120,50 +121,21 @@ pub async fn graphql_handler(State(state): State<AppState>, request: axum::extra
                 request.set_parsed_query(doc);
                 keep
             }
-            Err(error) => return refused(StatusCode::BAD_REQUEST, error),
+            Err(error) => return transport::request_error(media, error),
         },
     };
     let query = fresh.is_some().then(|| request.query.clone());
     let mut response = state.schema.execute(request).await;
     if is_request_error(&response) {
-        // Not executed (validation or a limit): a request error, answered 400 as Apollo Server
-        // and the GraphQL-over-HTTP spec (for application/graphql-response+json) do.
+        // Not executed (validation or a limit): a request error, with the status the
+        // GraphQL-over-HTTP spec gives for the negotiated media type.
         label_request_errors(&mut response);
-        let mut response = GraphQLResponse::from(response).into_response();
-        *response.status_mut() = StatusCode::BAD_REQUEST;
-        return response;
+        return transport::respond(media, response, true);
     }
     if let (Some(query), Some((doc, tokens))) = (query, fresh) {
         state.docs.insert(&query, tokens, doc);
     }
-    GraphQLResponse::from(response).into_response()
-}
-
-/// The GraphQL request in the body: not multipart, within the body limit, its JSON within the
-/// nesting limit, and shaped as a GraphQL request; or the response refusing it.
-async fn read_request(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: axum::body::Body,
-) -> Result<async_graphql::Request, Response> {
-    if is_multipart(headers) {
-        return Err(refused(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            guard::coded_error(
-                "Multipart requests are not accepted: no operation takes a file. Send application/json.",
-                guard::BAD_REQUEST,
-                None,
-            ),
-        ));
-    }
-    let body = read_body(headers, body, state.max_body_bytes).await?;
-    state.guard.check_json(&body).map_err(|refusal| refused(StatusCode::BAD_REQUEST, refusal.into_server_error()))?;
-    serde_json::from_slice::<async_graphql::Request>(&body).map_err(|e| {
-        refused(
-            StatusCode::BAD_REQUEST,
-            guard::coded_error(format!("The body is not a GraphQL request: {e}"), guard::BAD_REQUEST, None),
-        )
-    })
+    transport::respond(media, response, false)
 }
 
 /// Scans, parses and measures `query`: a document within every limit, with its token count,
@@ -210,78 +182,6 @@ fn label_request_errors(response: &mut async_graphql::Response) {
         };
         error.extensions = labelled.extensions;
     }
-}
-
-fn connect_info(parts: &axum::http::request::Parts) -> Option<std::net::SocketAddr> {
-    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0)
-}
-
-fn is_multipart(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/"))
-}
-
-/// Reads the body, refusing it with `413` as soon as it is known to exceed `limit`: from
-/// `Content-Length` before reading, or while reading a body without one.
-async fn read_body(headers: &HeaderMap, body: axum::body::Body, limit: usize) -> Result<bytes::Bytes, Response> {
-    let too_large = || {
-        refused(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            guard::coded_error(
-                format!("The request body is larger than {limit} bytes."),
-                guard::LIMIT_EXCEEDED,
-                Some("bodyBytes"),
-            ),
-        )
-    };
-    let declared =
-        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => Ok(bytes),
-        Err(e) if is_length_limit(&e) => Err(too_large()),
-        Err(e) => Err(refused(
-            StatusCode::BAD_REQUEST,
-            guard::coded_error(format!("The request body could not be read: {e}"), guard::BAD_REQUEST, None),
-        )),
-    }
-}
-
-fn is_length_limit(error: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if e.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = e.source();
-    }
-    false
-}
-
-/// A request-level GraphQL error response with `status`.
-fn refused(status: StatusCode, error: async_graphql::ServerError) -> Response {
-    let mut response = GraphQLResponse::from(async_graphql::Response::from_errors(vec![error])).into_response();
-    *response.status_mut() = status;
-    response
-}
-
-/// `429 Too Many Requests` with `Retry-After`, as a GraphQL error.
-fn too_many_requests(wait: std::time::Duration) -> Response {
-    let secs = crate::http::rate_limit::retry_after_secs(wait);
-    let mut response = refused(
-        StatusCode::TOO_MANY_REQUESTS,
-        guard::coded_error(
-            format!("Too many requests; retry after {secs} s."),
-            crate::http::rate_limit::RATE_LIMITED,
-            None,
-        ),
-    );
-    response.headers_mut().insert(header::RETRY_AFTER, secs.into());
-    response
 }
 
 /// `GET /graphql`: the GraphiQL explorer.

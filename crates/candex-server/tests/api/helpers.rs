@@ -252,20 +252,32 @@ impl TestApp {
         body["access_token"].as_str().expect("access_token").to_owned()
     }
 
-    /// Sends a GraphQL request that must be refused before execution (validation or a limit):
-    /// asserts HTTP 400 and returns the body.
+    /// Sends a GraphQL request that must be refused before execution (validation or a limit),
+    /// accepting `application/graphql-response+json`: asserts HTTP 400 and returns the body.
     pub async fn graphql_refused(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        self.send_graphql(token, query, variables, StatusCode::BAD_REQUEST).await
+        let accept = "application/graphql-response+json";
+        self.send_graphql(token, query, variables, accept, StatusCode::BAD_REQUEST).await
     }
 
-    /// Runs a GraphQL operation; asserts HTTP 200 (GraphQL errors travel in the body).
+    /// Runs a GraphQL operation as SEEK's documented transport does (`application/json`);
+    /// asserts HTTP 200 (GraphQL errors travel in the body).
     pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        self.send_graphql(token, query, variables, StatusCode::OK).await
+        self.send_graphql(token, query, variables, "application/json", StatusCode::OK).await
     }
 
-    async fn send_graphql(&self, token: Option<&str>, query: &str, variables: Value, expect: StatusCode) -> Value {
-        let mut req =
-            self.client.post(format!("{}/graphql", self.base)).json(&json!({"query": query, "variables": variables}));
+    async fn send_graphql(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+        accept: &str,
+        expect: StatusCode,
+    ) -> Value {
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header("accept", accept)
+            .json(&json!({"query": query, "variables": variables}));
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }

@@ -81,8 +81,12 @@ fn body_of(shape: &Shape) -> String {
 
 async fn post(app: &TestApp, token: Option<&str>, body: String) -> (StatusCode, Value, Duration) {
     let started = Instant::now();
-    let mut req =
-        app.client.post(format!("{}/graphql", app.base)).header("content-type", "application/json").body(body);
+    let mut req = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("content-type", "application/json")
+        .header("accept", "application/graphql-response+json")
+        .body(body);
     if let Some(token) = token {
         req = req.bearer_auth(token);
     }
@@ -277,4 +281,52 @@ async fn the_body_limit_holds_on_every_route() {
         .expect("operator request");
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(app.store.list_hirers().await.expect("hirers").is_empty(), "nothing stored");
+}
+
+/// GraphQL-over-HTTP: the response's media type follows `Accept`, and a request error is 400
+/// only as `application/graphql-response+json`; as `application/json` (SEEK's transport, and
+/// what `*/*` or no `Accept` get) every well-formed request is 200.
+#[tokio::test]
+async fn the_media_type_and_status_follow_accept() {
+    let app = TestApp::spawn_with(unlimited).await;
+    let cases = [
+        (Some("application/json"), "application/json", StatusCode::OK),
+        (Some("application/graphql-response+json"), "application/graphql-response+json", StatusCode::BAD_REQUEST),
+        (
+            Some("application/graphql-response+json,application/json;q=0.9"),
+            "application/graphql-response+json",
+            StatusCode::BAD_REQUEST,
+        ),
+        (Some("*/*"), "application/json", StatusCode::OK),
+        (None, "application/json", StatusCode::OK),
+    ];
+    for (accept, content_type, error_status) in cases {
+        for (query, status, code) in [
+            ("{ __typename }", StatusCode::OK, None),
+            ("{ __typename", error_status, Some("GRAPHQL_PARSE_FAILED")),
+            ("{ nothing }", error_status, Some("GRAPHQL_VALIDATION_FAILED")),
+        ] {
+            let mut req = app.client.post(format!("{}/graphql", app.base)).json(&json!({"query": query}));
+            if let Some(accept) = accept {
+                req = req.header("accept", accept);
+            }
+            let res = req.send().await.expect("graphql request");
+            assert_eq!(res.status(), status, "{accept:?} {query}");
+            assert_eq!(res.headers()["content-type"], content_type, "{accept:?} {query}");
+            let body: Value = res.json().await.expect("json");
+            assert_eq!(body["errors"][0]["extensions"]["code"].as_str(), code, "{accept:?} {query}: {body}");
+        }
+    }
+    // HTTP-level refusals keep their status whatever the media type.
+    let res = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("accept", "application/json")
+        .header("content-type", "application/json")
+        .body("not json")
+        .send()
+        .await
+        .expect("graphql request");
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.headers()["content-type"], "application/json");
 }
