@@ -404,18 +404,6 @@ const resolvers = {
   },
 };
 
-// candex (async-graphql) answers `"data": null` whenever the candidateProfile field errors,
-// where graphql-js would answer `{"candidateProfile": null}`; this reproduces candex's shape.
-const CANDEX_ERROR_SHAPE_HOOKS = {
-  async willSendResponse({ response }) {
-    const body = response.body;
-    if (body.kind === 'single' && body.singleResult.errors?.length && body.singleResult.data) {
-      body.singleResult.data = null;
-    }
-  },
-};
-const candexErrorShape = { requestDidStart: async () => CANDEX_ERROR_SHAPE_HOOKS };
-
 // --- the per-request context -------------------------------------------------------------------
 
 /**
@@ -515,7 +503,6 @@ export function createPeer({ path, issuer, audience, sqlMode = 'loaders', httpSe
       ApolloServerPluginSchemaReportingDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ...(httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer })] : []),
-      candexErrorShape,
     ],
   });
   return { server, context, db };

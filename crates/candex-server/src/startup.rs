@@ -73,6 +73,7 @@ impl Application {
             webhook_targets: settings.webhooks.target_policy(),
             dispatcher: dispatcher.clone(),
         });
+        let field_types = Arc::new(crate::graphql::field_errors::FieldTypes::from_sdl(&schema.sdl()));
         let state = AppState {
             store,
             tokens: Arc::new(tokens),
@@ -81,6 +82,7 @@ impl Application {
             schema,
             docs: Arc::new(crate::graphql::doc_cache::DocCache::new(settings.graphql.cache_bytes)),
             guard: Arc::new(crate::graphql::guard::Guard::new(settings.graphql.clone())),
+            field_types,
             limiter: Arc::new(crate::http::rate_limit::RateLimiter::new(&settings.rate_limits)),
             scheme: settings.scheme.clone(),
             public_url: public_url.into(),

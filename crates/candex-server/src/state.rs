@@ -24,6 +24,8 @@ pub struct AppState {
     pub schema: CandexSchema,
     /// Parsed query documents, shared across requests.
     pub docs: Arc<crate::graphql::doc_cache::DocCache>,
+    /// The schema's field types, to put `null` where fields failed.
+    pub field_types: Arc<crate::graphql::field_errors::FieldTypes>,
     /// What one GraphQL request may cost.
     pub guard: Arc<crate::graphql::guard::Guard>,
     /// Request budgets per address, client id and partner.

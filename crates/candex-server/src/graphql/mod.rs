@@ -4,6 +4,7 @@
 pub mod access;
 pub mod doc_cache;
 pub mod error;
+pub mod field_errors;
 pub mod guard;
 pub mod mutation;
 pub mod prefetch;
@@ -125,12 +126,19 @@ pub async fn graphql_handler(State(state): State<AppState>, request: axum::extra
         },
     };
     let query = fresh.is_some().then(|| request.query.clone());
+    let text = (request.query.clone(), request.operation_name.clone());
     let mut response = state.schema.execute(request).await;
     if is_request_error(&response) {
         // Not executed (validation or a limit): a request error, with the status the
         // GraphQL-over-HTTP spec gives for the negotiated media type.
         label_request_errors(&mut response);
         return transport::respond(media, response, true);
+    }
+    if response.errors.iter().any(|e| !e.path.is_empty()) {
+        // Field errors: async-graphql leaves failed fields out; put null where they failed.
+        if let Ok(doc) = async_graphql::parser::parse_query(&text.0) {
+            state.field_types.complete(&doc, text.1.as_deref(), &mut response);
+        }
     }
     if let (Some(query), Some((doc, tokens))) = (query, fresh) {
         state.docs.insert(&query, tokens, doc);

@@ -6,6 +6,7 @@ mod authorization;
 mod browser_tokens;
 mod erasure;
 mod events;
+mod field_errors;
 mod front_door;
 mod helpers;
 mod limits;
