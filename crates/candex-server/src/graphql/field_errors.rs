@@ -67,19 +67,23 @@ impl FieldTypes {
         // Shorter paths first: a field set to null hides the errors below it.
         paths.sort_by_key(|p| p.len());
         let mut nulled: HashSet<Vec<PathKey>> = HashSet::new();
+        let mut index = FieldIndex::default();
         for path in paths {
-            let Some(steps) = self.steps(doc, root, &operation.node.selection_set.node, path) else { continue };
+            let Some(steps) = self.steps(doc, &mut index, root, &operation.node.selection_set.node, path) else {
+                continue;
+            };
             apply(&mut response.data, &steps, &mut nulled);
         }
     }
 
     /// Each step of `path` with the nullability of what stands there, or `None` when the path
     /// does not follow the document.
-    fn steps(
+    fn steps<'a>(
         &self,
-        doc: &ExecutableDocument,
+        doc: &'a ExecutableDocument,
+        index: &mut FieldIndex<'a>,
         root: &str,
-        selection_set: &SelectionSet,
+        selection_set: &'a SelectionSet,
         path: &[PathSegment],
     ) -> Option<Vec<Step>> {
         let mut parent_type = root.to_owned();
@@ -89,7 +93,7 @@ impl FieldTypes {
         for segment in path {
             match segment {
                 PathSegment::Field(key) => {
-                    let (field, condition) = find_field(doc, set, key, 0)?;
+                    let (field, condition) = index.find(doc, set, key)?;
                     let owner = condition.unwrap_or(parent_type.as_str());
                     let ty = self.fields.get(owner).and_then(|f| f.get(field.name.node.as_str())).cloned();
                     steps.push(Step { segment: segment.clone(), nullable: ty.as_ref().is_none_or(|t| t.nullable) });
@@ -133,40 +137,57 @@ fn named_type(ty: &Type) -> String {
     }
 }
 
-/// The field with response key `key` in `set` (fragments included), with the type condition
-/// of the fragment it stands in, if any. Depth is bounded by the document guard (no fragment
-/// cycles, bounded nesting); the explicit bound is a second fence.
-fn find_field<'a>(
+/// A field and the type condition of the fragment it stands in, if any.
+type Found<'a> = (&'a Field, Option<&'a str>);
+
+/// The fields of each selection set by response key, built on first use, so that many errors
+/// in one wide selection cost one pass over it rather than one each.
+#[derive(Default)]
+struct FieldIndex<'a> {
+    sets: HashMap<*const SelectionSet, HashMap<&'a str, Found<'a>>>,
+}
+
+impl<'a> FieldIndex<'a> {
+    /// The field with response key `key` in `set` (fragments included).
+    fn find(&mut self, doc: &'a ExecutableDocument, set: &'a SelectionSet, key: &str) -> Option<Found<'a>> {
+        let fields = self.sets.entry(set as *const SelectionSet).or_insert_with(|| {
+            let mut fields = HashMap::new();
+            collect_fields(doc, set, None, 0, &mut fields);
+            fields
+        });
+        fields.get(key).copied()
+    }
+}
+
+/// Adds every field of `set` (fragments included) by response key, the first occurrence
+/// winning, with the type condition it stands under. Depth is bounded by the document guard
+/// (no fragment cycles, bounded nesting); the explicit bound is a second fence.
+fn collect_fields<'a>(
     doc: &'a ExecutableDocument,
     set: &'a SelectionSet,
-    key: &str,
+    condition: Option<&'a str>,
     depth: usize,
-) -> Option<(&'a Field, Option<&'a str>)> {
+    into: &mut HashMap<&'a str, Found<'a>>,
+) {
     if depth > 64 {
-        return None;
+        return;
     }
     for selection in &set.items {
         match &selection.node {
             Selection::Field(field) => {
-                if field.node.response_key().node.as_str() == key {
-                    return Some((&field.node, None));
-                }
+                into.entry(field.node.response_key().node.as_str()).or_insert((&field.node, condition));
             }
             Selection::InlineFragment(inline) => {
-                if let Some((field, condition)) = find_field(doc, &inline.node.selection_set.node, key, depth + 1) {
-                    let own = inline.node.type_condition.as_ref().map(|c| c.node.on.node.as_str());
-                    return Some((field, condition.or(own)));
-                }
+                let own = inline.node.type_condition.as_ref().map(|c| c.node.on.node.as_str());
+                collect_fields(doc, &inline.node.selection_set.node, own.or(condition), depth + 1, into);
             }
             Selection::FragmentSpread(spread) => {
                 let Some(fragment) = doc.fragments.get(&spread.node.fragment_name.node) else { continue };
-                if let Some((field, condition)) = find_field(doc, &fragment.node.selection_set.node, key, depth + 1) {
-                    return Some((field, condition.or(Some(fragment.node.type_condition.node.on.node.as_str()))));
-                }
+                let own = Some(fragment.node.type_condition.node.on.node.as_str());
+                collect_fields(doc, &fragment.node.selection_set.node, own, depth + 1, into);
             }
         }
     }
-    None
 }
 
 /// Sets the failed field (the last step) to `null`, or its nearest nullable ancestor, unless

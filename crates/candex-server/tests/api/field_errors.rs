@@ -88,3 +88,24 @@ async fn profiles_in_an_events_page_are_null_once_the_relationship_is_narrowed()
         r["errors"].as_array().unwrap().iter().filter_map(|e| e["extensions"]["code"].as_str()).collect();
     assert!(codes.iter().all(|c| *c == "FORBIDDEN") && codes.len() == 6, "{codes:?}");
 }
+
+/// Many failed fields in one selection: each is null, and the repair stays linear (one index
+/// of the selection, not one scan per error).
+#[tokio::test]
+async fn many_failed_aliases_are_each_null() {
+    let app = TestApp::spawn_with(|mut s| {
+        s.rate_limits.anonymous_graphql_per_address = candex_server::config::Rate::UNLIMITED;
+        s
+    })
+    .await;
+    let aliases: Vec<String> =
+        (0..900).map(|i| format!("p{i}: candidateProfile(id: \"nonsense\") {{ __typename }}")).collect();
+    let query = format!("{{ {} }}", aliases.join(" "));
+    let started = std::time::Instant::now();
+    let r = app.graphql(None, &query, json!({})).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
+    let data = r["data"].as_object().unwrap_or_else(|| panic!("{}", &r.to_string()[..300]));
+    assert_eq!(data.len(), 900);
+    assert!(data.values().all(Value::is_null));
+    assert_eq!(r["errors"].as_array().unwrap().len(), 900);
+}
