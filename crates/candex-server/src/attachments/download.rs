@@ -177,7 +177,7 @@ pub async fn download(
     let Ok(token) = state.tokens.verify(token) else {
         return unauthenticated("the access token is invalid or expired");
     };
-    if let Err(wait) = state.limiter.partner.check(&token.partner_id.to_string()) {
+    if let Err(wait) = state.limiter.partner.check(&token.partner_id) {
         return crate::error::ApiError::RateLimited(wait).into_response();
     }
     let id =

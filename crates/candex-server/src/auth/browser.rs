@@ -106,7 +106,7 @@ pub async fn token(
     if !caller.is_partner() {
         return Err(ApiError::Unauthenticated("a partner token is required; browser tokens cannot issue tokens"));
     }
-    state.limiter.partner.check(&caller.partner_id.to_string()).map_err(ApiError::RateLimited)?;
+    state.limiter.partner.check(&caller.partner_id).map_err(ApiError::RateLimited)?;
     let request = validate(request).map_err(ApiError::Invalid)?;
     let relationships = state
         .store

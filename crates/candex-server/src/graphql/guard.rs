@@ -43,13 +43,18 @@ impl Refusal {
 /// A request-level GraphQL error carrying `extensions.code` (and `extensions.limit`).
 pub fn coded_error(message: impl Into<String>, code: &str, limit: Option<&str>) -> ServerError {
     let mut error = ServerError::new(message, None);
+    error.extensions = Some(coded_extensions(code, limit));
+    error
+}
+
+/// `extensions` of a request-level error: its `code`, and the `limit` it hit, if any.
+pub fn coded_extensions(code: &str, limit: Option<&str>) -> ErrorExtensionValues {
     let mut extensions = ErrorExtensionValues::default();
     extensions.set("code", code);
     if let Some(limit) = limit {
         extensions.set("limit", limit);
     }
-    error.extensions = Some(extensions);
-    error
+    extensions
 }
 
 /// What the text scan found; `tokens` sizes the parsed document for the cache.

@@ -92,8 +92,8 @@ pub async fn graphql_handler(State(state): State<AppState>, request: axum::extra
         Some(token) => state.tokens.verify(token).map_err(access::AuthProblem::Token),
     };
     let budget = match &caller {
-        Ok(token) => state.limiter.partner.check(&token.partner_id.to_string()),
-        Err(_) => match state.limiter.client_address(&parts.headers, transport::connect_info(&parts)) {
+        Ok(token) => state.limiter.partner.check(&token.partner_id),
+        Err(_) => match state.limiter.address_of(&parts) {
             Some(address) => state.limiter.anonymous_per_address.check(&address),
             None => Ok(()),
         },
@@ -125,8 +125,8 @@ pub async fn graphql_handler(State(state): State<AppState>, request: axum::extra
             Err(error) => return transport::request_error(media, error),
         },
     };
-    let query = fresh.is_some().then(|| request.query.clone());
-    let text = (request.query.clone(), request.operation_name.clone());
+    // Kept for the cache and for the field-error repair (the request is consumed).
+    let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
     let mut response = state.schema.execute(request).await;
     if is_request_error(&response) {
         // Not executed (validation or a limit): a request error, with the status the
@@ -136,11 +136,11 @@ pub async fn graphql_handler(State(state): State<AppState>, request: axum::extra
     }
     if response.errors.iter().any(|e| !e.path.is_empty()) {
         // Field errors: async-graphql leaves failed fields out; put null where they failed.
-        if let Ok(doc) = async_graphql::parser::parse_query(&text.0) {
-            state.field_types.complete(&doc, text.1.as_deref(), &mut response);
+        if let Ok(doc) = async_graphql::parser::parse_query(&query) {
+            state.field_types.complete(&doc, operation_name.as_deref(), &mut response);
         }
     }
-    if let (Some(query), Some((doc, tokens))) = (query, fresh) {
+    if let Some((doc, tokens)) = fresh {
         state.docs.insert(&query, tokens, doc);
     }
     transport::respond(media, response, false)
@@ -184,11 +184,10 @@ fn label_request_errors(response: &mut async_graphql::Response) {
             m if m.starts_with("The number of directives on the field") => Some("directives"),
             _ => None,
         };
-        let labelled = match limit {
-            Some(limit) => guard::coded_error(String::new(), guard::LIMIT_EXCEEDED, Some(limit)),
-            None => guard::coded_error(String::new(), guard::VALIDATION_FAILED, None),
-        };
-        error.extensions = labelled.extensions;
+        error.extensions = Some(match limit {
+            Some(limit) => guard::coded_extensions(guard::LIMIT_EXCEEDED, Some(limit)),
+            None => guard::coded_extensions(guard::VALIDATION_FAILED, None),
+        });
     }
 }
 

@@ -2,10 +2,7 @@
 //! from `Accept`, and writing responses and refusals with the status the GraphQL-over-HTTP
 //! spec gives for that media type.
 
-use std::net::SocketAddr;
-
 use async_graphql_axum::GraphQLResponse;
-use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -109,11 +106,6 @@ pub fn too_many_requests(media: MediaType, wait: std::time::Duration) -> Respons
     );
     response.headers_mut().insert(header::RETRY_AFTER, secs.into());
     response
-}
-
-/// The peer address the connection-level server attached to the request.
-pub fn connect_info(parts: &axum::http::request::Parts) -> Option<SocketAddr> {
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0)
 }
 
 /// The GraphQL request in the body: not multipart, within the body limit, its JSON within the

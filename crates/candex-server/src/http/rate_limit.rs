@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, HeaderValue};
+use candex_domain::ObjectId;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
@@ -67,7 +68,7 @@ pub struct RateLimiter {
     /// GraphQL requests without a valid token per source address.
     pub anonymous_per_address: Budget<IpAddr>,
     /// GraphQL requests and downloads per partner (by partner id).
-    pub partner: Budget<String>,
+    pub partner: Budget<ObjectId>,
     trust_forwarded_for: bool,
 }
 
@@ -95,6 +96,13 @@ impl RateLimiter {
         forwarded.or(peer.map(|p| p.ip())).map(network_key)
     }
 
+    /// [`Self::client_address`] of a request, with the peer address the connection-level
+    /// server attached (`ConnectInfo`).
+    pub fn address_of(&self, parts: &axum::http::request::Parts) -> Option<IpAddr> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+        self.client_address(&parts.headers, peer)
+    }
+
     /// Takes one token request from `address`'s budget.
     pub fn check_token_address(&self, address: Option<IpAddr>) -> Result<(), Duration> {
         address.map_or(Ok(()), |a| self.token_per_address.check(&a))
@@ -118,8 +126,7 @@ impl axum::extract::FromRequestParts<crate::state::AppState> for ClientAddress {
         parts: &mut axum::http::request::Parts,
         state: &crate::state::AppState,
     ) -> Result<Self, Self::Rejection> {
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-        Ok(Self(state.limiter.client_address(&parts.headers, peer)))
+        Ok(Self(state.limiter.address_of(parts)))
     }
 }
 
