@@ -129,3 +129,34 @@ pub(crate) async fn purge_attachments_of_positions_closed_before(
     tx.commit().await.map_err(map_err)?;
     Ok(PurgedAttachments { rows, unreferenced_sha256 })
 }
+
+#[async_trait::async_trait]
+impl candex_store::AttachmentStore for crate::PgStore {
+    #[tracing::instrument(skip_all)]
+    async fn profile_attachments(&self, profile_id: &ObjectId) -> StoreResult<Vec<Attachment>> {
+        crate::attachments::profile_attachments(&self.pool, profile_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn attachments_of_profiles(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<Attachment>> {
+        crate::attachments::attachments_of_profiles(&self.pool, profile_ids).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_attachment(&self, attachment_id: &ObjectId) -> StoreResult<Option<AttachmentAccess>> {
+        crate::attachments::get_attachment(&self.pool, attachment_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn attachment_blob_referenced(&self, sha256: &str) -> StoreResult<bool> {
+        crate::attachments::attachment_blob_referenced(&self.pool, sha256).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn purge_attachments_of_positions_closed_before(
+        &self,
+        closed_before: DateTime<Utc>,
+    ) -> StoreResult<PurgedAttachments> {
+        crate::attachments::purge_attachments_of_positions_closed_before(&self.pool, closed_before).await
+    }
+}

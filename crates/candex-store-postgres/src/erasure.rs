@@ -55,3 +55,11 @@ async fn delete_attachments(tx: &mut Transaction<'_, Postgres>, candidate_id: &O
     .map_err(map_err)?;
     crate::attachments::unreferenced(tx, &hashes).await
 }
+
+#[async_trait::async_trait]
+impl candex_store::ErasureStore for crate::PgStore {
+    #[tracing::instrument(skip_all)]
+    async fn erase_candidate(&self, candidate_id: &ObjectId) -> StoreResult<ErasedCandidate> {
+        crate::erasure::erase_candidate(&self.pool, candidate_id).await
+    }
+}

@@ -261,6 +261,24 @@ pub(crate) async fn subscription_key(
 /// Live-database tests, run only when `CANDEX_TEST_POSTGRES_URL` names a PostgreSQL server
 /// (each test works in a schema of its own, dropped at the end). `webhooks.rs` uses the
 /// harness too.
+#[async_trait::async_trait]
+impl candex_store::EventStore for crate::PgStore {
+    #[tracing::instrument(skip_all)]
+    async fn page_events(&self, query: &EventsQuery) -> StoreResult<Vec<Event>> {
+        crate::events::page_events(&self.pool, query).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_event(&self, partner_id: &ObjectId, event_id: &ObjectId) -> StoreResult<Option<Event>> {
+        crate::events::get_event(&self.pool, partner_id, event_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn purge_events_before(&self, cutoff: DateTime<Utc>) -> StoreResult<PurgedEvents> {
+        crate::events::purge_events_before(&self.pool, cutoff).await
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use std::str::FromStr;

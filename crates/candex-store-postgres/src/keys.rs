@@ -40,3 +40,16 @@ pub(crate) async fn insert_signing_key_if_absent(pool: &PgPool, key: SigningKey)
     tx.commit().await.map_err(map_err)?;
     Ok(current)
 }
+
+#[async_trait::async_trait]
+impl candex_store::KeyStore for crate::PgStore {
+    #[tracing::instrument(skip_all)]
+    async fn signing_key(&self) -> StoreResult<Option<SigningKey>> {
+        crate::keys::signing_key(&self.pool).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn insert_signing_key_if_absent(&self, key: SigningKey) -> StoreResult<SigningKey> {
+        crate::keys::insert_signing_key_if_absent(&self.pool, key).await
+    }
+}

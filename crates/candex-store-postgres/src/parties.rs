@@ -230,3 +230,62 @@ pub(crate) async fn page_related_hirers(pool: &PgPool, query: &RelatedHirersQuer
     }
     Ok(page)
 }
+
+#[async_trait::async_trait]
+impl candex_store::PartyStore for crate::PgStore {
+    #[tracing::instrument(skip_all)]
+    async fn create_hirer(&self, hirer: NewHirer) -> StoreResult<Hirer> {
+        crate::parties::create_hirer(&self.pool, hirer).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_hirer(&self, id: &ObjectId) -> StoreResult<Option<Hirer>> {
+        crate::parties::get_hirer(&self.pool, id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_hirers(&self) -> StoreResult<Vec<Hirer>> {
+        crate::parties::list_hirers(&self.pool).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_partner(&self, partner: NewPartner) -> StoreResult<Partner> {
+        crate::parties::create_partner(&self.pool, partner).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_partner(&self, id: &ObjectId) -> StoreResult<Option<Partner>> {
+        crate::parties::get_partner(&self.pool, id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_partner_credentials(&self, client_id: &str) -> StoreResult<Option<PartnerCredentials>> {
+        crate::parties::find_partner_credentials(&self.pool, client_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_partners(&self) -> StoreResult<Vec<Partner>> {
+        crate::parties::list_partners(&self.pool).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_relationships(
+        &self,
+        partner_id: &ObjectId,
+        hirer_id: &ObjectId,
+        types: &[RelationshipType],
+        event: &EventStamp,
+    ) -> StoreResult<RelationshipSet> {
+        crate::parties::set_relationships(&self.pool, partner_id, hirer_id, types, event).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn relationships(&self, partner_id: &ObjectId, hirer_id: &ObjectId) -> StoreResult<RelationshipSet> {
+        crate::parties::relationships(&self.pool, partner_id, hirer_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn page_related_hirers(&self, query: &RelatedHirersQuery) -> StoreResult<Vec<RelatedHirer>> {
+        crate::parties::page_related_hirers(&self.pool, query).await
+    }
+}

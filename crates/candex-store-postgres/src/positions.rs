@@ -179,3 +179,36 @@ pub(crate) async fn get_position_by_questionnaire(
     let row = sqlx::query(SQL).bind(questionnaire_id.as_str()).fetch_optional(pool).await.map_err(map_err)?;
     row.as_ref().map(rows::position::<Db>).transpose()
 }
+
+#[async_trait::async_trait]
+impl candex_store::PositionStore for crate::PgStore {
+    #[tracing::instrument(skip_all)]
+    async fn create_position(&self, position: NewPosition) -> StoreResult<Position> {
+        crate::positions::create_position(&self.pool, position).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_position(&self, profile_id: &ObjectId) -> StoreResult<Option<Position>> {
+        crate::positions::get_position(&self.pool, profile_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_positions(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<Position>> {
+        crate::positions::get_positions(&self.pool, profile_ids).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_position_by_opening(&self, opening_id: &ObjectId) -> StoreResult<Option<Position>> {
+        crate::positions::get_position_by_opening(&self.pool, opening_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn close_position(&self, profile_id: &ObjectId, event: &EventStamp) -> StoreResult<Position> {
+        crate::positions::close_position(&self.pool, profile_id, event).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_positions(&self, hirer_id: Option<&ObjectId>) -> StoreResult<Vec<Position>> {
+        crate::positions::list_positions(&self.pool, hirer_id).await
+    }
+}

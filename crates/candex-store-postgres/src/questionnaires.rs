@@ -1,6 +1,7 @@
 //! Questionnaire submissions: storing a candidate's responses with the application, reading
 //! them back with their questionnaire in one statement, and erasing them.
 
+use candex_store::Position;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -112,4 +113,25 @@ pub(crate) async fn delete_candidate_submissions(
     .await
     .map_err(map_err)?;
     Ok(())
+}
+
+#[async_trait::async_trait]
+impl candex_store::QuestionnaireStore for crate::PgStore {
+    #[tracing::instrument(skip_all)]
+    async fn get_position_by_questionnaire(&self, questionnaire_id: &ObjectId) -> StoreResult<Option<Position>> {
+        crate::positions::get_position_by_questionnaire(&self.pool, questionnaire_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn questionnaire_submission(&self, profile_id: &ObjectId) -> StoreResult<Option<QuestionnaireSubmission>> {
+        crate::questionnaires::questionnaire_submission(&self.pool, profile_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn questionnaire_submissions(
+        &self,
+        profile_ids: &[ObjectId],
+    ) -> StoreResult<Vec<(ObjectId, QuestionnaireSubmission)>> {
+        crate::questionnaires::questionnaire_submissions(&self.pool, profile_ids).await
+    }
 }

@@ -776,6 +776,118 @@ pub(crate) async fn recent_requests(
 /// Live-database tests (see `events::tests`): claims under contention between instances,
 /// subscription key races, and every statement of this module once. The conformance kit
 /// checks behaviour in detail.
+#[async_trait::async_trait]
+impl candex_store::WebhookStore for crate::PgStore {
+    #[tracing::instrument(skip_all)]
+    async fn create_webhook_subscription(
+        &self,
+        subscription: NewWebhookSubscription,
+    ) -> StoreResult<SubscriptionWrite> {
+        crate::webhooks::create_subscription(&self.pool, subscription).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_webhook_subscription(
+        &self,
+        partner_id: &ObjectId,
+        id: &ObjectId,
+    ) -> StoreResult<Option<WebhookSubscription>> {
+        crate::webhooks::get_subscription(&self.pool, partner_id, id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn page_webhook_subscriptions(&self, query: &SubscriptionsQuery) -> StoreResult<Vec<WebhookSubscription>> {
+        crate::webhooks::page_subscriptions(&self.pool, query).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_webhook_subscription_delivery(
+        &self,
+        partner_id: &ObjectId,
+        id: &ObjectId,
+        url: &str,
+        max_events_per_attempt: Option<u8>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<SubscriptionWrite>> {
+        crate::webhooks::update_delivery(&self.pool, partner_id, id, url, max_events_per_attempt, at).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_webhook_subscription_signing(
+        &self,
+        partner_id: &ObjectId,
+        id: &ObjectId,
+        algorithm: SigningAlgorithm,
+        secret: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<WebhookSubscription>> {
+        crate::webhooks::update_signing(&self.pool, partner_id, id, algorithm, secret, at).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_webhook_subscription(
+        &self,
+        partner_id: &ObjectId,
+        id: &ObjectId,
+    ) -> StoreResult<Option<WebhookSubscription>> {
+        crate::webhooks::delete_subscription(&self.pool, partner_id, id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn replay_webhook_subscription(&self, replay: NewReplay) -> StoreResult<Replay> {
+        crate::webhooks::replay(&self.pool, replay).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_replay(&self, partner_id: &ObjectId, id: &ObjectId) -> StoreResult<Option<Replay>> {
+        crate::webhooks::get_replay(&self.pool, partner_id, id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn page_replays(&self, query: &ReplaysQuery) -> StoreResult<Vec<Replay>> {
+        crate::webhooks::page_replays(&self.pool, query).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn claim_webhook_deliveries(&self, claim: &DeliveryClaim) -> StoreResult<Vec<DeliveryBatch>> {
+        crate::webhooks::claim(&self.pool, claim).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn record_webhook_delivery(&self, outcome: &DeliveryOutcome) -> StoreResult<()> {
+        crate::webhooks::record(&self.pool, outcome).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn webhook_queue_stats(&self) -> StoreResult<QueueStats> {
+        crate::webhooks::queue_stats(&self.pool).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn page_webhook_requests(&self, query: &WebhookRequestsQuery) -> StoreResult<Vec<WebhookRequestRecord>> {
+        crate::webhooks::page_requests(&self.pool, query).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_webhook_request(
+        &self,
+        partner_id: &ObjectId,
+        request_id: &str,
+    ) -> StoreResult<Option<WebhookRequestRecord>> {
+        crate::webhooks::get_request(&self.pool, partner_id, request_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn page_webhook_attempts(&self, query: &WebhookAttemptsQuery) -> StoreResult<Vec<WebhookAttemptRecord>> {
+        crate::webhooks::page_attempts(&self.pool, query).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn recent_webhook_requests(&self, limit: u32, failures_only: bool) -> StoreResult<Vec<WebhookRequestRecord>> {
+        crate::webhooks::recent_requests(&self.pool, limit, failures_only).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;

@@ -6,6 +6,11 @@
 //! names one (any database on it; each test creates `candex_test_<random>` through it and
 //! drops it at the end). Without the variable they pass without running, saying so once.
 
+use candex_store::ApplicationStore;
+use candex_store::EventStore;
+use candex_store::KeyStore;
+use candex_store::PartyStore;
+use candex_store::PositionStore;
 use std::collections::BTreeSet;
 
 use candex_domain::{EventType, RelationshipType};

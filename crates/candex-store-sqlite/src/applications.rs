@@ -213,3 +213,57 @@ pub(crate) async fn page_position_applications(
     .map_err(map_err)?;
     rows.iter().map(rows::application_summary::<Db>).collect()
 }
+
+#[async_trait::async_trait]
+impl candex_store::ApplicationStore for crate::SqliteStore {
+    #[tracing::instrument(skip_all)]
+    async fn ingest_applications(
+        &self,
+        applications: &[NewApplicationRecord],
+    ) -> StoreResult<Vec<IngestedApplication>> {
+        crate::applications::ingest_applications(&self.writer, applications).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_profile(&self, profile_id: &ObjectId) -> StoreResult<Option<ProfileView>> {
+        crate::applications::get_profile(&self.reader, profile_id).await
+    }
+
+    async fn get_profile_for_partner(
+        &self,
+        profile_id: &ObjectId,
+        partner_id: &ObjectId,
+    ) -> StoreResult<Option<(ProfileView, RelationshipSet)>> {
+        crate::applications::get_profile_for_partner(&self.reader, profile_id, partner_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_profiles(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<ProfileView>> {
+        crate::applications::get_profiles(&self.reader, profile_ids).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_candidate(&self, candidate_id: &ObjectId) -> StoreResult<Option<Candidate>> {
+        crate::applications::get_candidate(&self.reader, candidate_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn candidate_profiles(&self, candidate_id: &ObjectId, last: u32) -> StoreResult<Vec<ProfileView>> {
+        crate::applications::candidate_profiles(&self.reader, candidate_id, last).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_candidate_person(&self, candidate_id: &ObjectId, person: &Person) -> StoreResult<Candidate> {
+        crate::applications::update_candidate_person(&self.writer, candidate_id, person).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn page_position_applications(
+        &self,
+        position_profile_id: &ObjectId,
+        after_seq: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<ApplicationSummary>> {
+        crate::applications::page_position_applications(&self.reader, position_profile_id, after_seq, limit).await
+    }
+}

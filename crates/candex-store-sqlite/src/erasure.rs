@@ -64,3 +64,11 @@ pub(crate) async fn erase_candidate(writer: &SqlitePool, candidate_id: &ObjectId
     tx.commit().await.map_err(map_err)?;
     Ok(ErasedCandidate { candidate_id: candidate_id.clone(), profiles, unreferenced_blobs })
 }
+
+#[async_trait::async_trait]
+impl candex_store::ErasureStore for crate::SqliteStore {
+    #[tracing::instrument(skip_all)]
+    async fn erase_candidate(&self, candidate_id: &ObjectId) -> StoreResult<ErasedCandidate> {
+        crate::erasure::erase_candidate(&self.writer, candidate_id).await
+    }
+}

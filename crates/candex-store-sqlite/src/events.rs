@@ -236,3 +236,18 @@ pub(crate) async fn subscription_key(
     })
     .transpose()
 }
+
+#[async_trait::async_trait]
+impl candex_store::EventStore for crate::SqliteStore {
+    async fn page_events(&self, query: &EventsQuery) -> StoreResult<Vec<Event>> {
+        crate::events::page_events(&self.reader, query).await
+    }
+
+    async fn get_event(&self, partner_id: &ObjectId, event_id: &ObjectId) -> StoreResult<Option<Event>> {
+        crate::events::get_event(&self.reader, partner_id, event_id).await
+    }
+
+    async fn purge_events_before(&self, cutoff: DateTime<Utc>) -> StoreResult<PurgedEvents> {
+        crate::events::purge_events_before(&self.writer, cutoff).await
+    }
+}

@@ -38,3 +38,16 @@ pub(crate) async fn insert_signing_key_if_absent(writer: &SqlitePool, key: Signi
     tx.commit().await.map_err(map_err)?;
     Ok(current)
 }
+
+#[async_trait::async_trait]
+impl candex_store::KeyStore for crate::SqliteStore {
+    #[tracing::instrument(skip_all)]
+    async fn signing_key(&self) -> StoreResult<Option<SigningKey>> {
+        crate::keys::signing_key(&self.reader).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn insert_signing_key_if_absent(&self, key: SigningKey) -> StoreResult<SigningKey> {
+        crate::keys::insert_signing_key_if_absent(&self.writer, key).await
+    }
+}

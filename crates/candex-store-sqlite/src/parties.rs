@@ -215,3 +215,62 @@ pub(crate) async fn page_related_hirers(
     }
     Ok(page)
 }
+
+#[async_trait::async_trait]
+impl candex_store::PartyStore for crate::SqliteStore {
+    #[tracing::instrument(skip_all)]
+    async fn create_hirer(&self, hirer: NewHirer) -> StoreResult<Hirer> {
+        crate::parties::create_hirer(&self.writer, hirer).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_hirer(&self, id: &ObjectId) -> StoreResult<Option<Hirer>> {
+        crate::parties::get_hirer(&self.reader, id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_hirers(&self) -> StoreResult<Vec<Hirer>> {
+        crate::parties::list_hirers(&self.reader).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_partner(&self, partner: NewPartner) -> StoreResult<Partner> {
+        crate::parties::create_partner(&self.writer, partner).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_partner(&self, id: &ObjectId) -> StoreResult<Option<Partner>> {
+        crate::parties::get_partner(&self.reader, id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_partner_credentials(&self, client_id: &str) -> StoreResult<Option<PartnerCredentials>> {
+        crate::parties::find_partner_credentials(&self.reader, client_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_partners(&self) -> StoreResult<Vec<Partner>> {
+        crate::parties::list_partners(&self.reader).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_relationships(
+        &self,
+        partner_id: &ObjectId,
+        hirer_id: &ObjectId,
+        types: &[RelationshipType],
+        event: &EventStamp,
+    ) -> StoreResult<RelationshipSet> {
+        crate::parties::set_relationships(&self.writer, partner_id, hirer_id, types, event).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn relationships(&self, partner_id: &ObjectId, hirer_id: &ObjectId) -> StoreResult<RelationshipSet> {
+        crate::parties::relationships(&self.reader, partner_id, hirer_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn page_related_hirers(&self, query: &RelatedHirersQuery) -> StoreResult<Vec<RelatedHirer>> {
+        crate::parties::page_related_hirers(&self.reader, query).await
+    }
+}

@@ -1,6 +1,7 @@
 //! Questionnaire submissions: storing a candidate's responses with the application, reading
 //! them back with their questionnaire in one statement, and erasing them.
 
+use candex_store::Position;
 use std::sync::Arc;
 
 use candex_domain::questionnaire::{ComponentResponse, Questionnaire};
@@ -97,4 +98,27 @@ pub(crate) async fn questionnaire_submission(
         questionnaire: Arc::new(rows::submission_questionnaire::<Db>(&row)?),
         responses,
     }))
+}
+
+#[async_trait::async_trait]
+impl candex_store::QuestionnaireStore for crate::SqliteStore {
+    #[tracing::instrument(skip_all)]
+    async fn get_position_by_questionnaire(&self, questionnaire_id: &ObjectId) -> StoreResult<Option<Position>> {
+        crate::positions::get_position_by_questionnaire(&self.reader, questionnaire_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn questionnaire_submission(
+        &self,
+        profile_id: &ObjectId,
+    ) -> StoreResult<Option<candex_store::QuestionnaireSubmission>> {
+        crate::questionnaires::questionnaire_submission(&self.reader, profile_id).await
+    }
+
+    async fn questionnaire_submissions(
+        &self,
+        profile_ids: &[ObjectId],
+    ) -> StoreResult<Vec<(ObjectId, candex_store::QuestionnaireSubmission)>> {
+        crate::questionnaires::questionnaire_submissions(&self.reader, profile_ids).await
+    }
 }

@@ -643,3 +643,99 @@ pub(crate) async fn recent_requests(
     let rows = sqlx::query(SQL).bind(failures_only).bind(i64::from(limit)).fetch_all(reader).await.map_err(map_err)?;
     rows.iter().map(rows::webhook_request::<Db>).collect()
 }
+
+#[async_trait::async_trait]
+impl candex_store::WebhookStore for crate::SqliteStore {
+    async fn create_webhook_subscription(
+        &self,
+        subscription: NewWebhookSubscription,
+    ) -> StoreResult<SubscriptionWrite> {
+        crate::webhooks::create_subscription(&self.writer, subscription).await
+    }
+
+    async fn get_webhook_subscription(
+        &self,
+        partner_id: &ObjectId,
+        id: &ObjectId,
+    ) -> StoreResult<Option<WebhookSubscription>> {
+        crate::webhooks::get_subscription(&self.reader, partner_id, id).await
+    }
+
+    async fn page_webhook_subscriptions(&self, query: &SubscriptionsQuery) -> StoreResult<Vec<WebhookSubscription>> {
+        crate::webhooks::page_subscriptions(&self.reader, query).await
+    }
+
+    async fn update_webhook_subscription_delivery(
+        &self,
+        partner_id: &ObjectId,
+        id: &ObjectId,
+        url: &str,
+        max_events_per_attempt: Option<u8>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<SubscriptionWrite>> {
+        crate::webhooks::update_delivery(&self.writer, partner_id, id, url, max_events_per_attempt, at).await
+    }
+
+    async fn update_webhook_subscription_signing(
+        &self,
+        partner_id: &ObjectId,
+        id: &ObjectId,
+        algorithm: SigningAlgorithm,
+        secret: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<WebhookSubscription>> {
+        crate::webhooks::update_signing(&self.writer, partner_id, id, algorithm, secret, at).await
+    }
+
+    async fn delete_webhook_subscription(
+        &self,
+        partner_id: &ObjectId,
+        id: &ObjectId,
+    ) -> StoreResult<Option<WebhookSubscription>> {
+        crate::webhooks::delete_subscription(&self.writer, partner_id, id).await
+    }
+
+    async fn replay_webhook_subscription(&self, replay: NewReplay) -> StoreResult<Replay> {
+        crate::webhooks::replay(&self.writer, replay).await
+    }
+
+    async fn get_replay(&self, partner_id: &ObjectId, id: &ObjectId) -> StoreResult<Option<Replay>> {
+        crate::webhooks::get_replay(&self.reader, partner_id, id).await
+    }
+
+    async fn page_replays(&self, query: &ReplaysQuery) -> StoreResult<Vec<Replay>> {
+        crate::webhooks::page_replays(&self.reader, query).await
+    }
+
+    async fn claim_webhook_deliveries(&self, claim: &DeliveryClaim) -> StoreResult<Vec<DeliveryBatch>> {
+        crate::webhooks::claim(&self.writer, claim).await
+    }
+
+    async fn record_webhook_delivery(&self, outcome: &DeliveryOutcome) -> StoreResult<()> {
+        crate::webhooks::record(&self.writer, outcome).await
+    }
+
+    async fn webhook_queue_stats(&self) -> StoreResult<QueueStats> {
+        crate::webhooks::queue_stats(&self.reader).await
+    }
+
+    async fn page_webhook_requests(&self, query: &WebhookRequestsQuery) -> StoreResult<Vec<WebhookRequestRecord>> {
+        crate::webhooks::page_requests(&self.reader, query).await
+    }
+
+    async fn get_webhook_request(
+        &self,
+        partner_id: &ObjectId,
+        request_id: &str,
+    ) -> StoreResult<Option<WebhookRequestRecord>> {
+        crate::webhooks::get_request(&self.reader, partner_id, request_id).await
+    }
+
+    async fn page_webhook_attempts(&self, query: &WebhookAttemptsQuery) -> StoreResult<Vec<WebhookAttemptRecord>> {
+        crate::webhooks::page_attempts(&self.reader, query).await
+    }
+
+    async fn recent_webhook_requests(&self, limit: u32, failures_only: bool) -> StoreResult<Vec<WebhookRequestRecord>> {
+        crate::webhooks::recent_requests(&self.reader, limit, failures_only).await
+    }
+}

@@ -1,6 +1,7 @@
 //! The storage conformance kit on SQLite, one fresh database file per story, plus what only
 //! SQLite has: connection pragmas, reopening a file, and refusing a newer schema.
 
+use candex_store::PartyStore;
 use candex_store::{testkit, Store, StoreError};
 use candex_store_sqlite::SqliteStore;
 use sqlx::{Connection, Row, SqliteConnection, SqlitePool};

@@ -2,8 +2,11 @@
 //! subscriptions, delivery batches handed to the dispatcher, requests and attempts recorded
 //! for diagnostics, and replays.
 
+use async_trait::async_trait;
 use candex_domain::{DeliveryCode, EventType, ObjectId, SigningAlgorithm};
 use chrono::{DateTime, Utc};
+
+use crate::StoreResult;
 
 /// The id and time of the event a write emits, minted by the caller like every other id.
 #[derive(Debug, Clone, PartialEq)]
@@ -394,6 +397,18 @@ impl std::fmt::Debug for DeliveryBatch {
             .field("events", &self.events)
             .finish()
     }
+}
+
+/// The partners' event streams.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// One page of a partner's event stream in stream order.
+    async fn page_events(&self, query: &EventsQuery) -> StoreResult<Vec<Event>>;
+    /// One event, if it is in the partner's stream.
+    async fn get_event(&self, partner_id: &ObjectId, event_id: &ObjectId) -> StoreResult<Option<Event>>;
+    /// Deletes events, their deliveries and attempts, webhook requests and replays created
+    /// before `cutoff`.
+    async fn purge_events_before(&self, cutoff: DateTime<Utc>) -> StoreResult<PurgedEvents>;
 }
 
 #[cfg(test)]

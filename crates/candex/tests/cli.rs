@@ -1,13 +1,17 @@
 //! `candex` as a process: help, `admin`, `import` and `seed` against a fresh SQLite file per
 //! test. Every failed assertion prints the command, its exit status, stdout and stderr.
 
+use candex_store::ApplicationStore;
+use candex_store::AttachmentStore;
+use candex_store::PartyStore;
+use candex_store::PositionStore;
+use candex_store::WebhookStore;
 use std::future::Future;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use candex_domain::{IdKind, ObjectId};
-use candex_store::Store;
 use candex_store_sqlite::SqliteStore;
 use serde_json::{json, Value};
 

@@ -1,0 +1,266 @@
+//! The SQL layer both backends share: statements written once with `$n` parameters (which
+//! SQLite and PostgreSQL both accept), the values they bind, and the two traits a backend
+//! implements to run them ([`Exec`] on its pools and transactions, [`SqlBackend`] on its
+//! store). The area files of this crate implement each area trait once for every
+//! `SqlBackend`; a backend supplies only what must differ (its dialect constants, locking).
+//!
+//! Statements are plain data ([`Stmt`]) rather than sqlx queries so that this crate needs no
+//! database driver and the shared code needs none of sqlx's per-type trait bounds.
+
+use std::borrow::Cow;
+use std::future::Future;
+
+use candex_domain::ObjectId;
+use chrono::{DateTime, Utc};
+
+use crate::rows::Columns;
+use crate::StoreResult;
+
+/// One value bound to a statement parameter, in its stored form.
+#[derive(Debug, Clone)]
+pub enum Param<'a> {
+    /// Text (ids, names, JSON).
+    Str(&'a str),
+    /// Text owned by the statement.
+    String(String),
+    /// Nullable text.
+    OptStr(Option<&'a str>),
+    /// Nullable text owned by the statement.
+    OptString(Option<String>),
+    /// An integer (times as unix milliseconds).
+    Int(i64),
+    /// A nullable integer.
+    OptInt(Option<i64>),
+    /// A boolean, in whatever form the backend stores booleans.
+    Bool(bool),
+    /// Binary data.
+    Bytes(&'a [u8]),
+    /// A list of text values for a membership test: PostgreSQL binds a `text[]` (`= any($n)`),
+    /// SQLite a JSON array (`in (select value from json_each($n))`).
+    Strs(Vec<&'a str>),
+}
+
+impl<'a> From<&'a str> for Param<'a> {
+    fn from(v: &'a str) -> Self {
+        Param::Str(v)
+    }
+}
+
+impl<'a> From<&'a String> for Param<'a> {
+    fn from(v: &'a String) -> Self {
+        Param::Str(v)
+    }
+}
+
+impl From<String> for Param<'_> {
+    fn from(v: String) -> Self {
+        Param::String(v)
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Param<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        Param::OptStr(v)
+    }
+}
+
+impl<'a> From<Option<&'a String>> for Param<'a> {
+    fn from(v: Option<&'a String>) -> Self {
+        Param::OptStr(v.map(String::as_str))
+    }
+}
+
+impl From<Option<String>> for Param<'_> {
+    fn from(v: Option<String>) -> Self {
+        Param::OptString(v)
+    }
+}
+
+impl<'a> From<&'a ObjectId> for Param<'a> {
+    fn from(v: &'a ObjectId) -> Self {
+        Param::Str(v.as_str())
+    }
+}
+
+impl<'a> From<Option<&'a ObjectId>> for Param<'a> {
+    fn from(v: Option<&'a ObjectId>) -> Self {
+        Param::OptStr(v.map(ObjectId::as_str))
+    }
+}
+
+impl From<i64> for Param<'_> {
+    fn from(v: i64) -> Self {
+        Param::Int(v)
+    }
+}
+
+impl From<u32> for Param<'_> {
+    fn from(v: u32) -> Self {
+        Param::Int(i64::from(v))
+    }
+}
+
+impl From<u8> for Param<'_> {
+    fn from(v: u8) -> Self {
+        Param::Int(i64::from(v))
+    }
+}
+
+impl From<Option<i64>> for Param<'_> {
+    fn from(v: Option<i64>) -> Self {
+        Param::OptInt(v)
+    }
+}
+
+impl From<bool> for Param<'_> {
+    fn from(v: bool) -> Self {
+        Param::Bool(v)
+    }
+}
+
+impl<'a> From<&'a [u8]> for Param<'a> {
+    fn from(v: &'a [u8]) -> Self {
+        Param::Bytes(v)
+    }
+}
+
+/// Times are stored as unix milliseconds; domain times are already truncated to them.
+impl From<DateTime<Utc>> for Param<'_> {
+    fn from(v: DateTime<Utc>) -> Self {
+        Param::Int(v.timestamp_millis())
+    }
+}
+
+impl From<&DateTime<Utc>> for Param<'_> {
+    fn from(v: &DateTime<Utc>) -> Self {
+        Param::Int(v.timestamp_millis())
+    }
+}
+
+impl From<Option<DateTime<Utc>>> for Param<'_> {
+    fn from(v: Option<DateTime<Utc>>) -> Self {
+        Param::OptInt(v.map(|t| t.timestamp_millis()))
+    }
+}
+
+impl<'a> From<&'a [ObjectId]> for Param<'a> {
+    fn from(v: &'a [ObjectId]) -> Self {
+        Param::Strs(v.iter().map(ObjectId::as_str).collect())
+    }
+}
+
+impl<'a> From<Vec<&'a str>> for Param<'a> {
+    fn from(v: Vec<&'a str>) -> Self {
+        Param::Strs(v)
+    }
+}
+
+/// A statement and its parameters, `$1` first.
+#[derive(Debug, Clone)]
+pub struct Stmt<'a> {
+    sql: Cow<'static, str>,
+    params: Vec<Param<'a>>,
+}
+
+impl<'a> Stmt<'a> {
+    /// A statement with no parameters bound yet.
+    pub fn new(sql: impl Into<Cow<'static, str>>) -> Self {
+        Self { sql: sql.into(), params: Vec::new() }
+    }
+
+    /// Binds the next parameter.
+    #[must_use]
+    pub fn bind(mut self, value: impl Into<Param<'a>>) -> Self {
+        self.params.push(value.into());
+        self
+    }
+
+    /// The statement's text.
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// The text and the parameters, for the backend to hand to its driver.
+    pub fn into_parts(self) -> (Cow<'static, str>, Vec<Param<'a>>) {
+        (self.sql, self.params)
+    }
+}
+
+/// `stmt!(sql, a, b)` is `Stmt::new(sql).bind(a).bind(b)`.
+#[macro_export]
+macro_rules! stmt {
+    ($sql:expr $(, $param:expr)* $(,)?) => {
+        $crate::sql::Stmt::new($sql)$(.bind($param))*
+    };
+}
+
+/// Where statements run: a backend's pool (each statement on its own) or one of its
+/// transactions. Errors are mapped to `StoreError` by the backend, once, here.
+pub trait Exec: Send {
+    /// The driver's row type.
+    type Row: Send + Sync;
+
+    /// Every row the statement returns.
+    fn fetch_all<'a>(&'a mut self, stmt: Stmt<'a>) -> impl Future<Output = StoreResult<Vec<Self::Row>>> + Send + 'a;
+
+    /// The first row the statement returns, if any.
+    fn fetch_optional<'a>(
+        &'a mut self,
+        stmt: Stmt<'a>,
+    ) -> impl Future<Output = StoreResult<Option<Self::Row>>> + Send + 'a;
+
+    /// Runs the statement; returns how many rows it changed.
+    fn execute<'a>(&'a mut self, stmt: Stmt<'a>) -> impl Future<Output = StoreResult<u64>> + Send + 'a;
+
+    /// Every row, each mapped by `map` (a `rows::…` mapper).
+    fn all<'a, T: Send + 'a>(
+        &'a mut self,
+        stmt: Stmt<'a>,
+        map: fn(&Self::Row) -> StoreResult<T>,
+    ) -> impl Future<Output = StoreResult<Vec<T>>> + Send + 'a {
+        async move { self.fetch_all(stmt).await?.iter().map(map).collect() }
+    }
+
+    /// The first row, if any, mapped by `map`.
+    fn optional<'a, T: Send + 'a>(
+        &'a mut self,
+        stmt: Stmt<'a>,
+        map: fn(&Self::Row) -> StoreResult<T>,
+    ) -> impl Future<Output = StoreResult<Option<T>>> + Send + 'a {
+        async move { self.fetch_optional(stmt).await?.as_ref().map(map).transpose() }
+    }
+
+    /// Whether the statement returns any row.
+    fn exists<'a>(&'a mut self, stmt: Stmt<'a>) -> impl Future<Output = StoreResult<bool>> + Send + 'a {
+        async move { Ok(self.fetch_optional(stmt).await?.is_some()) }
+    }
+}
+
+/// A transaction of a backend: runs statements, then commits. Dropped without a commit, it
+/// rolls back.
+pub trait Transaction: Exec {
+    /// Commits the transaction.
+    fn commit(self) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+/// A SQL backend as the shared area implementations see it: where reads and writes run, how
+/// a write transaction starts, and (through [`Columns`]) how its rows decode.
+pub trait SqlBackend: Columns + Send + Sync + 'static {
+    /// A pool handle; each statement runs on its own.
+    type Pool<'p>: Exec<Row = <Self as Columns>::Row>
+    where
+        Self: 'p;
+    /// A write transaction.
+    type Tx: Transaction<Row = <Self as Columns>::Row>;
+
+    /// Where reads run.
+    fn reader(&self) -> Self::Pool<'_>;
+
+    /// Where single-statement writes run.
+    fn writer(&self) -> Self::Pool<'_>;
+
+    /// Starts a write transaction. SQLite takes its write lock up front (`begin immediate`),
+    /// so checks made inside cannot be invalidated before the writes; PostgreSQL starts an
+    /// ordinary transaction and locks rows (or the event order) where a use case needs it.
+    fn begin(&self) -> impl Future<Output = StoreResult<Self::Tx>> + Send;
+}
