@@ -67,7 +67,7 @@ async fn candidate_profile_decodes_the_documented_query_with_attachments_and_que
     let w = World::new().await;
     let position = w
         .server
-        .create_position(json!({"hirerId": w.hirer, "positionTitle": "Writer", "seekHirerJobReference": "REQ-9",
+        .post_position(json!({"hirerId": w.hirer, "positionTitle": "Writer", "seekHirerJobReference": "REQ-9",
             "questionnaire": {"components": [
                 {"componentTypeCode": "Question", "questionHtml": "Why?", "responseTypeCode": "FreeText"}]}}))
         .await;

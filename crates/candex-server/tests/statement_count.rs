@@ -4,7 +4,7 @@
 //! that counts sqlx's per-statement events (target `sqlx::query`).
 
 #[path = "api/helpers.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod helpers;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -11,6 +11,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use candex_client::{Client, ClientConfig};
+use candex_testkit::{Operator, Partner};
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -22,7 +23,8 @@ const WEBHOOK_SECRET: &str = "export-test-webhook-secret";
 struct World {
     server: common::Server,
     http: reqwest::Client,
-    partner: String,
+    operator: Operator,
+    partner: Partner,
     hirer: String,
     position: String,
     client_id: String,
@@ -41,30 +43,23 @@ impl World {
         args.extend_from_slice(extra);
         let server = common::start(&args);
         let http = reqwest::Client::new();
-        let op = |path: &str| format!("{}/operator/v1{path}", server.base);
-        let hirer = operator(&http, reqwest::Method::POST, &op("/hirers"), json!({"name": "Acme"})).await["id"]
-            .as_str()
-            .expect("hirer")
-            .to_owned();
-        let partner = operator(&http, reqwest::Method::POST, &op("/partners"), json!({"name": "ATS"})).await;
-        let partner_id = partner["id"].as_str().expect("partner").to_owned();
-        let position = operator(
-            &http,
-            reqwest::Method::POST,
-            &op("/positions"),
-            json!({"hirerId": hirer, "positionTitle": "Writer", "seekHirerJobReference": "REQ-7"}),
-        )
-        .await["id"]
+        let operator = Operator::new(&server.base, OPERATOR_KEY);
+        let hirer = operator.create_hirer("Acme").await;
+        let partner = operator.create_partner("ATS").await;
+        let position = operator
+            .post_position(json!({"hirerId": hirer, "positionTitle": "Writer", "seekHirerJobReference": "REQ-7"}))
+            .await["id"]
             .as_str()
             .expect("position")
             .to_owned();
         let world = World {
             http,
-            partner: partner_id,
+            operator,
             hirer,
             position,
-            client_id: partner["clientId"].as_str().expect("clientId").to_owned(),
-            client_secret: partner["clientSecret"].as_str().expect("clientSecret").to_owned(),
+            client_id: partner.client_id.clone(),
+            client_secret: partner.client_secret.clone(),
+            partner,
             ingested: BTreeMap::new(),
             server,
             _dir: dir,
@@ -74,8 +69,7 @@ impl World {
     }
 
     async fn relate(&self, codes: &[&str]) {
-        let url = format!("{}/operator/v1/partners/{}/relationships/{}", self.server.base, self.partner, self.hirer);
-        operator(&self.http, reqwest::Method::PUT, &url, json!({"relationshipTypeCodes": codes})).await;
+        self.operator.relate(&self.partner, &self.hirer, codes).await;
     }
 
     /// Ingests an application with these files (name, bytes); returns its profile id.
@@ -204,14 +198,6 @@ impl World {
         assert_no_partial_files(out);
         assert_private(out);
     }
-}
-
-async fn operator(http: &reqwest::Client, method: reqwest::Method, url: &str, body: Value) -> Value {
-    let res = http.request(method, url).bearer_auth(OPERATOR_KEY).json(&body).send().await.expect("operator");
-    let status = res.status();
-    let body: Value = res.json().await.unwrap_or(Value::Null);
-    assert!(status.is_success(), "{url}: {status} {body}");
-    body
 }
 
 /// The JSON summary `candex export` prints on stdout.
@@ -432,7 +418,7 @@ fn verify_sql(rows: &SqlRows, w: &World, blobs: &Path) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sync_into_postgres_tables() {
-    let Some(scratch) = candex_store_postgres::scratch::ScratchDatabase::from_env().await else {
+    let Some(scratch) = candex_testkit::ScratchDatabase::from_env().await else {
         return;
     };
     let url = scratch.url();

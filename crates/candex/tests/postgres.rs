@@ -7,8 +7,9 @@ mod common;
 
 use std::time::Duration;
 
-use candex_store_postgres::scratch::ScratchDatabase;
-use common::{post_json, start, token, MiniReceiver};
+use candex_testkit::receiver::{Behaviour, Receiver};
+use candex_testkit::{Operator, ScratchDatabase};
+use common::{delivered, post_json, start, token};
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -38,33 +39,17 @@ async fn two_instances_share_one_database_and_survive_losing_one() {
     let mut a = start(&args);
     let b = start(&args);
     let client = reqwest::Client::new();
-    let op = |base: &str, path: &str| format!("{base}/operator/v1{path}");
+    let (op_a, op_b) = (Operator::new(&a.base, "k"), Operator::new(&b.base, "k"));
 
-    let (_, hirer) = post_json(&client, &op(&a.base, "/hirers"), Some("k"), &json!({"name": "Acme"})).await;
-    let (_, partner) = post_json(&client, &op(&b.base, "/partners"), Some("k"), &json!({"name": "ATS"})).await;
-    let rel = client
-        .put(op(
-            &a.base,
-            &format!("/partners/{}/relationships/{}", partner["id"].as_str().unwrap(), hirer["id"].as_str().unwrap()),
-        ))
-        .bearer_auth("k")
-        .json(&json!({"relationshipTypeCodes": ["ApplicationExport"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(rel.status(), 200);
-    let (_, position) = post_json(
-        &client,
-        &op(&b.base, "/positions"),
-        Some("k"),
-        &json!({"hirerId": hirer["id"], "positionTitle": "Role"}),
-    )
-    .await;
+    let hirer = op_a.create_hirer("Acme").await;
+    let partner = op_b.create_partner("ATS").await;
+    op_a.relate(&partner, &hirer, &["ApplicationExport"]).await;
+    let position = op_b.post_position(json!({"hirerId": hirer, "positionTitle": "Role"})).await;
 
     // A token from one instance works on the other: the signing key lives in the database.
-    let (id, secret) = (partner["clientId"].as_str().unwrap(), partner["clientSecret"].as_str().unwrap());
+    let (id, secret) = (partner.client_id.as_str(), partner.client_secret.as_str());
     let token_a = token(&client, &a.base, id, secret).await;
-    let receiver = MiniReceiver::start_answering(true).await;
+    let receiver = Receiver::start(|_| Behaviour::Status(200)).await;
     let (_, created) = post_json(
         &client,
         &format!("{}/graphql", b.base),
@@ -91,11 +76,10 @@ async fn two_instances_share_one_database_and_survive_losing_one() {
         }
         let requests = (0..8).map(|k| {
             let i = chunk * 8 + k;
-            let base = if a_alive && i % 2 == 0 { a.base.clone() } else { b.base.clone() };
+            let operator = if a_alive && i % 2 == 0 { &op_a } else { &op_b };
             let body = json!({"positionProfileId": position["id"], "candidate": {"person": {
                 "name": {"given": format!("P{i}")}, "communication": {"email": [{"address": format!("p{i}@example.com")}]}}}});
-            let client = client.clone();
-            async move { post_json(&client, &op(&base, "/applications"), Some("k"), &body).await }
+            operator.ingest(body)
         });
         for (status, created) in futures::future::join_all(requests).await {
             assert_eq!(status, 201, "{created}");
@@ -104,17 +88,16 @@ async fn two_instances_share_one_database_and_survive_losing_one() {
     }
     assert_eq!(acknowledged.len(), 1000);
 
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        let delivered = receiver.delivered();
-        if acknowledged.iter().all(|id| delivered.contains(id)) {
-            break;
-        }
-        let missing = acknowledged.iter().filter(|id| !delivered.contains(*id)).count();
-        assert!(std::time::Instant::now() < deadline, "{missing} of 1000 events never arrived");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let deliveries = receiver.deliveries();
+    let arrived = receiver
+        .poll(Duration::from_secs(120), |_| {
+            let delivered = delivered(&receiver);
+            acknowledged.iter().all(|id| delivered.contains_key(id))
+        })
+        .await;
+    let delivered = delivered(&receiver);
+    let missing = acknowledged.iter().filter(|id| !delivered.contains_key(*id)).count();
+    assert!(arrived, "{missing} of 1000 events never arrived");
+    let deliveries: usize = delivered.values().sum();
     let duplicates = deliveries - 1000;
     println!(
         "two instances on PostgreSQL, one killed at 500 of 1000 ingests: 1000 events delivered with {deliveries} \

@@ -5,7 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{post_json, start, token, MiniReceiver};
+use candex_testkit::receiver::{Behaviour, Receiver};
+use candex_testkit::Operator;
+use common::{delivered, post_json, start, token};
 use serde_json::{json, Value};
 
 async fn run_attachments(client: &reqwest::Client, base: &str, token: &str, profile_id: &str) -> (u16, Value) {
@@ -109,30 +111,16 @@ async fn acknowledged_ingests_survive_sigkill_and_their_events_are_delivered() {
         "1",
     ];
     // The partner's webhook receiver is down (500) until the server has been killed.
-    let receiver = MiniReceiver::start().await;
+    let receiver = Receiver::start(|_| Behaviour::Status(500)).await;
     let mut server = start(&args);
     let client = reqwest::Client::new();
     let base = server.base.clone();
-    let op = |path: &str| format!("{base}/operator/v1{path}");
-    let (_, hirer) = post_json(&client, &op("/hirers"), Some("k"), &json!({"name": "Acme"})).await;
-    let (_, partner) = post_json(&client, &op("/partners"), Some("k"), &json!({"name": "ATS"})).await;
-    let rel = client
-        .put(op(&format!(
-            "/partners/{}/relationships/{}",
-            partner["id"].as_str().unwrap(),
-            hirer["id"].as_str().unwrap()
-        )))
-        .bearer_auth("k")
-        .json(&json!({"relationshipTypeCodes": ["ApplicationExport"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(rel.status(), 200);
-    let (_, position) =
-        post_json(&client, &op("/positions"), Some("k"), &json!({"hirerId": hirer["id"], "positionTitle": "Role"}))
-            .await;
-    let token0 =
-        token(&client, &base, partner["clientId"].as_str().unwrap(), partner["clientSecret"].as_str().unwrap()).await;
+    let operator = Operator::new(&base, "k");
+    let hirer = operator.create_hirer("Acme").await;
+    let partner = operator.create_partner("ATS").await;
+    operator.relate(&partner, &hirer, &["ApplicationExport"]).await;
+    let position = operator.post_position(json!({"hirerId": hirer, "positionTitle": "Role"})).await;
+    let token0 = token(&client, &base, &partner.client_id, &partner.client_secret).await;
     let (_, created) = post_json(
         &client,
         &format!("{base}/graphql"),
@@ -148,7 +136,7 @@ async fn acknowledged_ingests_survive_sigkill_and_their_events_are_delivered() {
     for i in 0..25 {
         let body = json!({"positionProfileId": position["id"], "candidate": {"person": {
             "name": {"given": format!("P{i}")}, "communication": {"email": [{"address": format!("p{i}@example.com")}]}}}});
-        let (status, created) = post_json(&client, &op("/applications"), Some("k"), &body).await;
+        let (status, created) = operator.ingest(body).await;
         assert_eq!(status, 201, "{created}");
         acknowledged.push(created["candidateProfileId"].as_str().unwrap().to_owned());
     }
@@ -158,12 +146,10 @@ async fn acknowledged_ingests_survive_sigkill_and_their_events_are_delivered() {
     server.child.wait().unwrap();
     drop(server);
 
-    assert!(receiver.delivered().is_empty(), "nothing was acknowledged before the kill");
-    receiver.recover();
+    assert!(delivered(&receiver).is_empty(), "nothing was acknowledged before the kill");
+    receiver.set(|_| Behaviour::Status(200));
     let server = start(&args);
-    let token =
-        token(&client, &server.base, partner["clientId"].as_str().unwrap(), partner["clientSecret"].as_str().unwrap())
-            .await;
+    let token = token(&client, &server.base, &partner.client_id, &partner.client_secret).await;
     for id in &acknowledged {
         let (_, r) = post_json(
             &client,
@@ -175,13 +161,11 @@ async fn acknowledged_ingests_survive_sigkill_and_their_events_are_delivered() {
         assert_eq!(r["data"]["candidateProfile"]["profileId"]["value"], json!(id), "lost after SIGKILL: {r}");
     }
     // The restarted server delivers the events queued before the kill.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let delivered = receiver.delivered();
-        if acknowledged.iter().all(|id| delivered.contains(id)) {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "undelivered after restart: {} of 25 arrived", delivered.len());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let arrived = receiver
+        .poll(Duration::from_secs(60), |_| {
+            let delivered = delivered(&receiver);
+            acknowledged.iter().all(|id| delivered.contains_key(id))
+        })
+        .await;
+    assert!(arrived, "undelivered after restart: {} of 25 arrived", delivered(&receiver).len());
 }

@@ -4,13 +4,10 @@
 //! legitimate request on a fresh connection is served while the attack runs.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use candex_server::config::HttpLimits;
 use candex_server::{Application, Settings};
-use candex_store::Store;
-use candex_store_sqlite::SqliteStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -305,9 +302,7 @@ async fn a_stalled_request_body_is_answered_408_at_the_request_timeout() {
 #[tokio::test]
 async fn shutdown_returns_within_the_grace_period_despite_a_half_sent_head() {
     let grace = Duration::from_secs(1);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("candex.db").display());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::connect(&url).await.expect("open sqlite"));
+    let database = candex_testkit::scratch_store().await;
     let settings = Settings {
         http: HttpLimits {
             header_read_timeout: Duration::from_secs(60),
@@ -318,7 +313,7 @@ async fn shutdown_returns_within_the_grace_period_despite_a_half_sent_head() {
         ..Settings::default()
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let app = Application::build(settings, store, listener).await.expect("build app");
+    let app = Application::build(settings, database.store.clone(), listener).await.expect("build app");
     let addr = app.local_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(app.run_until_stopped(async move {

@@ -13,7 +13,6 @@ mod limits;
 mod live_and_snapshot;
 mod operator;
 mod questionnaires;
-mod receiver;
 mod schema;
 mod seed_query;
 mod webhook_subscriptions;

@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use candex_server::webhooks::WebhookSettings;
+use candex_testkit::receiver::{Behaviour, Receiver};
 use serde_json::{json, Value};
 
 use crate::helpers::{error_codes, TestApp, TestPartner};
-use crate::receiver::{Behaviour, Receiver};
 
 const SCHEME: &str = "seekAnzPublicTest";
 const SECRET: &str = "correct-horse-battery-staple-42";

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use base64::Engine;
 use candex_server::webhooks::{RetrySchedule, WebhookSettings};
+use candex_testkit::receiver::{Behaviour, Receiver};
 use hmac::{Hmac, Mac};
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use sha2::{Sha256, Sha512};
 
 use crate::helpers::TestApp;
-use crate::receiver::{Behaviour, Receiver};
 
 const SECRET: &str = "a-webhook-secret-of-decent-length";
 

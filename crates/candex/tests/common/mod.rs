@@ -1,5 +1,6 @@
 //! What the process-level tests share: starting `candex serve` on 127.0.0.1:0 and reading its
-//! port from the log, JSON requests, partner tokens, and a minimal webhook receiver.
+//! port from the log, and JSON requests. Operator calls, partner tokens and the webhook
+//! receiver come from candex-testkit.
 
 #![allow(dead_code)]
 
@@ -8,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub struct Server {
     pub child: Child,
@@ -89,102 +90,13 @@ pub async fn post_json(client: &reqwest::Client, url: &str, bearer: Option<&str>
     (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
 }
 
-pub async fn token(client: &reqwest::Client, base: &str, id: &str, secret: &str) -> String {
-    let (status, body) = post_json(
-        client,
-        &format!("{base}/oauth/token"),
-        None,
-        &json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret}),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().expect("access_token").to_owned()
-}
+/// A partner's access token from `{base}/oauth/token`.
+pub use candex_testkit::partner_token as token;
 
-/// A webhook receiver that answers 500 until `recover()`, then 200 and records the
-/// `candidateApplicationProfileId`s it acknowledged.
-pub struct MiniReceiver {
-    pub url: String,
-    ok: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    delivered: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
-}
-
-impl MiniReceiver {
-    /// A receiver that fails (500) until `recover()`.
-    pub async fn start() -> Self {
-        Self::start_answering(false).await
-    }
-
-    /// A receiver that acknowledges from the start when `ok`.
-    pub async fn start_answering(ok: bool) -> Self {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        let ok = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(ok));
-        let delivered = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
-        let (ok2, delivered2) = (ok.clone(), delivered.clone());
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                let (ok, delivered) = (ok2.clone(), delivered2.clone());
-                tokio::spawn(async move {
-                    let mut buf = Vec::new();
-                    let mut chunk = [0u8; 8192];
-                    loop {
-                        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4) else {
-                            match stream.read(&mut chunk).await {
-                                Ok(0) | Err(_) => return,
-                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                            }
-                            continue;
-                        };
-                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                        let len: usize = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .and_then(|v| v.trim().parse().ok())
-                            .unwrap_or(0);
-                        while buf.len() < end + len {
-                            match stream.read(&mut chunk).await {
-                                Ok(0) | Err(_) => return,
-                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                            }
-                        }
-                        let body: Value = serde_json::from_slice(&buf[end..end + len]).unwrap_or(Value::Null);
-                        buf.drain(..end + len);
-                        let status = if ok.load(std::sync::atomic::Ordering::SeqCst) {
-                            let mut d = delivered.lock().unwrap();
-                            for e in body["events"].as_array().into_iter().flatten() {
-                                let id = e["candidateApplicationProfileId"].as_str().unwrap_or_default().to_owned();
-                                *d.entry(id).or_insert(0) += 1;
-                            }
-                            200
-                        } else {
-                            500
-                        };
-                        let answer = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\n\r\n");
-                        if stream.write_all(answer.as_bytes()).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-        Self { url, ok, delivered }
-    }
-
-    pub fn recover(&self) {
-        self.ok.store(true, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// The profile ids of the events acknowledged.
-    pub fn delivered(&self) -> std::collections::HashSet<String> {
-        self.delivered.lock().unwrap().keys().cloned().collect()
-    }
-
-    /// How many event copies were acknowledged, duplicates included.
-    pub fn deliveries(&self) -> usize {
-        self.delivered.lock().unwrap().values().sum()
-    }
+/// The `candidateApplicationProfileId`s of the events `receiver` acknowledged, each with how
+/// many times it was.
+pub fn delivered(receiver: &candex_testkit::receiver::Receiver) -> std::collections::HashMap<String, usize> {
+    receiver.acknowledged_counts_by("candidateApplicationProfileId")
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! A webhook receiver on 127.0.0.1:0 speaking just enough HTTP/1.1 by hand to misbehave on
-//! purpose: answer any status, hang past the sender's timeout, or reset the connection.
+//! purpose: answer any status, hang past the sender's timeout, or reset the connection. It
+//! records every request, and tests poll it for what arrived with a timeout.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -56,6 +57,7 @@ type Decide = dyn Fn(usize) -> Behaviour + Send + Sync;
 
 /// A running receiver.
 pub struct Receiver {
+    /// Where to send webhooks: `http://127.0.0.1:port/webhooks`.
     pub url: String,
     received: Arc<Mutex<Vec<Received>>>,
     decide: Arc<Mutex<Arc<Decide>>>,
@@ -95,25 +97,40 @@ impl Receiver {
 
     /// How many times each event id was acknowledged.
     pub fn acknowledged_counts(&self) -> HashMap<String, usize> {
+        self.acknowledged_counts_by("id")
+    }
+
+    /// How many times each value of the events' `field` (`candidateApplicationProfileId`, say)
+    /// was acknowledged; events without it are not counted.
+    pub fn acknowledged_counts_by(&self, field: &str) -> HashMap<String, usize> {
         let mut counts = HashMap::new();
         for r in self.received().iter().filter(|r| r.acknowledged()) {
-            for id in r.event_ids() {
-                *counts.entry(id).or_insert(0) += 1;
+            for event in r.json()["events"].as_array().expect("events") {
+                if let Some(value) = event[field].as_str() {
+                    *counts.entry(value.to_owned()).or_insert(0) += 1;
+                }
             }
         }
         counts
     }
 
-    /// Polls until `done(&received)` holds, failing after `timeout`.
-    pub async fn wait_for(&self, timeout: Duration, what: &str, done: impl Fn(&[Received]) -> bool) {
+    /// Polls every 20 ms until `done(&received)` holds; `false` when `timeout` passed first.
+    pub async fn poll(&self, timeout: Duration, done: impl Fn(&[Received]) -> bool) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             if done(&self.received()) {
-                return;
+                return true;
             }
-            assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Polls until `done(&received)` holds, failing the test after `timeout`, naming `what` it waited for.
+    pub async fn wait_for(&self, timeout: Duration, what: &str, done: impl Fn(&[Received]) -> bool) {
+        assert!(self.poll(timeout, done).await, "timed out after {timeout:?} waiting for {what}");
     }
 }
 
