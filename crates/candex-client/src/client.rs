@@ -119,13 +119,9 @@ pub(crate) enum Attempt<T> {
     Fail(ClientError),
 }
 
-/// A fresh UUID v4, as text.
-pub fn request_id() -> String {
-    let mut b: [u8; 16] = rand::thread_rng().gen();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+/// A fresh `X-Request-Id`: a random UUID v4 in its lowercase hyphenated form.
+fn request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 fn is_transient_status(status: StatusCode) -> bool {
@@ -359,6 +355,10 @@ mod tests {
         assert_eq!(a.len(), 36);
         assert_eq!(&a[14..15], "4");
         assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"));
+        assert_eq!(a, a.to_lowercase());
+        let parsed = uuid::Uuid::parse_str(&a).expect("a UUID");
+        assert_eq!(parsed.get_version(), Some(uuid::Version::Random));
+        assert_eq!(parsed.hyphenated().to_string(), a);
         assert_ne!(a, request_id());
     }
 
