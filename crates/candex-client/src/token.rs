@@ -105,9 +105,9 @@ impl TokenCache {
             .json(&self.body)
             .send()
             .await
-            .map_err(|e| ClientError::transport(&e))?;
+            .map_err(ClientError::Transport)?;
         let status = res.status();
-        let text = res.text().await.map_err(|e| ClientError::transport(&e))?;
+        let text = res.text().await.map_err(ClientError::Transport)?;
         if status.is_client_error() && status.as_u16() != 429 {
             let body: TokenErrorBody = serde_json::from_str(&text).unwrap_or_default();
             return Err(ClientError::TokenRejected {
@@ -124,12 +124,12 @@ impl TokenCache {
                 body: snippet(&text, 200),
             });
         }
-        let body: TokenResponse =
-            serde_json::from_str(&text).map_err(|e| ClientError::TokenResponse(format!("not JSON: {e}")))?;
+        let body: TokenResponse = serde_json::from_str(&text)
+            .map_err(|e| ClientError::TokenResponse { message: format!("not JSON: {e}"), source: Some(e) })?;
         let token = body
             .access_token
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ClientError::TokenResponse("no access_token".to_owned()))?;
+            .ok_or_else(|| ClientError::TokenResponse { message: "no access_token".to_owned(), source: None })?;
         let expires_in = body.expires_in.filter(|s| s.is_finite() && *s > 0.0).unwrap_or(60.0);
         Ok((token, Duration::from_secs_f64(expires_in)))
     }

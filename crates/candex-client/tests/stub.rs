@@ -254,3 +254,35 @@ async fn a_mismatched_content_range_starts_over() {
     assert_eq!(d.resumed_from, 0);
     assert_eq!(d.filename, None);
 }
+
+/// Data of the wrong shape fails with the JSON path, and the serde_json error stays reachable as the source.
+#[tokio::test]
+async fn decode_failures_keep_the_json_error_as_source() {
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Data {
+        x: u32,
+    }
+    let (client, _stub) = spawn(vec![ok(json!({"x": "not a number"}))], "s3cret").await;
+    let err = client.graphql::<_, Data>("{ x }", &json!({})).await.expect_err("undecodable");
+    assert!(matches!(&err, ClientError::Decode { path, .. } if path == "x"), "{err:?}");
+    let source = std::error::Error::source(&err).expect("a source");
+    assert!(source.downcast_ref::<serde_json::Error>().is_some(), "{source:?}");
+}
+
+/// A server that refuses connections exhausts the attempts; the last reqwest error is the source.
+#[tokio::test]
+async fn connection_failures_keep_the_transport_error_as_source() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    let mut config = ClientConfig::for_server(&format!("http://{addr}"), "id", "s3cret");
+    config.max_attempts = 2;
+    config.backoff_base = Duration::from_millis(1);
+    let client = Client::new(config).expect("client");
+    let err = client.graphql::<_, Value>("{ x }", &json!({})).await.expect_err("refused");
+    assert!(matches!(err, ClientError::RetriesExhausted { attempts: 2, .. }), "{err:?}");
+    let source = std::error::Error::source(&err).expect("a source");
+    let reqwest_error = source.downcast_ref::<reqwest::Error>().expect("a reqwest error");
+    assert!(reqwest_error.is_connect(), "{reqwest_error:?}");
+}

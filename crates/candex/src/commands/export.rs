@@ -68,7 +68,7 @@ pub async fn run(command: ExportCommand) -> anyhow::Result<Outcome> {
                 Err(ClientError::Graphql { errors }) if errors.iter().any(|e| e.code() == Some("BAD_USER_INPUT")) => {
                     Err(anyhow!("{}", ClientError::Graphql { errors }))
                 }
-                Err(e @ (ClientError::TokenRejected { .. } | ClientError::Config(_))) => Err(anyhow!(e)),
+                Err(e @ (ClientError::TokenRejected { .. } | ClientError::Config { .. })) => Err(anyhow!(e)),
                 Err(e) => {
                     eprintln!("error: {e}");
                     Ok(Outcome::Partial)
