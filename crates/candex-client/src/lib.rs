@@ -7,7 +7,8 @@
 //!   connection errors (honouring `Retry-After`).
 //! * [`ops`] holds the typed operations; the query text lives in `graphql/*.graphql`.
 //! * [`EventsPager`] pages the `events` stream and hands back the cursor to persist.
-//! * [`webhook`] verifies `Seek-Signature` in constant time and decodes webhook bodies leniently.
+//! * [`WebhookVerifier`] checks `Seek-Signature` and Standard Webhooks signatures in constant time;
+//!   [`WebhookBody`] decodes webhook bodies leniently.
 //! * [`Client::download`] streams an attachment to disk with `Range` resume, RFC 6266 file names and SHA-256.
 //!
 //! Types are hand-written serde structs rather than `graphql_client`-generated ones: decoding must be
@@ -30,4 +31,4 @@ pub use client::{Client, GraphqlError, GraphqlResponse};
 pub use config::ClientConfig;
 pub use error::ClientError;
 pub use events::{EventsPager, Page};
-pub use webhook::{verify_seek_signature, WebhookBody, WebhookEvent};
+pub use webhook::{VerifyError, WebhookBody, WebhookEvent, WebhookVerifier};
