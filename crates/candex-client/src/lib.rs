@@ -4,7 +4,7 @@
 //! * [`Client`] fetches and caches partner tokens (honouring each `expires_in`, refreshing early,
 //!   one refresh shared by concurrent callers), sends `User-Agent` and a fresh `X-Request-Id` per call,
 //!   retries once on `UNAUTHENTICATED`, never on `FORBIDDEN`, and backs off on 429/502/503/504 and
-//!   connection errors (honouring `Retry-After`).
+//!   connection errors (honouring `Retry-After`). [`ClientConfig::builder`] sets it up.
 //! * [`ops`] holds the typed operations; the query text lives in `graphql/*.graphql`.
 //! * [`EventsPager`] pages the `events` stream and hands back the cursor to persist.
 //! * [`WebhookVerifier`] checks `Seek-Signature` and Standard Webhooks signatures in constant time;
@@ -28,7 +28,7 @@ pub mod webhook;
 
 pub use attachment::{parse_content_disposition, Downloaded};
 pub use client::{Client, GraphqlError, GraphqlResponse};
-pub use config::ClientConfig;
+pub use config::{ClientConfig, ClientConfigBuilder};
 pub use error::ClientError;
 pub use events::{EventsPager, Page};
 pub use webhook::{VerifyError, WebhookBody, WebhookEvent, WebhookVerifier};

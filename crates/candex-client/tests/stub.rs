@@ -67,10 +67,12 @@ async fn spawn(script: Vec<Answer>, secret: &str) -> (Client, Arc<Stub>) {
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    let mut config = ClientConfig::for_server(&format!("http://{addr}"), "id", secret);
-    config.audience = "http://stub".to_owned();
-    config.user_agent = "stub-test/0.1".to_owned();
-    config.backoff_base = Duration::from_millis(20);
+    let config = ClientConfig::builder("id", secret)
+        .server(format!("http://{addr}"))
+        .audience("http://stub")
+        .user_agent("stub-test/0.1")
+        .backoff_base(Duration::from_millis(20))
+        .build();
     (Client::new(config).expect("client"), stub)
 }
 
@@ -276,9 +278,11 @@ async fn connection_failures_keep_the_transport_error_as_source() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     drop(listener);
-    let mut config = ClientConfig::for_server(&format!("http://{addr}"), "id", "s3cret");
-    config.max_attempts = 2;
-    config.backoff_base = Duration::from_millis(1);
+    let config = ClientConfig::builder("id", "s3cret")
+        .server(format!("http://{addr}"))
+        .max_attempts(2)
+        .backoff_base(Duration::from_millis(1))
+        .build();
     let client = Client::new(config).expect("client");
     let err = client.graphql::<_, Value>("{ x }", &json!({})).await.expect_err("refused");
     assert!(matches!(err, ClientError::RetriesExhausted { attempts: 2, .. }), "{err:?}");
