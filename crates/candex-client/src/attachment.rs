@@ -30,7 +30,8 @@ pub struct Downloaded {
     pub resumed_from: u64,
 }
 
-/// `<dest>.part`.
+/// Where [`Client::download`] stages `dest` until it is complete: `<dest>.part` beside it. A `.part`
+/// left by an interrupted download is resumed by the next download to the same `dest`.
 pub fn part_path(dest: &Path) -> PathBuf {
     let mut name = dest.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".part");

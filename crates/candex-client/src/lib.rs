@@ -17,18 +17,18 @@
 //! selection is small enough to mirror by hand. The operations run against a real candex server in the
 //! tests, and the server's own tests check its schema against SEEK's.
 
-pub mod attachment;
-pub mod client;
-pub mod config;
-pub mod error;
-pub mod events;
+mod attachment;
+mod client;
+mod config;
+mod error;
+mod events;
 pub mod ops;
-pub mod token;
-pub mod webhook;
+mod token;
+mod webhook;
 
-pub use attachment::{parse_content_disposition, Downloaded};
+pub use attachment::{parse_content_disposition, part_path, Downloaded};
 pub use client::{Client, GraphqlError, GraphqlResponse};
-pub use config::{ClientConfig, ClientConfigBuilder};
+pub use config::{ClientConfig, ClientConfigBuilder, SEEK_AUDIENCE, SEEK_GRAPHQL_URL, SEEK_TOKEN_URL};
 pub use error::ClientError;
 pub use events::{EventsPager, Page};
 pub use webhook::{VerifyError, WebhookBody, WebhookEvent, WebhookVerifier};

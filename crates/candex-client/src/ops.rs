@@ -408,7 +408,7 @@ impl Event {
 
 /// Decodes `null` as the default value (SEEK's non-null lists and flags may still arrive as `null`,
 /// e.g. redacted or from other servers); a missing field is handled by the container's `default`.
-pub fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+pub(crate) fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Default + Deserialize<'de>,

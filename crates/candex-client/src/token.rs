@@ -18,7 +18,7 @@ struct Cached {
 }
 
 /// The token cache; owned by a [`crate::Client`].
-pub struct TokenCache {
+pub(crate) struct TokenCache {
     http: reqwest::Client,
     url: String,
     body: serde_json::Value,
@@ -43,7 +43,7 @@ struct TokenErrorBody {
 }
 
 /// When to refresh a token of this lifetime, counted from when it was received.
-pub fn refresh_after(lifetime: Duration) -> Duration {
+pub(crate) fn refresh_after(lifetime: Duration) -> Duration {
     let eighty = lifetime.mul_f64(0.8);
     let minute_before = lifetime.saturating_sub(Duration::from_secs(60));
     eighty.min(minute_before).max(lifetime / 2)
@@ -68,12 +68,12 @@ impl TokenCache {
     }
 
     /// Token requests sent so far.
-    pub fn fetches(&self) -> u64 {
+    pub(crate) fn fetches(&self) -> u64 {
         self.fetches.load(Ordering::Relaxed)
     }
 
     /// A usable token: the cached one, or a fresh one. Concurrent callers wait on one refresh.
-    pub async fn get(&self) -> Result<String, ClientError> {
+    pub(crate) async fn get(&self) -> Result<String, ClientError> {
         let mut cached = self.cached.lock().await;
         if let Some(c) = cached.as_ref() {
             if Instant::now() < c.refresh_at {
@@ -87,7 +87,7 @@ impl TokenCache {
     }
 
     /// Drops `token` if it is still the cached one (a token another caller already replaced stays).
-    pub async fn invalidate(&self, token: &str) {
+    pub(crate) async fn invalidate(&self, token: &str) {
         let mut cached = self.cached.lock().await;
         if cached.as_ref().is_some_and(|c| c.token == token) {
             *cached = None;

@@ -169,7 +169,7 @@ async fn a_resume_answered_with_200_starts_over() {
     let (client, _stub) = spawn(vec![ok(json!({}))], "s3cret").await;
     let dir = tempfile::tempdir().expect("dir");
     let dest = dir.path().join("f");
-    std::fs::write(candex_client::attachment::part_path(&dest), b"garbage-garbage").expect("part");
+    std::fs::write(candex_client::part_path(&dest), b"garbage-garbage").expect("part");
     let url = client.config().graphql_url.replace("/graphql", "/file");
     let d = client.download(&url, &dest).await.expect("download");
     assert_eq!(d.resumed_from, 0);
@@ -250,7 +250,7 @@ async fn a_mismatched_content_range_starts_over() {
     });
     let dir = tempfile::tempdir().expect("dir");
     let dest = dir.path().join("m");
-    std::fs::write(candex_client::attachment::part_path(&dest), b"XXXXX").expect("part");
+    std::fs::write(candex_client::part_path(&dest), b"XXXXX").expect("part");
     let d = client.download(&format!("http://{addr}/a"), &dest).await.expect("download");
     assert_eq!(std::fs::read(&dest).expect("read"), b"0123456789abcdefghij");
     assert_eq!(d.resumed_from, 0);
