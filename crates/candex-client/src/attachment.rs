@@ -30,7 +30,8 @@ pub struct Downloaded {
     pub resumed_from: u64,
 }
 
-/// `<dest>.part`.
+/// Where [`Client::download`] stages `dest` until it is complete: `<dest>.part` beside it. A `.part`
+/// left by an interrupted download is resumed by the next download to the same `dest`.
 pub fn part_path(dest: &Path) -> PathBuf {
     let mut name = dest.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".part");
@@ -257,7 +258,7 @@ impl Client {
                     }
                     Ok(None) => break,
                     Err(e) => {
-                        interrupted = Some(describe(&e));
+                        interrupted = Some((describe(&e), Some(e)));
                         break;
                     }
                 }
@@ -266,12 +267,12 @@ impl Client {
             file.sync_all().await.map_err(|e| ClientError::io(&part, e))?;
             drop(file);
             if interrupted.is_none() && expected_total.is_some_and(|t| t != written) {
-                interrupted = Some(format!("body ended at {written} bytes of {}", expected_total.unwrap_or(0)));
+                interrupted = Some((format!("body ended at {written} bytes of {}", expected_total.unwrap_or(0)), None));
             }
-            if let Some(reason) = interrupted {
+            if let Some((reason, source)) = interrupted {
                 body_failures += 1;
                 if body_failures >= max {
-                    return Err(ClientError::RetriesExhausted { attempts: body_failures, last: reason });
+                    return Err(ClientError::RetriesExhausted { attempts: body_failures, last: reason, source });
                 }
                 self.note_retry();
                 tokio::time::sleep(self.backoff(body_failures, None)).await;

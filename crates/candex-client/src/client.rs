@@ -72,8 +72,11 @@ impl<R> GraphqlResponse<R> {
         if !self.errors.is_empty() {
             return Err(ClientError::Graphql { errors: self.errors });
         }
-        self.data
-            .ok_or_else(|| ClientError::Decode { path: "data".to_owned(), message: "null without errors".to_owned() })
+        self.data.ok_or_else(|| ClientError::Decode {
+            path: "data".to_owned(),
+            message: "null without errors".to_owned(),
+            source: None,
+        })
     }
 }
 
@@ -114,18 +117,22 @@ impl std::fmt::Debug for Client {
 /// Whether a failure is worth another attempt, and how long the server asked us to wait.
 pub(crate) enum Attempt<T> {
     Done(T),
-    Transient { reason: String, retry_after: Option<Duration> },
+    Transient { reason: String, retry_after: Option<Duration>, source: Option<reqwest::Error> },
     Reauth { token: String, message: String },
     Fail(ClientError),
 }
 
-/// A fresh UUID v4, as text.
-pub fn request_id() -> String {
-    let mut b: [u8; 16] = rand::thread_rng().gen();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+/// A fresh `X-Request-Id`: a random UUID v4 in its lowercase hyphenated form.
+fn request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+impl<T> Attempt<T> {
+    /// A transport failure worth another attempt; the error is kept as the eventual
+    /// [`ClientError::RetriesExhausted`]'s source.
+    pub(crate) fn transport(err: reqwest::Error) -> Self {
+        Attempt::Transient { reason: describe(&err), retry_after: None, source: Some(err) }
+    }
 }
 
 fn is_transient_status(status: StatusCode) -> bool {
@@ -146,14 +153,14 @@ impl Client {
     /// Builds a client (rustls, timeouts from the config). No request is sent yet.
     pub fn new(config: ClientConfig) -> Result<Client, ClientError> {
         if config.max_attempts == 0 {
-            return Err(ClientError::Config("max_attempts must be at least 1".to_owned()));
+            return Err(ClientError::config("max_attempts must be at least 1"));
         }
         let http = reqwest::Client::builder()
             .use_rustls_tls()
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.read_timeout)
             .build()
-            .map_err(|e| ClientError::Config(describe(&e)))?;
+            .map_err(|e| ClientError::Config { message: describe(&e), source: Some(Box::new(e)) })?;
         let tokens = TokenCache::new(http.clone(), &config);
         Ok(Client { inner: Arc::new(Inner { http, config, tokens, retries: AtomicU64::new(0) }) })
     }
@@ -194,8 +201,10 @@ impl Client {
         query: &str,
         variables: &V,
     ) -> Result<GraphqlResponse<R>, ClientError> {
-        let body = serde_json::to_vec(&RawRequest { query, variables })
-            .map_err(|e| ClientError::Config(format!("variables do not serialise: {e}")))?;
+        let body = serde_json::to_vec(&RawRequest { query, variables }).map_err(|e| ClientError::Config {
+            message: format!("variables do not serialise: {e}"),
+            source: Some(Box::new(e)),
+        })?;
         let timeout = self.inner.config.request_timeout;
         let body = &body;
         let raw = self
@@ -209,14 +218,16 @@ impl Client {
                     .await;
                 let res = match classify(res, &token) {
                     Attempt::Done(res) => res,
-                    Attempt::Transient { reason, retry_after } => return Attempt::Transient { reason, retry_after },
+                    Attempt::Transient { reason, retry_after, source } => {
+                        return Attempt::Transient { reason, retry_after, source }
+                    }
                     Attempt::Reauth { token, message } => return Attempt::Reauth { token, message },
                     Attempt::Fail(e) => return Attempt::Fail(e),
                 };
                 let status = res.status();
                 let text = match res.text().await {
                     Ok(text) => text,
-                    Err(e) => return Attempt::Transient { reason: describe(&e), retry_after: None },
+                    Err(e) => return Attempt::transport(e),
                 };
                 let raw: RawResponse = match serde_json::from_str(&text) {
                     Ok(raw) => raw,
@@ -227,9 +238,7 @@ impl Client {
                             body: snippet(&text, 200),
                         })
                     }
-                    Err(e) => {
-                        return Attempt::Fail(ClientError::Decode { path: ".".to_owned(), message: e.to_string() })
-                    }
+                    Err(e) => return Attempt::Fail(ClientError::decode(".", e)),
                 };
                 if let Some(e) = raw.errors.iter().find(|e| e.code() == Some("UNAUTHENTICATED")) {
                     return Attempt::Reauth { token, message: e.message.clone() };
@@ -250,11 +259,10 @@ impl Client {
                         .unwrap_or(ClientError::Decode {
                             path: ".".to_owned(),
                             message: "undecodable data".to_owned(),
+                            source: None,
                         }));
                 }
-                Err(e) => {
-                    return Err(ClientError::Decode { path: e.path().to_string(), message: e.inner().to_string() })
-                }
+                Err(e) => return Err(ClientError::decode(e.path().to_string(), e.into_inner())),
             },
         };
         Ok(GraphqlResponse { data, errors: raw.errors })
@@ -282,9 +290,13 @@ impl Client {
         loop {
             let outcome = match self.inner.tokens.get().await {
                 Ok(token) => attempt(token).await,
-                Err(ClientError::Transport(reason)) => Attempt::Transient { reason, retry_after: None },
+                Err(ClientError::Transport(e)) => Attempt::transport(e),
                 Err(ClientError::Status { status, what, body }) if status == 429 || status >= 500 => {
-                    Attempt::Transient { reason: format!("HTTP {status} from {what}: {body}"), retry_after: None }
+                    Attempt::Transient {
+                        reason: format!("HTTP {status} from {what}: {body}"),
+                        retry_after: None,
+                        source: None,
+                    }
                 }
                 Err(e) => Attempt::Fail(e),
             };
@@ -300,10 +312,14 @@ impl Client {
                     self.inner.tokens.invalidate(&token).await;
                     self.inner.retries.fetch_add(1, Ordering::Relaxed);
                 }
-                Attempt::Transient { reason, retry_after } => {
+                Attempt::Transient { reason, retry_after, source } => {
                     transient_attempts += 1;
                     if transient_attempts >= max {
-                        return Err(ClientError::RetriesExhausted { attempts: transient_attempts, last: reason });
+                        return Err(ClientError::RetriesExhausted {
+                            attempts: transient_attempts,
+                            last: reason,
+                            source,
+                        });
                     }
                     let delay = self.backoff(transient_attempts, retry_after);
                     tracing::debug!(%reason, ?delay, attempt = transient_attempts, "transient failure; backing off");
@@ -333,9 +349,9 @@ pub(crate) fn classify(res: Result<Response, reqwest::Error>, token: &str) -> At
     match res {
         Err(e) => {
             if e.is_connect() || e.is_timeout() || e.is_request() || e.is_body() {
-                Attempt::Transient { reason: describe(&e), retry_after: None }
+                Attempt::transport(e)
             } else {
-                Attempt::Fail(ClientError::transport(&e))
+                Attempt::Fail(ClientError::Transport(e))
             }
         }
         Ok(res) if res.status() == StatusCode::UNAUTHORIZED => {
@@ -344,6 +360,7 @@ pub(crate) fn classify(res: Result<Response, reqwest::Error>, token: &str) -> At
         Ok(res) if is_transient_status(res.status()) => Attempt::Transient {
             reason: format!("HTTP {}", res.status().as_u16()),
             retry_after: retry_after(res.headers()),
+            source: None,
         },
         Ok(res) => Attempt::Done(res),
     }
@@ -359,6 +376,10 @@ mod tests {
         assert_eq!(a.len(), 36);
         assert_eq!(&a[14..15], "4");
         assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"));
+        assert_eq!(a, a.to_lowercase());
+        let parsed = uuid::Uuid::parse_str(&a).expect("a UUID");
+        assert_eq!(parsed.get_version(), Some(uuid::Version::Random));
+        assert_eq!(parsed.hyphenated().to_string(), a);
         assert_ne!(a, request_id());
     }
 

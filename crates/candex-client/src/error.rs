@@ -1,13 +1,27 @@
-//! `ClientError`: everything a call can fail with. Messages never carry tokens or secrets.
+//! `ClientError`: everything a call can fail with. Messages never carry tokens or secrets; the
+//! underlying error (reqwest, serde_json, I/O), when there is one, stays reachable through
+//! [`std::error::Error::source`].
 
 use crate::client::GraphqlError;
 
 /// A failed client call.
+///
+/// Messages are complete on their own (they include the cause's text, without URLs); the cause
+/// itself, when there is one, is also kept as [`source`](std::error::Error::source) for callers that
+/// inspect it (e.g. [`reqwest::Error::is_timeout`]). New variants may be added: match with a
+/// wildcard arm.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClientError {
-    /// The configuration cannot build an HTTP client.
-    #[error("invalid client configuration: {0}")]
-    Config(String),
+    /// The configuration cannot build an HTTP client, or the call's variables do not serialise.
+    #[error("invalid client configuration: {message}")]
+    Config {
+        /// What is wrong.
+        message: String,
+        /// The cause, when another library reported it.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    },
     /// The token endpoint refused the credentials or request (4xx), e.g. `invalid_client`.
     #[error("token request rejected (HTTP {status}): {error}{}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
     TokenRejected {
@@ -19,8 +33,14 @@ pub enum ClientError {
         description: Option<String>,
     },
     /// The token endpoint answered 200 with something that is not a token.
-    #[error("token response unusable: {0}")]
-    TokenResponse(String),
+    #[error("token response unusable: {message}")]
+    TokenResponse {
+        /// What is wrong with it.
+        message: String,
+        /// The JSON error, when the body did not decode.
+        #[source]
+        source: Option<serde_json::Error>,
+    },
     /// Still unauthenticated after fetching a fresh token and retrying once.
     #[error("unauthenticated after retrying with a fresh token: {message}")]
     Unauthenticated {
@@ -48,6 +68,9 @@ pub enum ClientError {
         attempts: u32,
         /// The last failure.
         last: String,
+        /// The last failure's transport error, when it was one (not for HTTP statuses).
+        #[source]
+        source: Option<reqwest::Error>,
     },
     /// An HTTP status the client does not handle.
     #[error("unexpected HTTP {status} from {what}: {body}")]
@@ -59,9 +82,9 @@ pub enum ClientError {
         /// The start of the response body.
         body: String,
     },
-    /// A transport failure (connect, TLS, timeout, body read).
-    #[error("HTTP transport error: {0}")]
-    Transport(String),
+    /// A transport failure (connect, TLS, timeout, body read) that is not worth retrying.
+    #[error("HTTP transport error: {}", describe(.0))]
+    Transport(#[source] reqwest::Error),
     /// The response did not decode.
     #[error("could not decode response at {path}: {message}")]
     Decode {
@@ -69,6 +92,9 @@ pub enum ClientError {
         path: String,
         /// What went wrong.
         message: String,
+        /// The JSON error, when there is one (not for a `data: null` without errors).
+        #[source]
+        source: Option<serde_json::Error>,
     },
     /// A server answered a ranged download inconsistently or the file is incomplete.
     #[error("download failed: {0}")]
@@ -100,9 +126,14 @@ fn format_path(path: &[serde_json::Value]) -> String {
 }
 
 impl ClientError {
-    /// A transport error, stripped of the URL (which never carries secrets here, but keeps messages short).
-    pub(crate) fn transport(err: &reqwest::Error) -> Self {
-        ClientError::Transport(describe(err))
+    /// A configuration error without an underlying cause.
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        ClientError::Config { message: message.into(), source: None }
+    }
+
+    /// A decode error from serde_json at `path` (the message repeats the cause's text).
+    pub(crate) fn decode(path: impl Into<String>, source: serde_json::Error) -> Self {
+        ClientError::Decode { path: path.into(), message: source.to_string(), source: Some(source) }
     }
 
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
@@ -110,7 +141,8 @@ impl ClientError {
     }
 }
 
-/// A reqwest error with its causes, without the URL.
+/// A reqwest error with its causes, without the URL (which never carries secrets here, but keeps
+/// messages short).
 pub(crate) fn describe(err: &reqwest::Error) -> String {
     let mut text = if err.is_timeout() {
         "timed out".to_owned()
@@ -135,4 +167,42 @@ pub(crate) fn snippet(body: &str, n: usize) -> String {
         out.push('…');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn transport_errors_keep_the_reqwest_error_as_source() {
+        let cause = reqwest::Client::new().get("not a url").build().expect_err("a relative URL does not build");
+        let err = ClientError::Transport(cause);
+        let source = err.source().expect("a source");
+        assert!(source.downcast_ref::<reqwest::Error>().is_some(), "{source:?}");
+        assert!(err.to_string().starts_with("HTTP transport error: request failed: "), "{err}");
+
+        let cause = reqwest::Client::new().get("not a url").build().expect_err("a relative URL does not build");
+        let err = ClientError::RetriesExhausted { attempts: 2, last: describe(&cause), source: Some(cause) };
+        assert!(err.source().and_then(|s| s.downcast_ref::<reqwest::Error>()).is_some());
+        let err = ClientError::RetriesExhausted { attempts: 2, last: "HTTP 503".to_owned(), source: None };
+        assert!(err.source().is_none());
+        assert_eq!(err.to_string(), "gave up after 2 attempts: HTTP 503");
+    }
+
+    #[test]
+    fn decode_errors_keep_the_json_error_as_source() {
+        let cause = serde_json::from_str::<u32>(r#""x""#).expect_err("not a number");
+        let text = cause.to_string();
+        let err = ClientError::decode("data.x", cause);
+        let source = err.source().expect("a source");
+        assert_eq!(source.downcast_ref::<serde_json::Error>().map(|e| e.to_string()), Some(text.clone()));
+        assert_eq!(err.to_string(), format!("could not decode response at data.x: {text}"));
+
+        let cause = serde_json::from_str::<serde_json::Value>("<html>").expect_err("not JSON");
+        let err = ClientError::TokenResponse { message: format!("not JSON: {cause}"), source: Some(cause) };
+        assert!(err.source().and_then(|s| s.downcast_ref::<serde_json::Error>()).is_some());
+        assert!(ClientError::config("max_attempts must be at least 1").source().is_none());
+    }
 }

@@ -408,7 +408,7 @@ impl Event {
 
 /// Decodes `null` as the default value (SEEK's non-null lists and flags may still arrive as `null`,
 /// e.g. redacted or from other servers); a missing field is handled by the container's `default`.
-pub fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+pub(crate) fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Default + Deserialize<'de>,
@@ -427,9 +427,9 @@ impl Client {
     /// Fetches one profile as parsed JSON.
     pub async fn candidate_profile_json(&self, id: &str) -> Result<Option<serde_json::Value>, ClientError> {
         match self.candidate_profile_raw(id).await? {
-            Some(raw) => serde_json::from_str(raw.get())
-                .map(Some)
-                .map_err(|e| ClientError::Decode { path: "candidateProfile".into(), message: e.to_string() }),
+            Some(raw) => {
+                serde_json::from_str(raw.get()).map(Some).map_err(|e| ClientError::decode("candidateProfile", e))
+            }
             None => Ok(None),
         }
     }

@@ -18,7 +18,7 @@ struct Cached {
 }
 
 /// The token cache; owned by a [`crate::Client`].
-pub struct TokenCache {
+pub(crate) struct TokenCache {
     http: reqwest::Client,
     url: String,
     body: serde_json::Value,
@@ -43,7 +43,7 @@ struct TokenErrorBody {
 }
 
 /// When to refresh a token of this lifetime, counted from when it was received.
-pub fn refresh_after(lifetime: Duration) -> Duration {
+pub(crate) fn refresh_after(lifetime: Duration) -> Duration {
     let eighty = lifetime.mul_f64(0.8);
     let minute_before = lifetime.saturating_sub(Duration::from_secs(60));
     eighty.min(minute_before).max(lifetime / 2)
@@ -68,12 +68,12 @@ impl TokenCache {
     }
 
     /// Token requests sent so far.
-    pub fn fetches(&self) -> u64 {
+    pub(crate) fn fetches(&self) -> u64 {
         self.fetches.load(Ordering::Relaxed)
     }
 
     /// A usable token: the cached one, or a fresh one. Concurrent callers wait on one refresh.
-    pub async fn get(&self) -> Result<String, ClientError> {
+    pub(crate) async fn get(&self) -> Result<String, ClientError> {
         let mut cached = self.cached.lock().await;
         if let Some(c) = cached.as_ref() {
             if Instant::now() < c.refresh_at {
@@ -87,7 +87,7 @@ impl TokenCache {
     }
 
     /// Drops `token` if it is still the cached one (a token another caller already replaced stays).
-    pub async fn invalidate(&self, token: &str) {
+    pub(crate) async fn invalidate(&self, token: &str) {
         let mut cached = self.cached.lock().await;
         if cached.as_ref().is_some_and(|c| c.token == token) {
             *cached = None;
@@ -105,9 +105,9 @@ impl TokenCache {
             .json(&self.body)
             .send()
             .await
-            .map_err(|e| ClientError::transport(&e))?;
+            .map_err(ClientError::Transport)?;
         let status = res.status();
-        let text = res.text().await.map_err(|e| ClientError::transport(&e))?;
+        let text = res.text().await.map_err(ClientError::Transport)?;
         if status.is_client_error() && status.as_u16() != 429 {
             let body: TokenErrorBody = serde_json::from_str(&text).unwrap_or_default();
             return Err(ClientError::TokenRejected {
@@ -124,12 +124,12 @@ impl TokenCache {
                 body: snippet(&text, 200),
             });
         }
-        let body: TokenResponse =
-            serde_json::from_str(&text).map_err(|e| ClientError::TokenResponse(format!("not JSON: {e}")))?;
+        let body: TokenResponse = serde_json::from_str(&text)
+            .map_err(|e| ClientError::TokenResponse { message: format!("not JSON: {e}"), source: Some(e) })?;
         let token = body
             .access_token
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ClientError::TokenResponse("no access_token".to_owned()))?;
+            .ok_or_else(|| ClientError::TokenResponse { message: "no access_token".to_owned(), source: None })?;
         let expires_in = body.expires_in.filter(|s| s.is_finite() && *s > 0.0).unwrap_or(60.0);
         Ok((token, Duration::from_secs_f64(expires_in)))
     }

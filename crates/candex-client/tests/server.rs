@@ -199,11 +199,11 @@ async fn attachment_downloads_with_hash_and_filename_and_resumes_from_a_part_fil
     assert_eq!(d.content_type.as_deref(), Some("application/pdf"));
     assert_eq!(d.resumed_from, 0);
     assert_eq!(std::fs::read(&dest).expect("read"), bytes);
-    assert!(!candex_client::attachment::part_path(&dest).exists());
+    assert!(!candex_client::part_path(&dest).exists());
 
     // A truncated .part left by a killed run is resumed, and the hash still covers the whole file.
     let dest2 = dir.path().join("two");
-    std::fs::write(candex_client::attachment::part_path(&dest2), &bytes[..123_457]).expect("write part");
+    std::fs::write(candex_client::part_path(&dest2), &bytes[..123_457]).expect("write part");
     let d2 = w.client.download(&url, &dest2).await.expect("resume");
     assert_eq!(d2.resumed_from, 123_457);
     assert_eq!(d2.sha256, expected);

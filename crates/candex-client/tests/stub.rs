@@ -67,10 +67,12 @@ async fn spawn(script: Vec<Answer>, secret: &str) -> (Client, Arc<Stub>) {
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    let mut config = ClientConfig::for_server(&format!("http://{addr}"), "id", secret);
-    config.audience = "http://stub".to_owned();
-    config.user_agent = "stub-test/0.1".to_owned();
-    config.backoff_base = Duration::from_millis(20);
+    let config = ClientConfig::builder("id", secret)
+        .server(format!("http://{addr}"))
+        .audience("http://stub")
+        .user_agent("stub-test/0.1")
+        .backoff_base(Duration::from_millis(20))
+        .build();
     (Client::new(config).expect("client"), stub)
 }
 
@@ -167,7 +169,7 @@ async fn a_resume_answered_with_200_starts_over() {
     let (client, _stub) = spawn(vec![ok(json!({}))], "s3cret").await;
     let dir = tempfile::tempdir().expect("dir");
     let dest = dir.path().join("f");
-    std::fs::write(candex_client::attachment::part_path(&dest), b"garbage-garbage").expect("part");
+    std::fs::write(candex_client::part_path(&dest), b"garbage-garbage").expect("part");
     let url = client.config().graphql_url.replace("/graphql", "/file");
     let d = client.download(&url, &dest).await.expect("download");
     assert_eq!(d.resumed_from, 0);
@@ -248,9 +250,43 @@ async fn a_mismatched_content_range_starts_over() {
     });
     let dir = tempfile::tempdir().expect("dir");
     let dest = dir.path().join("m");
-    std::fs::write(candex_client::attachment::part_path(&dest), b"XXXXX").expect("part");
+    std::fs::write(candex_client::part_path(&dest), b"XXXXX").expect("part");
     let d = client.download(&format!("http://{addr}/a"), &dest).await.expect("download");
     assert_eq!(std::fs::read(&dest).expect("read"), b"0123456789abcdefghij");
     assert_eq!(d.resumed_from, 0);
     assert_eq!(d.filename, None);
+}
+
+/// Data of the wrong shape fails with the JSON path, and the serde_json error stays reachable as the source.
+#[tokio::test]
+async fn decode_failures_keep_the_json_error_as_source() {
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Data {
+        x: u32,
+    }
+    let (client, _stub) = spawn(vec![ok(json!({"x": "not a number"}))], "s3cret").await;
+    let err = client.graphql::<_, Data>("{ x }", &json!({})).await.expect_err("undecodable");
+    assert!(matches!(&err, ClientError::Decode { path, .. } if path == "x"), "{err:?}");
+    let source = std::error::Error::source(&err).expect("a source");
+    assert!(source.downcast_ref::<serde_json::Error>().is_some(), "{source:?}");
+}
+
+/// A server that refuses connections exhausts the attempts; the last reqwest error is the source.
+#[tokio::test]
+async fn connection_failures_keep_the_transport_error_as_source() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    let config = ClientConfig::builder("id", "s3cret")
+        .server(format!("http://{addr}"))
+        .max_attempts(2)
+        .backoff_base(Duration::from_millis(1))
+        .build();
+    let client = Client::new(config).expect("client");
+    let err = client.graphql::<_, Value>("{ x }", &json!({})).await.expect_err("refused");
+    assert!(matches!(err, ClientError::RetriesExhausted { attempts: 2, .. }), "{err:?}");
+    let source = std::error::Error::source(&err).expect("a source");
+    let reqwest_error = source.downcast_ref::<reqwest::Error>().expect("a reqwest error");
+    assert!(reqwest_error.is_connect(), "{reqwest_error:?}");
 }

@@ -1,7 +1,12 @@
-//! Webhook bodies in SEEK's documented shapes and `Seek-Signature` verification.
+//! Webhook bodies in SEEK's documented shapes, and `Seek-Signature` and Standard Webhooks
+//! verification through `WebhookVerifier`.
 
-use candex_client::{verify_seek_signature, WebhookBody};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use candex_client::{VerifyError, WebhookBody, WebhookVerifier};
+use candex_server::webhooks::signature::{seek_signature, standard_webhooks};
 use hmac::{Hmac, Mac};
+use reqwest::header::HeaderMap;
 use sha2::Sha512;
 
 fn sign(secret: &[u8], body: &[u8]) -> String {
@@ -56,14 +61,65 @@ fn decodes_older_bodies_without_hirer_id_and_with_unknown_keys() {
 
 #[test]
 fn signature_verification() {
-    let secret = b"a-secret-of-at-least-16-chars";
+    let secret = "a-secret-of-at-least-16-chars";
+    let verifier = WebhookVerifier::new(secret);
     let body = br#"{"events":[],"subscriptionId":"s"}"#;
-    let good = sign(secret, body);
-    assert!(verify_seek_signature(secret, body, &good));
-    assert!(verify_seek_signature(secret, body, &good.to_uppercase()), "hex case is not significant");
-    assert!(!verify_seek_signature(b"another-secret-entirely", body, &good), "wrong secret");
-    assert!(!verify_seek_signature(secret, br#"{"events":[],"subscriptionId":"t"}"#, &good), "tampered body");
-    assert!(!verify_seek_signature(secret, body, "not hex at all"), "bad hex");
-    assert!(!verify_seek_signature(secret, body, &good[..good.len() - 2]), "truncated");
-    assert!(!verify_seek_signature(secret, body, ""), "empty");
+    let good = sign(secret.as_bytes(), body);
+    let refused = Err(VerifyError::InvalidSignature);
+    assert_eq!(verifier.verify_seek_signature(body, &good), Ok(()));
+    assert_eq!(verifier.verify_seek_signature(body, &good.to_uppercase()), Ok(()), "hex case is not significant");
+    let other = WebhookVerifier::new("another-secret-entirely");
+    assert_eq!(other.verify_seek_signature(body, &good), refused, "wrong secret");
+    let tampered = br#"{"events":[],"subscriptionId":"t"}"#;
+    assert_eq!(verifier.verify_seek_signature(tampered, &good), refused, "tampered body");
+    assert_eq!(verifier.verify_seek_signature(body, "not hex at all"), refused, "bad hex");
+    assert_eq!(verifier.verify_seek_signature(body, &good[..good.len() - 2]), refused, "truncated");
+    assert_eq!(verifier.verify_seek_signature(body, ""), refused, "empty");
+    // What the candex server sends verifies.
+    assert_eq!(verifier.verify_seek_signature(body, &seek_signature(secret.as_bytes(), body)), Ok(()));
+}
+
+/// The Standard Webhooks headers the candex server sends on a signed delivery.
+fn standard_headers(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> HeaderMap {
+    let signed = standard_webhooks(secret, id, timestamp, body);
+    let mut headers = HeaderMap::new();
+    headers.insert("webhook-id", signed.id.parse().expect("header"));
+    headers.insert("webhook-timestamp", signed.timestamp.to_string().parse().expect("header"));
+    headers.insert("webhook-signature", signed.signature.parse().expect("header"));
+    headers
+}
+
+#[test]
+fn standard_webhooks_verification() {
+    let secret = "a-secret-of-at-least-16-chars";
+    let body = br#"{"events":[],"subscriptionId":"s"}"#;
+    let now = SystemTime::now();
+    let now_secs = i64::try_from(now.duration_since(UNIX_EPOCH).expect("after 1970").as_secs()).expect("secs");
+    let headers = standard_headers(secret.as_bytes(), "msg_1", now_secs, body);
+    let verifier = WebhookVerifier::new(secret);
+    assert_eq!(verifier.verify_standard(&headers, body, now), Ok(()));
+    assert_eq!(verifier.verify_standard(&headers, body, now + Duration::from_secs(300)), Ok(()));
+    assert_eq!(
+        verifier.verify_standard(&headers, body, now + Duration::from_secs(301)),
+        Err(VerifyError::OutsideTolerance),
+        "a replay after the default five minutes"
+    );
+    let strict = verifier.clone().with_tolerance(Duration::from_secs(10));
+    assert_eq!(
+        strict.verify_standard(&headers, body, now + Duration::from_secs(11)),
+        Err(VerifyError::OutsideTolerance)
+    );
+    assert_eq!(
+        verifier.verify_standard(&headers, br#"{"events":[],"subscriptionId":"t"}"#, now),
+        Err(VerifyError::InvalidSignature),
+        "tampered body"
+    );
+    assert_eq!(
+        WebhookVerifier::new("another-secret-entirely").verify_standard(&headers, body, now),
+        Err(VerifyError::InvalidSignature),
+        "wrong secret"
+    );
+    let mut unsigned = headers.clone();
+    unsigned.remove("webhook-signature");
+    assert_eq!(verifier.verify_standard(&unsigned, body, now), Err(VerifyError::MissingHeader("webhook-signature")));
 }

@@ -69,7 +69,7 @@ impl ExportError {
         matches!(
             self,
             ExportError::Config(_)
-                | ExportError::Client(ClientError::Config(_))
+                | ExportError::Client(ClientError::Config { .. })
                 | ExportError::Client(ClientError::TokenRejected { .. })
         )
     }

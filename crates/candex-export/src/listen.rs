@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use candex_client::{verify_seek_signature, WebhookBody};
+use candex_client::{WebhookBody, WebhookVerifier};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -54,7 +54,8 @@ impl std::fmt::Debug for ListenOptions {
 
 struct Receiver {
     exporter: Arc<Exporter>,
-    secret: Option<Vec<u8>>,
+    /// Checks `Seek-Signature` with the subscription secret; `None` accepts unsigned requests.
+    verifier: Option<WebhookVerifier>,
     wake: Arc<Notify>,
 }
 
@@ -74,8 +75,8 @@ pub async fn run(
         tracing::info!(retried, "retrying exports that failed in an earlier run");
     }
     let wake = Arc::new(Notify::new());
-    let receiver =
-        Arc::new(Receiver { exporter: exporter.clone(), secret: options.secret.clone(), wake: wake.clone() });
+    let verifier = options.secret.clone().map(WebhookVerifier::new);
+    let receiver = Arc::new(Receiver { exporter: exporter.clone(), verifier, wake: wake.clone() });
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/", post(receive))
@@ -143,9 +144,10 @@ pub async fn run(
 
 async fn receive(AxumState(receiver): AxumState<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> Response {
     let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    if let Some(secret) = &receiver.secret {
+    if let Some(verifier) = &receiver.verifier {
         let signature = headers.get("seek-signature").and_then(|v| v.to_str().ok());
-        if !signature.is_some_and(|s| verify_seek_signature(secret, &body, s)) {
+        let verified = signature.is_some_and(|s| verifier.verify_seek_signature(&body, s).is_ok());
+        if !verified {
             tracing::warn!(%request_id, "webhook refused: missing or invalid Seek-Signature");
             return (StatusCode::BAD_REQUEST, "missing or invalid Seek-Signature\n").into_response();
         }

@@ -43,9 +43,11 @@ impl Server {
     }
 
     pub fn client(&self, partner: &Partner) -> Client {
-        let mut config = ClientConfig::for_server(&self.base, &partner.client_id, &partner.client_secret);
-        config.user_agent = "candex-client-tests/1".to_owned();
-        config.backoff_base = Duration::from_millis(10);
+        let config = ClientConfig::builder(&partner.client_id, &partner.client_secret)
+            .server(&self.base)
+            .user_agent("candex-client-tests/1")
+            .backoff_base(Duration::from_millis(10))
+            .build();
         Client::new(config).expect("client")
     }
 

@@ -1,6 +1,6 @@
 //! Webhook request signing: SEEK's `Seek-Signature` (HMAC-SHA512, hex) and the Standard Webhooks
 //! `webhook-id` / `webhook-timestamp` / `webhook-signature` headers (HMAC-SHA256, base64) that let
-//! receivers reject replays. Verifying them is the receiver's side: `candex_client::webhook`.
+//! receivers reject replays. Verifying them is the receiver's side: `candex_client::WebhookVerifier`.
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;

@@ -68,7 +68,7 @@ pub async fn run(command: ExportCommand) -> anyhow::Result<Outcome> {
                 Err(ClientError::Graphql { errors }) if errors.iter().any(|e| e.code() == Some("BAD_USER_INPUT")) => {
                     Err(anyhow!("{}", ClientError::Graphql { errors }))
                 }
-                Err(e @ (ClientError::TokenRejected { .. } | ClientError::Config(_))) => Err(anyhow!(e)),
+                Err(e @ (ClientError::TokenRejected { .. } | ClientError::Config { .. })) => Err(anyhow!(e)),
                 Err(e) => {
                     eprintln!("error: {e}");
                     Ok(Outcome::Partial)
@@ -138,20 +138,17 @@ fn client(api: &ExportApiArgs) -> anyhow::Result<Client> {
     if id.is_empty() || secret.is_empty() {
         return Err(anyhow!("--client-id and --client-secret must not be empty"));
     }
-    let mut config = match &api.server {
-        Some(server) => {
-            if !matches!(server.scheme(), "http" | "https") {
-                return Err(anyhow!("--server {server}: use an http:// or https:// URL"));
-            }
-            ClientConfig::for_server(server.as_str(), id, secret)
+    let mut config = ClientConfig::builder(id, secret).user_agent(concat!("candex-export/", env!("CARGO_PKG_VERSION")));
+    if let Some(server) = &api.server {
+        if !matches!(server.scheme(), "http" | "https") {
+            return Err(anyhow!("--server {server}: use an http:// or https:// URL"));
         }
-        None => ClientConfig::seek(id, secret),
-    };
-    if let Some(audience) = api.audience.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
-        config.audience = audience.to_owned();
+        config = config.server(server.as_str());
     }
-    config.user_agent = concat!("candex-export/", env!("CARGO_PKG_VERSION")).to_owned();
-    Ok(Client::new(config)?)
+    if let Some(audience) = api.audience.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        config = config.audience(audience);
+    }
+    Ok(Client::new(config.build())?)
 }
 
 async fn open(api: &ExportApiArgs, sink: &ExportSinkArgs) -> anyhow::Result<Exporter> {
