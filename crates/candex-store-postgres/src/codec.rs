@@ -45,7 +45,7 @@ fn any_int(row: &PgRow, column: &str) -> Result<Option<i64>, sqlx::Error> {
 }
 
 /// This backend, as the [`Columns`] of the shared row mappers: `rows::candidate::<Db>`.
-pub(crate) enum Db {}
+pub enum Db {}
 
 /// Typed column access on one of this backend's rows, for the columns read outside the shared
 /// row mappers.

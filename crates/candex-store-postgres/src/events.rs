@@ -5,7 +5,7 @@
 //! rest of its transaction, so event-writing transactions are serialised from drawing their
 //! sequence number to their commit (see `migrations/0004_events.sql`).
 
-use candex_domain::{EventType, ObjectId, RelationshipType};
+use candex_domain::{ObjectId, RelationshipType};
 use candex_store::event_columns;
 use candex_store::rows;
 use candex_store::{Event, EventsQuery, PurgedEvents, SeqPage, StoreError, StoreResult};
@@ -51,19 +51,7 @@ pub(crate) fn codes<'a>(codes: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 
 // --- events -------------------------------------------------------------------------------
 
-/// An event to write inside its cause's transaction.
-pub(crate) struct Outbox<'a> {
-    pub id: &'a ObjectId,
-    pub event_type: EventType,
-    pub hirer_id: &'a ObjectId,
-    pub at: DateTime<Utc>,
-    pub candidate_profile_id: Option<&'a ObjectId>,
-    pub candidate_id: Option<&'a ObjectId>,
-    pub position_profile_id: Option<&'a ObjectId>,
-    /// The one partner whose stream gets it; `None` for every partner entitled by the
-    /// event type's relationships.
-    pub only_partner: Option<&'a ObjectId>,
-}
+pub(crate) use candex_store::sql::Outbox;
 
 /// Writes the event, its place in each entitled partner's stream, and a pending delivery for
 /// each matching subscription: four statements whatever the number of partners.
@@ -286,6 +274,7 @@ pub(crate) mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
+    use candex_domain::EventType;
     use candex_store::TimeWindow;
     use rand::Rng;
     use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -15,6 +15,7 @@ mod codec;
 mod erasure;
 mod error;
 mod events;
+mod exec;
 mod keys;
 mod locks;
 mod parties;

@@ -25,7 +25,7 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
 }
 
 /// This backend, as the [`Columns`] of the shared row mappers: `rows::candidate::<Db>`.
-pub(crate) enum Db {}
+pub enum Db {}
 
 /// Typed column access on one of this backend's rows, for the columns read outside the shared
 /// row mappers.

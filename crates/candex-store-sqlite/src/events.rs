@@ -1,7 +1,7 @@
 //! The event outbox: writing an event with its partner streams and webhook deliveries inside
 //! the transaction that causes it, reading partner streams, and retention.
 
-use candex_domain::{EventType, ObjectId, RelationshipType};
+use candex_domain::{ObjectId, RelationshipType};
 use candex_store::event_columns;
 use candex_store::rows;
 use candex_store::{Event, EventsQuery, PurgedEvents, StoreError, StoreResult};
@@ -11,19 +11,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use crate::codec::{cols, millis, to_json, Db};
 use crate::error::map_err;
 
-/// An event to write inside its cause's transaction.
-pub(crate) struct Outbox<'a> {
-    pub id: &'a ObjectId,
-    pub event_type: EventType,
-    pub hirer_id: &'a ObjectId,
-    pub at: DateTime<Utc>,
-    pub candidate_profile_id: Option<&'a ObjectId>,
-    pub candidate_id: Option<&'a ObjectId>,
-    pub position_profile_id: Option<&'a ObjectId>,
-    /// The one partner whose stream gets it; `None` for every partner entitled by the
-    /// event type's relationships.
-    pub only_partner: Option<&'a ObjectId>,
-}
+pub(crate) use candex_store::sql::Outbox;
 
 /// Writes the event, its place in each entitled partner's stream, and a pending delivery for
 /// each matching subscription: three statements whatever the number of partners.

@@ -12,6 +12,7 @@ mod codec;
 mod erasure;
 mod error;
 mod events;
+mod exec;
 mod keys;
 mod parties;
 mod positions;

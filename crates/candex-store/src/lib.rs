@@ -26,7 +26,7 @@ pub use erasure::ErasureStore;
 pub use error::StoreError;
 pub use events::*;
 pub use keys::KeyStore;
-pub use parties::PartyStore;
+pub use parties::{PartySql, PartyStore};
 pub use positions::PositionStore;
 pub use questionnaires::QuestionnaireStore;
 pub use records::*;

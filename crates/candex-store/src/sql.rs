@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::future::Future;
 
-use candex_domain::ObjectId;
+use candex_domain::{EventType, ObjectId};
 use chrono::{DateTime, Utc};
 
 use crate::rows::Columns;
@@ -241,17 +241,38 @@ pub trait Exec: Send {
 pub trait Transaction: Exec {
     /// Commits the transaction.
     fn commit(self) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Takes `lock` for the rest of the transaction, where several instances share the
+    /// database (PostgreSQL: an advisory lock). SQLite needs none: its one writer and
+    /// `begin immediate` already serialise every write transaction.
+    fn lock(&mut self, lock: Lock) -> impl Future<Output = StoreResult<()>> + Send {
+        let _ = lock;
+        async { Ok(()) }
+    }
+}
+
+/// What a write transaction may need to hold against other instances on one database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// The event order: taken by every transaction that writes events, before it draws their
+    /// `seq` and before any row lock, so event writers commit in `seq` order and acquire their
+    /// locks in one order (no deadlock between, say, closing a job ad and applying to it).
+    EventOrder,
+    /// The first signing key, so instances starting together store exactly one.
+    SigningKeys,
 }
 
 /// A SQL backend as the shared area implementations see it: where reads and writes run, how
 /// a write transaction starts, and (through [`Columns`]) how its rows decode.
-pub trait SqlBackend: Columns + Send + Sync + 'static {
+pub trait SqlBackend: Send + Sync + 'static {
+    /// How the backend's rows decode, for the shared row mappers (`rows::hirer::<B::Db>`).
+    type Db: Columns;
     /// A pool handle; each statement runs on its own.
-    type Pool<'p>: Exec<Row = <Self as Columns>::Row>
+    type Pool<'p>: Exec<Row = <Self::Db as Columns>::Row>
     where
         Self: 'p;
     /// A write transaction.
-    type Tx: Transaction<Row = <Self as Columns>::Row>;
+    type Tx: Transaction<Row = <Self::Db as Columns>::Row>;
 
     /// Where reads run.
     fn reader(&self) -> Self::Pool<'_>;
@@ -259,8 +280,52 @@ pub trait SqlBackend: Columns + Send + Sync + 'static {
     /// Where single-statement writes run.
     fn writer(&self) -> Self::Pool<'_>;
 
+    /// The collation that orders text as bytes, after a column (` collate "C"` on PostgreSQL,
+    /// whose default collation is the locale's; empty on SQLite, whose default is binary), so
+    /// keyset pages and lists order alike on every backend.
+    const BINARY: &'static str;
+
+    /// A subquery over the values of a list parameter ([`Param::Strs`]) for `x in (…)`.
+    fn list(param: &str) -> String;
+
+    /// An aggregate joining the text values of `column` with commas.
+    fn join_commas(column: &str) -> String;
+
+    /// A literal substring test (`%` and `_` match only themselves).
+    fn contains(haystack: &str, needle: &str) -> String;
+
+    /// Writes an event inside its cause's transaction (the outbox): the event, its place in
+    /// each entitled partner's stream, and a pending delivery for each matching subscription.
+    /// Returns the event's `seq`.
+    fn emit<'a>(tx: &'a mut Self::Tx, event: Outbox<'a>) -> impl Future<Output = StoreResult<i64>> + Send + 'a;
+
     /// Starts a write transaction. SQLite takes its write lock up front (`begin immediate`),
     /// so checks made inside cannot be invalidated before the writes; PostgreSQL starts an
     /// ordinary transaction and locks rows (or the event order) where a use case needs it.
     fn begin(&self) -> impl Future<Output = StoreResult<Self::Tx>> + Send;
+}
+
+/// The rows of backend `B`.
+pub type Row<B> = <<B as SqlBackend>::Db as Columns>::Row;
+
+/// An event to write inside its cause's transaction ([`SqlBackend::emit`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Outbox<'a> {
+    /// The event's id.
+    pub id: &'a ObjectId,
+    /// What happened.
+    pub event_type: EventType,
+    /// The hirer it happened to.
+    pub hirer_id: &'a ObjectId,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The profile it concerns, if any.
+    pub candidate_profile_id: Option<&'a ObjectId>,
+    /// The candidate it concerns, if any.
+    pub candidate_id: Option<&'a ObjectId>,
+    /// The job ad it concerns, if any.
+    pub position_profile_id: Option<&'a ObjectId>,
+    /// The one partner whose stream gets it; `None` for every partner entitled by the event
+    /// type's relationships.
+    pub only_partner: Option<&'a ObjectId>,
 }
