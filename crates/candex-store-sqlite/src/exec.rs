@@ -97,8 +97,8 @@ exec_on_conn!(Pool<'_>);
 exec_on_conn!(Tx);
 
 impl Transaction for Tx {
-    fn commit(self) -> impl Future<Output = StoreResult<()>> + Send {
-        async move { self.0.commit().await.map_err(map_err) }
+    async fn commit(self) -> StoreResult<()> {
+        self.0.commit().await.map_err(map_err)
     }
 }
 
@@ -136,7 +136,7 @@ impl SqlBackend for SqliteStore {
         crate::events::emit(&mut tx.0, event)
     }
 
-    fn begin(&self) -> impl Future<Output = StoreResult<Tx>> + Send {
-        async move { Ok(Tx(self.writer.begin_with("begin immediate").await.map_err(map_err)?)) }
+    async fn begin(&self) -> StoreResult<Tx> {
+        Ok(Tx(self.writer.begin_with("begin immediate").await.map_err(map_err)?))
     }
 }
