@@ -12,11 +12,9 @@
 mod applications;
 mod attachments;
 mod codec;
-mod erasure;
 mod error;
 mod events;
 mod exec;
-mod keys;
 mod locks;
 mod parties;
 mod positions;

@@ -167,19 +167,6 @@ pub(crate) async fn list_positions(pool: &PgPool, hirer_id: Option<&ObjectId>) -
     rows.iter().map(rows::position::<Db>).collect()
 }
 
-pub(crate) async fn get_position_by_questionnaire(
-    pool: &PgPool,
-    questionnaire_id: &ObjectId,
-) -> StoreResult<Option<Position>> {
-    const SQL: &str = concat!(
-        "select ",
-        position_columns!(),
-        " from positions pos join hirers h on h.id = pos.hirer_id where pos.questionnaire_id = $1"
-    );
-    let row = sqlx::query(SQL).bind(questionnaire_id.as_str()).fetch_optional(pool).await.map_err(map_err)?;
-    row.as_ref().map(rows::position::<Db>).transpose()
-}
-
 #[async_trait::async_trait]
 impl candex_store::PositionStore for crate::PgStore {
     #[tracing::instrument(skip_all)]

@@ -9,11 +9,9 @@
 mod applications;
 mod attachments;
 mod codec;
-mod erasure;
 mod error;
 mod events;
 mod exec;
-mod keys;
 mod parties;
 mod positions;
 mod questionnaires;

@@ -4,6 +4,8 @@ use async_trait::async_trait;
 use candex_domain::ObjectId;
 use chrono::{DateTime, Utc};
 
+use crate::rows::{self, StoredRow};
+use crate::sql::{Exec, Row, SqlBackend, Transaction};
 use crate::*;
 
 /// Attachment rows (the blobs themselves live in blob storage) and their retention.
@@ -24,4 +26,97 @@ pub trait AttachmentStore: Send + Sync {
         &self,
         closed_before: DateTime<Utc>,
     ) -> StoreResult<PurgedAttachments>;
+}
+
+#[async_trait]
+impl<B: SqlBackend> AttachmentStore for B {
+    #[tracing::instrument(skip_all)]
+    async fn profile_attachments(&self, profile_id: &ObjectId) -> StoreResult<Vec<Attachment>> {
+        const SQL: &str =
+            concat!("select ", attachment_columns!(), " from attachments a where a.profile_id = $1 order by a.ordinal");
+        self.reader().all(stmt!(SQL, profile_id), rows::attachment::<B::Db>).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn attachments_of_profiles(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<Attachment>> {
+        if profile_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let select = format!(
+            "select {} from attachments a where a.profile_id in ({}) order by a.profile_id{}, a.ordinal",
+            attachment_columns!(),
+            B::list("$1"),
+            B::BINARY
+        );
+        self.reader().all(stmt!(select, profile_ids), rows::attachment::<B::Db>).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_attachment(&self, attachment_id: &ObjectId) -> StoreResult<Option<AttachmentAccess>> {
+        const SQL: &str = concat!(
+            "select ",
+            attachment_columns!(),
+            ", p.hirer_id, pos.closed_at
+             from attachments a
+             join profiles p on p.profile_id = a.profile_id
+             join positions pos on pos.profile_id = p.position_profile_id
+             where a.id = $1"
+        );
+        self.reader().optional(stmt!(SQL, attachment_id), attachment_access::<B>).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn attachment_blob_referenced(&self, sha256: &str) -> StoreResult<bool> {
+        self.reader().exists(stmt!("select 1 from attachments where sha256 = $1 limit 1", sha256)).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn purge_attachments_of_positions_closed_before(
+        &self,
+        closed_before: DateTime<Utc>,
+    ) -> StoreResult<PurgedAttachments> {
+        let mut tx = self.begin().await?;
+        let delete = "delete from attachments where profile_id in (
+                          select p.profile_id from profiles p
+                          join positions pos on pos.profile_id = p.position_profile_id
+                          where pos.closed_at is not null and pos.closed_at < $1)
+                      returning sha256";
+        let hashes = tx.all(stmt!(delete, closed_before), sha256::<B>).await?;
+        let rows = hashes.len() as u64;
+        let unreferenced_sha256 = unreferenced::<B>(&mut tx, &hashes).await?;
+        tx.commit().await?;
+        Ok(PurgedAttachments { rows, unreferenced_sha256 })
+    }
+}
+
+/// An attachment with its application's hirer and its job ad's closing time.
+fn attachment_access<B: SqlBackend>(row: &Row<B>) -> StoreResult<AttachmentAccess> {
+    let cols = StoredRow::<B::Db>::new(row);
+    Ok(AttachmentAccess {
+        attachment: rows::attachment::<B::Db>(row)?,
+        hirer_id: cols.id("hirer_id")?,
+        position_closed_at: cols.opt_time("closed_at")?,
+    })
+}
+
+/// A `sha256` column.
+pub(crate) fn sha256<B: SqlBackend>(row: &Row<B>) -> StoreResult<String> {
+    StoredRow::<B::Db>::new(row).text("sha256")
+}
+
+/// Of `hashes` (content hashes whose rows this transaction just deleted), those no attachment
+/// row references any more, each once, in binary order.
+pub(crate) async fn unreferenced<B: SqlBackend>(tx: &mut B::Tx, hashes: &[String]) -> StoreResult<Vec<String>> {
+    if hashes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let select = format!(
+        "select distinct l.value{} as sha256 from ({}) as l
+         where not exists (select 1 from attachments a where a.sha256 = l.value)
+         order by sha256",
+        B::BINARY,
+        B::list("$1"),
+    );
+    let hashes: Vec<&str> = hashes.iter().map(String::as_str).collect();
+    tx.all(stmt!(select, hashes), sha256::<B>).await
 }

@@ -1,8 +1,9 @@
 //! The erasure area of the store: erasing a candidate, as SEEK redacts.
 
 use async_trait::async_trait;
-use candex_domain::ObjectId;
+use candex_domain::{ObjectId, Person, Snapshot};
 
+use crate::sql::{to_json, Exec, SqlBackend, Transaction};
 use crate::*;
 
 /// Erasing a candidate, as SEEK redacts.
@@ -14,4 +15,30 @@ pub trait ErasureStore: Send + Sync {
     /// Identifiers stay valid. Returns the content hashes no attachment references any more,
     /// for the caller to delete from blob storage. `NotFound` for an unknown candidate.
     async fn erase_candidate(&self, candidate_id: &ObjectId) -> StoreResult<ErasedCandidate>;
+}
+
+#[async_trait]
+impl<B: SqlBackend> ErasureStore for B {
+    #[tracing::instrument(skip_all)]
+    async fn erase_candidate(&self, candidate_id: &ObjectId) -> StoreResult<ErasedCandidate> {
+        let now = candex_domain::time::now_ms();
+        let mut tx = self.begin().await?;
+        // The email key is the matching key for new applications; an erased candidate must
+        // never match again, and the key stays unique per hirer. The update locks the
+        // candidate's row (PostgreSQL), so an application matching it concurrently lands
+        // either before (and is erased too) or after (and creates a new candidate).
+        let redact = "update candidates set person = $2, email_key = 'erased:' || id, updated_at = $3 where id = $1";
+        if tx.execute(stmt!(redact, candidate_id, to_json(&Person::redacted())?, now)).await? == 0 {
+            return Err(StoreError::NotFound("candidate"));
+        }
+        let empty = "update profiles set snapshot = $2, updated_at = $3 where candidate_id = $1";
+        let profiles = tx.execute(stmt!(empty, candidate_id, to_json(&Snapshot::default())?, now)).await?;
+        const OF_CANDIDATE: &str = "profile_id in (select profile_id from profiles where candidate_id = $1)";
+        tx.execute(stmt!(format!("delete from questionnaire_submissions where {OF_CANDIDATE}"), candidate_id)).await?;
+        let delete = format!("delete from attachments where {OF_CANDIDATE} returning sha256");
+        let hashes = tx.all(stmt!(delete, candidate_id), crate::attachments::sha256::<B>).await?;
+        let unreferenced_blobs = crate::attachments::unreferenced::<B>(&mut tx, &hashes).await?;
+        tx.commit().await?;
+        Ok(ErasedCandidate { candidate_id: candidate_id.clone(), profiles, unreferenced_blobs })
+    }
 }

@@ -3,6 +3,13 @@
 use async_trait::async_trait;
 use candex_domain::ObjectId;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use candex_domain::questionnaire::{ComponentResponse, Questionnaire};
+
+use crate::rows::{self, StoredRow};
+use crate::sql::{Exec, SqlBackend};
 use crate::*;
 
 /// Questionnaires of job ads and the submissions of applications.
@@ -21,3 +28,64 @@ pub trait QuestionnaireStore: Send + Sync {
         profile_ids: &[ObjectId],
     ) -> StoreResult<Vec<(ObjectId, QuestionnaireSubmission)>>;
 }
+
+#[async_trait]
+impl<B: SqlBackend> QuestionnaireStore for B {
+    #[tracing::instrument(skip_all)]
+    async fn get_position_by_questionnaire(&self, questionnaire_id: &ObjectId) -> StoreResult<Option<Position>> {
+        const SQL: &str = concat!(
+            "select ",
+            position_columns!(),
+            " from positions pos join hirers h on h.id = pos.hirer_id where pos.questionnaire_id = $1"
+        );
+        self.reader().optional(stmt!(SQL, questionnaire_id), rows::position::<B::Db>).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn questionnaire_submission(&self, profile_id: &ObjectId) -> StoreResult<Option<QuestionnaireSubmission>> {
+        let select = format!("{SUBMISSIONS} where s.profile_id = $1");
+        let row = self.reader().fetch_optional(stmt!(select, profile_id)).await?;
+        let Some(row) = row else { return Ok(None) };
+        let responses: Vec<ComponentResponse> = StoredRow::<B::Db>::new(&row).json("responses")?;
+        Ok(Some(QuestionnaireSubmission {
+            questionnaire: Arc::new(rows::submission_questionnaire::<B::Db>(&row)?),
+            responses,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn questionnaire_submissions(
+        &self,
+        profile_ids: &[ObjectId],
+    ) -> StoreResult<Vec<(ObjectId, QuestionnaireSubmission)>> {
+        if profile_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let select = format!("{SUBMISSIONS} where s.profile_id in ({})", B::list("$1"));
+        let rows = self.reader().fetch_all(stmt!(select, profile_ids)).await?;
+        // Profiles of one job ad share its questionnaire: decode it once.
+        let mut questionnaires: HashMap<String, Arc<Questionnaire>> = HashMap::new();
+        let mut submissions = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let cols = StoredRow::<B::Db>::new(row);
+            let position_id = cols.text("position_id")?;
+            let questionnaire = match questionnaires.get(&position_id) {
+                Some(q) => Arc::clone(q),
+                None => {
+                    let q = Arc::new(rows::submission_questionnaire::<B::Db>(row)?);
+                    questionnaires.insert(position_id, Arc::clone(&q));
+                    q
+                }
+            };
+            let responses: Vec<ComponentResponse> = cols.json("responses")?;
+            submissions.push((cols.id("profile_id")?, QuestionnaireSubmission { questionnaire, responses }));
+        }
+        Ok(submissions)
+    }
+}
+
+/// A profile's submission with its job ad's questionnaire; the caller adds the `where`.
+const SUBMISSIONS: &str = "select s.profile_id, pos.profile_id as position_id, s.responses, pos.questionnaire
+     from questionnaire_submissions s
+     join profiles p on p.profile_id = s.profile_id
+     join positions pos on pos.profile_id = p.position_profile_id";

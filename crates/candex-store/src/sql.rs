@@ -329,3 +329,9 @@ pub struct Outbox<'a> {
     /// type's relationships.
     pub only_partner: Option<&'a ObjectId>,
 }
+
+/// A structured value as stored: JSON text (on PostgreSQL too: `jsonb` would reorder keys and
+/// so store something other than what SQLite stores).
+pub fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| crate::StoreError::Other(Box::new(e)))
+}
