@@ -49,54 +49,17 @@ impl TestDb {
     }
 }
 
-macro_rules! stories {
-    ($($story:ident),* $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $story() {
-                let Some(db) = TestDb::new().await else { return };
-                testkit::$story(&db.store).await;
-                db.finish().await;
-            }
-        )*
-    };
+impl testkit::FreshStore for TestDb {
+    fn store(&self) -> &dyn Store {
+        &self.store
+    }
+
+    async fn finish(self) {
+        TestDb::finish(self).await;
+    }
 }
 
-stories!(
-    hirers_round_trip_and_list,
-    partners_round_trip_and_credentials,
-    relationships_set_replace_and_revoke,
-    related_hirers_page_forward_and_backward,
-    related_hirers_filters_and_name_search,
-    positions_lifecycle,
-    ingest_matches_candidates_per_hirer,
-    ingest_is_all_or_nothing,
-    get_profile_returns_what_was_ingested,
-    candidate_profiles_order_and_limit,
-    update_candidate_person_rules,
-    position_applications_paging,
-    signing_key_insert_if_absent,
-    timestamps_round_trip_exactly,
-    questionnaire_position_round_trip,
-    questionnaire_submission_round_trip,
-    attachments_stored_with_their_application,
-    attachment_retention_purge,
-    erasure_redacts_everything_personal,
-    events_enter_the_streams_of_entitled_partners,
-    event_paging_and_filters,
-    webhook_subscriptions_lifecycle,
-    delivery_claims_batches_leases_and_backoff,
-    replays_requeue_and_are_recorded,
-    event_retention_purge,
-);
-
-#[tokio::test]
-async fn every_story_runs_twice_on_one_shared_database() {
-    let Some(db) = TestDb::new().await else { return };
-    testkit::run_all(&db.store).await;
-    testkit::run_all(&db.store).await;
-    db.finish().await;
-}
+candex_store::conformance_tests!(TestDb::new);
 
 #[tokio::test]
 async fn the_store_names_its_backend_and_bounds_its_pool() {

@@ -3,7 +3,8 @@
 //! Each story is a public `async fn(&dyn Store)` that creates its own uniquely named data
 //! (random ids, names carrying a random tag), so stories can run one by one on fresh
 //! databases or all together on one shared database through [`run_all`]. Stories panic with
-//! a message naming what went wrong, like any test.
+//! a message naming what went wrong, like any test. A backend runs them all with
+//! [`conformance_tests!`](crate::conformance_tests).
 
 mod applications;
 mod attachments;
@@ -25,52 +26,106 @@ use chrono::{DateTime, Utc};
 
 use crate::{Hirer, NewApplicationRecord, NewHirer, NewPartner, NewPosition, Partner, Position, Store, StoreError};
 
-pub use applications::{
-    candidate_profiles_order_and_limit, get_profile_returns_what_was_ingested, ingest_is_all_or_nothing,
-    ingest_matches_candidates_per_hirer, position_applications_paging, update_candidate_person_rules,
-};
-pub use attachments::{attachment_retention_purge, attachments_stored_with_their_application};
-pub use erasure::erasure_redacts_everything_personal;
-pub use events::{
-    delivery_claims_batches_leases_and_backoff, event_paging_and_filters, event_retention_purge,
-    events_enter_the_streams_of_entitled_partners, replays_requeue_and_are_recorded, webhook_subscriptions_lifecycle,
-};
-pub use keys::{signing_key_insert_if_absent, timestamps_round_trip_exactly};
-pub use parties::{
-    hirers_round_trip_and_list, partners_round_trip_and_credentials, related_hirers_filters_and_name_search,
-    related_hirers_page_forward_and_backward, relationships_set_replace_and_revoke,
-};
-pub use positions::positions_lifecycle;
-pub use questionnaires::{questionnaire_position_round_trip, questionnaire_submission_round_trip};
+/// The stories, each after the module that holds it, in the order [`run_all`] runs them: the
+/// one list the re-exports below, [`run_all`] and [`conformance_tests!`](crate::conformance_tests)
+/// are generated from. A story left out of it is never re-exported, so the build warns that it
+/// is unused.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_stories {
+    (@with [reexport] $($module:ident::$story:ident),* $(,)?) => {
+        $(pub use $module::$story;)*
+    };
+    (@with [run_all $store:expr] $($module:ident::$story:ident),* $(,)?) => {
+        $($crate::testkit::$story($store).await;)*
+    };
+    (@with [tests $fresh:expr] $($module:ident::$story:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $story() {
+                let Some(fresh) = ($fresh)().await else { return };
+                $crate::testkit::$story($crate::testkit::FreshStore::store(&fresh)).await;
+                $crate::testkit::FreshStore::finish(fresh).await;
+            }
+        )*
+
+        #[tokio::test]
+        async fn every_story_runs_twice_on_one_shared_database() {
+            let Some(fresh) = ($fresh)().await else { return };
+            $crate::testkit::run_all($crate::testkit::FreshStore::store(&fresh)).await;
+            $crate::testkit::run_all($crate::testkit::FreshStore::store(&fresh)).await;
+            $crate::testkit::FreshStore::finish(fresh).await;
+        }
+    };
+    ($($mode:tt)*) => {
+        $crate::__conformance_stories! {
+            @with [$($mode)*]
+            parties::hirers_round_trip_and_list,
+            parties::partners_round_trip_and_credentials,
+            parties::relationships_set_replace_and_revoke,
+            parties::related_hirers_page_forward_and_backward,
+            parties::related_hirers_filters_and_name_search,
+            positions::positions_lifecycle,
+            applications::ingest_matches_candidates_per_hirer,
+            applications::ingest_is_all_or_nothing,
+            applications::get_profile_returns_what_was_ingested,
+            applications::candidate_profiles_order_and_limit,
+            applications::update_candidate_person_rules,
+            applications::position_applications_paging,
+            keys::signing_key_insert_if_absent,
+            keys::timestamps_round_trip_exactly,
+            questionnaires::questionnaire_position_round_trip,
+            questionnaires::questionnaire_submission_round_trip,
+            attachments::attachments_stored_with_their_application,
+            attachments::attachment_retention_purge,
+            erasure::erasure_redacts_everything_personal,
+            events::events_enter_the_streams_of_entitled_partners,
+            events::event_paging_and_filters,
+            events::webhook_subscriptions_lifecycle,
+            events::delivery_claims_batches_leases_and_backoff,
+            events::replays_requeue_and_are_recorded,
+            events::event_retention_purge,
+        }
+    };
+}
+
+crate::__conformance_stories!(reexport);
 
 /// Runs every story in turn on one store; they do not interfere with each other.
 pub async fn run_all(store: &dyn Store) {
     store.ping().await.expect("ping");
-    hirers_round_trip_and_list(store).await;
-    partners_round_trip_and_credentials(store).await;
-    relationships_set_replace_and_revoke(store).await;
-    related_hirers_page_forward_and_backward(store).await;
-    related_hirers_filters_and_name_search(store).await;
-    positions_lifecycle(store).await;
-    ingest_matches_candidates_per_hirer(store).await;
-    ingest_is_all_or_nothing(store).await;
-    get_profile_returns_what_was_ingested(store).await;
-    candidate_profiles_order_and_limit(store).await;
-    update_candidate_person_rules(store).await;
-    position_applications_paging(store).await;
-    signing_key_insert_if_absent(store).await;
-    timestamps_round_trip_exactly(store).await;
-    questionnaire_position_round_trip(store).await;
-    questionnaire_submission_round_trip(store).await;
-    attachments_stored_with_their_application(store).await;
-    attachment_retention_purge(store).await;
-    erasure_redacts_everything_personal(store).await;
-    events_enter_the_streams_of_entitled_partners(store).await;
-    event_paging_and_filters(store).await;
-    webhook_subscriptions_lifecycle(store).await;
-    delivery_claims_batches_leases_and_backoff(store).await;
-    replays_requeue_and_are_recorded(store).await;
-    event_retention_purge(store).await;
+    crate::__conformance_stories!(run_all store);
+}
+
+/// A backend's fresh store for one test of [`conformance_tests!`](crate::conformance_tests):
+/// the store, and whatever must live as long as it (a temporary directory, a scratch database).
+pub trait FreshStore: Sized {
+    /// The store the stories run on.
+    fn store(&self) -> &dyn Store;
+
+    /// Runs after the stories passed, before `self` is dropped (closing pools, say); nothing
+    /// by default.
+    fn finish(self) -> impl std::future::Future<Output = ()> {
+        async {}
+    }
+}
+
+/// Generates a backend's conformance tests: one `#[tokio::test]` per story, named after it,
+/// and `every_story_runs_twice_on_one_shared_database` running [`run_all`] twice on one store.
+///
+/// The argument is an async function (or closure) without arguments giving an
+/// `Option<impl FreshStore>`: a fresh store per test, or `None` to pass without running
+/// (PostgreSQL when no server is configured). The calling crate needs `tokio` (with the `macros`
+/// and `rt` features) among its dev-dependencies.
+///
+/// ```ignore
+/// candex_store::conformance_tests!(TestDb::fresh);
+/// ```
+#[macro_export]
+macro_rules! conformance_tests {
+    ($fresh:expr $(,)?) => {
+        $crate::__conformance_stories!(tests $fresh);
+    };
 }
 
 /// A fresh random id of `kind` in the default scheme.
