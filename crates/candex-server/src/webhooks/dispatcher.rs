@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use candex_domain::{DeliveryCode, EventType, IdKind, ObjectId, Scheme, SigningAlgorithm};
-use candex_store::{DeliveryBatch, DeliveryClaim, DeliveryOutcome, Store};
+use candex_store::{DeliveryBatch, DeliveryClaim, DeliveryOutcome, WebhookStore};
 use chrono::Utc;
 use rand::{Rng, RngCore};
 use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
@@ -32,7 +32,7 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 /// The dispatcher of one process. Several processes may run one each on a shared database:
 /// claims are leased per subscription.
 pub struct Dispatcher {
-    store: Arc<dyn Store>,
+    store: Arc<dyn WebhookStore>,
     settings: WebhookSettings,
     client: reqwest::Client,
     owner: String,
@@ -44,7 +44,7 @@ pub struct Dispatcher {
 impl Dispatcher {
     /// Builds a dispatcher; `waker` is the one writers in this process signal.
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn WebhookStore>,
         settings: WebhookSettings,
         scheme: Scheme,
         waker: Waker,
