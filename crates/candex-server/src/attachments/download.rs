@@ -12,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use candex_domain::{IdKind, ObjectId, RelationshipSet, RelationshipType, Scheme};
+use candex_store::{AttachmentAccess, AttachmentStore, PartyStore, StoreResult};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::auth::tokens::{TokenKind, VerifiedToken};
@@ -164,6 +165,30 @@ fn header_value(value: &str) -> HeaderValue {
     HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"))
 }
 
+/// The attachment `id` if `token` may download it now: it exists, belongs to the profile whose
+/// value segment is `profile`, its job ad did not close more than `retention` ago, and the
+/// caller passes [`may_download`]. `None` in every other case, so they all answer one 404.
+async fn downloadable<S>(
+    store: &S,
+    token: &VerifiedToken,
+    id: &ObjectId,
+    profile: &str,
+    retention: chrono::Duration,
+) -> StoreResult<Option<AttachmentAccess>>
+where
+    S: AttachmentStore + PartyStore + ?Sized,
+{
+    let found = store.get_attachment(id).await?;
+    let Some(found) = found.filter(|f| f.attachment.profile_id.value_segment() == profile) else {
+        return Ok(None);
+    };
+    if found.position_closed_at.is_some_and(|closed| closed + retention < chrono::Utc::now()) {
+        return Ok(None);
+    }
+    let relationships = store.relationships(&token.partner_id, &found.hirer_id).await?;
+    Ok(may_download(token, &found.hirer_id, relationships).then_some(found))
+}
+
 /// The download handler for `GET` and `HEAD`.
 pub async fn download(
     State(state): State<AppState>,
@@ -185,28 +210,14 @@ pub async fn download(
     let Ok(id) = ObjectId::parse_as(&id, IdKind::Attachment) else {
         return not_found();
     };
-    let found = match state.store.get_attachment(&id).await {
-        Ok(found) => found,
-        Err(e) => {
-            return crate::error::ApiError::from(crate::operator::service::ServiceError::Store(e)).into_response()
-        }
-    };
-    let Some(found) = found.filter(|f| f.attachment.profile_id.value_segment() == profile) else {
-        return not_found();
-    };
     let retention = chrono::Duration::days(i64::from(state.attachments.retention_days));
-    if found.position_closed_at.is_some_and(|closed| closed + retention < chrono::Utc::now()) {
-        return not_found();
-    }
-    let relationships = match state.store.relationships(&token.partner_id, &found.hirer_id).await {
-        Ok(set) => set,
+    let found = match downloadable(state.store.as_ref(), &token, &id, &profile, retention).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return not_found(),
         Err(e) => {
             return crate::error::ApiError::from(crate::operator::service::ServiceError::Store(e)).into_response()
         }
     };
-    if !may_download(&token, &found.hirer_id, relationships) {
-        return not_found();
-    }
 
     let meta = &found.attachment.meta;
     let etag = format!("\"{}\"", meta.sha256);
