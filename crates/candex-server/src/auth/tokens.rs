@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use candex_domain::ObjectId;
-use candex_store::{SigningKey, Store};
+use candex_store::{KeyStore, SigningKey};
 use jsonwebtoken::{decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -113,7 +113,7 @@ pub struct TokenService {
 impl TokenService {
     /// Builds the service from settings: the configured key, else the key stored in the
     /// database, else a new random key stored for every later start and every other instance.
-    pub async fn load(store: &dyn Store, settings: &TokenSettings, public_url: &str) -> anyhow::Result<Self> {
+    pub async fn load(store: &dyn KeyStore, settings: &TokenSettings, public_url: &str) -> anyhow::Result<Self> {
         let (kid, secret) = match &settings.signing_key {
             Some(key) => {
                 anyhow::ensure!(

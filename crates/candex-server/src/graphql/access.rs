@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
 use candex_domain::{ObjectId, RelationshipSet, RelationshipType};
-use candex_store::Store;
+use candex_store::PartyStore;
 
 use super::error::{forbidden, internal, unauthenticated};
 use crate::auth::tokens::{TokenError, VerifiedToken};
@@ -34,7 +34,7 @@ pub const MAX_NESTED_LOADS: u32 = 200;
 /// The caller of one GraphQL request and its relationship cache.
 pub struct Access {
     caller: Result<VerifiedToken, AuthProblem>,
-    store: Arc<dyn Store>,
+    store: Arc<dyn PartyStore>,
     /// One cell per hirer: resolvers running concurrently for the same hirer (a page of
     /// events, say) wait for one lookup instead of each querying.
     cache: Mutex<HashMap<ObjectId, Arc<OnceCell<RelationshipSet>>>>,
@@ -43,7 +43,7 @@ pub struct Access {
 
 impl Access {
     /// Builds the access context of one request.
-    pub fn new(caller: Result<VerifiedToken, AuthProblem>, store: Arc<dyn Store>) -> Self {
+    pub fn new(caller: Result<VerifiedToken, AuthProblem>, store: Arc<dyn PartyStore>) -> Self {
         Self { caller, store, cache: Mutex::new(HashMap::new()), nested_loads: AtomicU32::new(0) }
     }
 
@@ -107,8 +107,9 @@ impl Access {
     }
 
     /// Records relationships the caller's partner holds with `hirer`, read by the caller in the
-    /// same statement as the object they guard (see `Store::get_profile_for_partner`), so
-    /// that [`Access::require`] needs no second read. A set already cached wins.
+    /// same statement as the object they guard (see
+    /// `ApplicationStore::get_profile_for_partner`), so that [`Access::require`] needs no second
+    /// read. A set already cached wins.
     pub fn prime(&self, hirer: &ObjectId, set: RelationshipSet) {
         let _already_cached = self.cell(hirer).set(set);
     }
