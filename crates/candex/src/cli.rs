@@ -18,8 +18,8 @@ use crate::telemetry::LogFormat;
     propagate_version = true,
     max_term_width = 100,
     after_help = "Quick start: `candex serve --demo` loads demo data and prints credentials.\n\
-                  Every command reads its database from --database (or CANDEX_DATABASE), \
-                  default sqlite://candex.db."
+                  Every command but `export` reads its database from --database (or \
+                  CANDEX_DATABASE), default sqlite://candex.db."
 )]
 pub struct Cli {
     /// Log format on stderr.
@@ -36,7 +36,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the server: GraphQL, partner tokens and the operator API on one listener.
     Serve(Box<ServeArgs>),
-    /// Manage hirers, partners, relationships and job ads directly in the database (prints JSON).
+    /// Manage hirers, partners, relationships, job ads and candidates directly in the database,
+    /// purge expired data, and look at webhook delivery (prints JSON).
     #[command(subcommand)]
     Admin(AdminCommand),
     /// Ingest applications from an NDJSON file (one operator-API application per line).
@@ -52,7 +53,8 @@ pub enum Command {
 /// Where the data lives.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// Database URL: sqlite://FILE (created if missing).
+    /// Database URL: sqlite://FILE (created if missing) or postgres://USER:PASS@HOST:PORT/DB
+    /// (several instances may share one).
     #[arg(long, env = "CANDEX_DATABASE", default_value = "sqlite://candex.db")]
     pub database: String,
 }
@@ -61,7 +63,8 @@ pub struct DatabaseArgs {
 #[derive(Debug, Clone, Args)]
 pub struct BlobArgs {
     /// Attachment storage: a folder, or s3://bucket/prefix (credentials and region from the
-    /// usual AWS_* variables). Default: a `blobs` folder beside the SQLite file.
+    /// usual AWS_* variables). Default: a `blobs` folder beside the SQLite file (./blobs with
+    /// PostgreSQL).
     #[arg(long, env = "CANDEX_BLOBS")]
     pub blobs: Option<String>,
 
@@ -503,7 +506,8 @@ mod tests {
 #[derive(Debug, Subcommand)]
 #[command(after_help = "Against a candex server: --server http://127.0.0.1:8080. Without --server, \
     candex export talks to SEEK (graphql.seek.com, auth.seek.com).\n\
-    Exit codes: 0 done, 1 some exports failed (rerun to retry them), 2 usage or configuration error.")]
+    Exit codes: 0 done, 1 some exports failed or are still pending (rerun to retry them) or were \
+    rejected (see --retry-rejected), 2 usage or configuration error.")]
 pub enum ExportCommand {
     /// Read the events stream from the saved cursor, export every new application with its
     /// attachments, and exit when caught up (or keep following with --follow).
