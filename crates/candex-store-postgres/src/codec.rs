@@ -3,11 +3,9 @@
 //! `candex_store::rows`. The stored forms are the SQLite backend's, so both backends hold the
 //! same values.
 
-use candex_domain::ObjectId;
 use candex_store::rows::{Columns, StoredRow};
 use candex_store::StoreError;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 
@@ -19,17 +17,6 @@ pub(crate) use candex_store::rows::time;
 /// so nothing is lost.
 pub(crate) fn millis(t: &DateTime<Utc>) -> i64 {
     t.timestamp_millis()
-}
-
-/// A structured value as stored: JSON text (not `jsonb`, which would reorder keys and so
-/// store something other than what SQLite stores).
-pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Other(Box::new(e)))
-}
-
-/// Ids as one `text[]` parameter, for `= any($n)`.
-pub(crate) fn id_strs(ids: &[ObjectId]) -> Vec<&str> {
-    ids.iter().map(ObjectId::as_str).collect()
 }
 
 /// Reads an integer column whatever its width: PostgreSQL, unlike SQLite, types integers

@@ -10,15 +10,12 @@
 //! writers commit in sequence order.
 
 mod applications;
-mod attachments;
 mod codec;
 mod error;
 mod events;
 mod exec;
 mod locks;
 mod parties;
-mod positions;
-mod questionnaires;
 #[cfg(any(test, feature = "testkit"))]
 pub mod scratch;
 mod webhooks;

@@ -5,23 +5,18 @@
 use candex_store::rows::{Columns, StoredRow};
 use candex_store::StoreError;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use crate::error::map_err;
 
 pub(crate) use candex_store::rows::{from_json, time};
+pub(crate) use candex_store::sql::to_json;
 
 /// A time as stored: unix milliseconds. Domain times are already truncated to milliseconds,
 /// so nothing is lost.
 pub(crate) fn millis(t: &DateTime<Utc>) -> i64 {
     t.timestamp_millis()
-}
-
-/// A structured value as stored: JSON text.
-pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Other(Box::new(e)))
 }
 
 /// This backend, as the [`Columns`] of the shared row mappers: `rows::candidate::<Db>`.

@@ -7,14 +7,11 @@
 //! queue in process; reads use a separate pool and, thanks to WAL, never wait for the writer.
 
 mod applications;
-mod attachments;
 mod codec;
 mod error;
 mod events;
 mod exec;
 mod parties;
-mod positions;
-mod questionnaires;
 mod webhooks;
 
 use std::str::FromStr;

@@ -5,7 +5,7 @@ use candex_domain::ObjectId;
 use chrono::{DateTime, Utc};
 
 use crate::rows::{self, StoredRow};
-use crate::sql::{Exec, Row, SqlBackend, Transaction};
+use crate::sql::{to_json, Exec, Row, SqlBackend, Transaction};
 use crate::*;
 
 /// Attachment rows (the blobs themselves live in blob storage) and their retention.
@@ -119,4 +119,35 @@ pub(crate) async fn unreferenced<B: SqlBackend>(tx: &mut B::Tx, hashes: &[String
     );
     let hashes: Vec<&str> = hashes.iter().map(String::as_str).collect();
     tx.all(stmt!(select, hashes), sha256::<B>).await
+}
+
+/// Stores an application's attachment rows inside its ingest transaction.
+pub(crate) async fn insert_attachments(
+    tx: &mut impl Exec,
+    profile_id: &ObjectId,
+    attachments: &[NewAttachment],
+) -> StoreResult<()> {
+    for (ordinal, a) in attachments.iter().enumerate() {
+        let size = i64::try_from(a.size).map_err(|_| StoreError::Rejected("attachment is too large".into()))?;
+        let ordinal = i64::try_from(ordinal).map_err(|_| StoreError::Rejected("too many attachments".into()))?;
+        let insert = "insert into attachments (id, profile_id, ordinal, sha256, filename, content_type, size,
+                          seek_role_code, descriptions, uploaded_at)
+                      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+        let descriptions = to_json(&a.descriptions)?;
+        let stmt = stmt!(
+            insert,
+            &a.id,
+            profile_id,
+            ordinal,
+            &a.sha256,
+            &a.filename,
+            &a.content_type,
+            size,
+            a.seek_role_code.as_ref(),
+            descriptions,
+            a.uploaded_at
+        );
+        tx.execute(stmt).await?;
+    }
+    Ok(())
 }

@@ -20,7 +20,7 @@ mod webhooks;
 
 use async_trait::async_trait;
 
-pub use applications::ApplicationStore;
+pub use applications::{ApplicationSql, ApplicationStore};
 pub use attachments::AttachmentStore;
 pub use erasure::ErasureStore;
 pub use error::StoreError;

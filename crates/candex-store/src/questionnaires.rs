@@ -9,7 +9,7 @@ use std::sync::Arc;
 use candex_domain::questionnaire::{ComponentResponse, Questionnaire};
 
 use crate::rows::{self, StoredRow};
-use crate::sql::{Exec, SqlBackend};
+use crate::sql::{to_json, Exec, SqlBackend};
 use crate::*;
 
 /// Questionnaires of job ads and the submissions of applications.
@@ -89,3 +89,24 @@ const SUBMISSIONS: &str = "select s.profile_id, pos.profile_id as position_id, s
      from questionnaire_submissions s
      join profiles p on p.profile_id = s.profile_id
      join positions pos on pos.profile_id = p.position_profile_id";
+
+/// Stores the responses of one application inside its ingest transaction. `questionnaire_id`
+/// is the job ad's (read in the same transaction); responses to a job ad without one are
+/// refused.
+pub(crate) async fn insert_submission(
+    tx: &mut impl Exec,
+    application: &NewApplicationRecord,
+    questionnaire_id: Option<&str>,
+    responses: Option<&[ComponentResponse]>,
+) -> StoreResult<()> {
+    let Some(responses) = responses else { return Ok(()) };
+    let Some(questionnaire_id) = questionnaire_id else {
+        return Err(StoreError::Rejected(format!(
+            "position profile {} has no questionnaire to respond to",
+            application.position_profile_id
+        )));
+    };
+    let insert = "insert into questionnaire_submissions (profile_id, questionnaire_id, responses) values ($1, $2, $3)";
+    tx.execute(stmt!(insert, &application.profile_id, questionnaire_id, to_json(&responses)?)).await?;
+    Ok(())
+}

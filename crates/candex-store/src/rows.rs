@@ -52,7 +52,7 @@ pub fn from_json<T: DeserializeOwned>(what: &'static str, text: &str) -> StoreRe
 /// this trait are both foreign to the backend crate, which the orphan rule does not allow.
 pub trait Columns {
     /// The driver's row type.
-    type Row;
+    type Row: Send + Sync;
     /// A text column.
     fn text(row: &Self::Row, column: &str) -> StoreResult<String>;
     /// A nullable text column.
