@@ -3,7 +3,7 @@
 //! `candex_store::rows`. The stored forms are the SQLite backend's, so both backends hold the
 //! same values.
 
-use candex_store::rows::{Columns, StoredRow};
+use candex_store::rows::StoredRow;
 use candex_store::StoreError;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
@@ -40,17 +40,7 @@ pub(crate) fn cols(row: &PgRow) -> StoredRow<'_, Db> {
     StoredRow::new(row)
 }
 
-impl Columns for Db {
-    type Row = PgRow;
-
-    fn text(row: &PgRow, column: &str) -> Result<String, StoreError> {
-        row.try_get(column).map_err(map_err)
-    }
-
-    fn opt_text(row: &PgRow, column: &str) -> Result<Option<String>, StoreError> {
-        row.try_get(column).map_err(map_err)
-    }
-
+candex_store::columns_via_sqlx!(Db, PgRow, map_err, {
     fn int(row: &PgRow, column: &str) -> Result<i64, StoreError> {
         Self::opt_int(row, column)?.ok_or_else(|| corrupt("integer", format!("{column} is null")))
     }
@@ -62,8 +52,4 @@ impl Columns for Db {
     fn opt_bool(row: &PgRow, column: &str) -> Result<Option<bool>, StoreError> {
         row.try_get(column).map_err(map_err)
     }
-
-    fn bytes(row: &PgRow, column: &str) -> Result<Vec<u8>, StoreError> {
-        row.try_get(column).map_err(map_err)
-    }
-}
+});

@@ -1,18 +1,18 @@
 //! The event outbox on PostgreSQL: writing an event with its partner streams and webhook
-//! deliveries inside the transaction that causes it, reading partner streams, and retention.
+//! deliveries inside the transaction that causes it ([`emit`], the backend's
+//! `SqlBackend::emit`), and the helpers `webhooks.rs` shares. Reading streams and retention
+//! are shared (`candex_store::EventStore`); `emit` differs from SQLite's by the locks below.
 //!
 //! Stream order is commit order: [`emit`] takes the advisory lock `locks::EVENT_ORDER` for the
 //! rest of its transaction, so event-writing transactions are serialised from drawing their
 //! sequence number to their commit (see `migrations/0004_events.sql`).
 
 use candex_domain::{ObjectId, RelationshipType};
-use candex_store::event_columns;
-use candex_store::rows;
-use candex_store::{Event, EventsQuery, PurgedEvents, SeqPage, StoreError, StoreResult};
+use candex_store::{SeqPage, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 
-use crate::codec::{cols, millis, Db};
+use crate::codec::{cols, millis};
 use crate::error::map_err;
 use crate::locks::{lock, EVENT_ORDER};
 
@@ -129,99 +129,6 @@ pub(crate) async fn emit(tx: &mut Transaction<'_, Postgres>, event: Outbox<'_>) 
     Ok(seq)
 }
 
-pub(crate) async fn page_events(pool: &PgPool, query: &EventsQuery) -> StoreResult<Vec<Event>> {
-    macro_rules! sql {
-        ($order:literal) => {
-            concat!(
-                "select ",
-                event_columns!(),
-                " from event_streams st join events e on e.seq = st.event_seq
-                  where st.partner_id = $1 and st.event_seq > $2 and st.event_seq < $3
-                    and e.created_at > $4 and e.created_at < $5
-                    and (cardinality($6::text[]) = 0 or e.type_code = any($6::text[]))
-                    and ($7::text is null or exists (
-                        select 1 from webhook_deliveries d
-                        join webhook_subscriptions s on s.seq = d.subscription_seq
-                        where s.id = $7 and s.partner_id = $1 and d.event_seq = e.seq
-                          and ($8::boolean is null or (d.delivered_at is not null) = $8)))
-                  order by st.event_seq ",
-                $order,
-                " limit $9"
-            )
-        };
-    }
-    let sql = if query.page.from_end { sql!("desc") } else { sql!("asc") };
-    let (subscription, delivered) = match &query.subscription {
-        Some((id, delivered)) => (Some(id.as_str()), *delivered),
-        None => (None, None),
-    };
-    let rows = sqlx::query(sql)
-        .bind(query.partner_id.as_str())
-        .bind(lower(query.page.after))
-        .bind(upper(query.page.before))
-        .bind(time_lower(query.window.after))
-        .bind(time_upper(query.window.before))
-        .bind(codes(query.types.iter().map(|t| t.code())))
-        .bind(subscription)
-        .bind(delivered)
-        .bind(i64::from(query.page.limit))
-        .fetch_all(pool)
-        .await
-        .map_err(map_err)?;
-    let events = rows.iter().map(rows::event::<Db>).collect::<StoreResult<Vec<_>>>()?;
-    Ok(ascending(events, &query.page))
-}
-
-pub(crate) async fn get_event(pool: &PgPool, partner_id: &ObjectId, event_id: &ObjectId) -> StoreResult<Option<Event>> {
-    const SQL: &str = concat!(
-        "select ",
-        event_columns!(),
-        " from events e join event_streams st on st.event_seq = e.seq and st.partner_id = $1 where e.id = $2"
-    );
-    let row = sqlx::query(SQL)
-        .bind(partner_id.as_str())
-        .bind(event_id.as_str())
-        .fetch_optional(pool)
-        .await
-        .map_err(map_err)?;
-    row.as_ref().map(rows::event::<Db>).transpose()
-}
-
-/// Rows deleted per statement, so a large purge never holds many row locks for long.
-const PURGE_BATCH: i64 = 5_000;
-
-/// Deletes the rows of `table` (`events` or `webhook_requests`: a `seq` key and a
-/// `created_at`) created before `cutoff`, a batch per statement; returns how many went.
-async fn delete_older_in_batches(pool: &PgPool, table: &'static str, cutoff: i64) -> StoreResult<u64> {
-    let sql = format!(
-        "delete from {table} where seq in (select seq from {table} where created_at < $1 order by seq limit $2)"
-    );
-    let mut deleted = 0;
-    loop {
-        let done =
-            sqlx::query(&sql).bind(cutoff).bind(PURGE_BATCH).execute(pool).await.map_err(map_err)?.rows_affected();
-        deleted += done;
-        if done < PURGE_BATCH.unsigned_abs() {
-            return Ok(deleted);
-        }
-    }
-}
-
-pub(crate) async fn purge_events_before(pool: &PgPool, cutoff: DateTime<Utc>) -> StoreResult<PurgedEvents> {
-    let cutoff = millis(&cutoff);
-    // Streams, deliveries and attempts of the events go with them (on delete cascade).
-    let purged = PurgedEvents {
-        events: delete_older_in_batches(pool, "events", cutoff).await?,
-        requests: delete_older_in_batches(pool, "webhook_requests", cutoff).await?,
-    };
-    sqlx::query("delete from webhook_replays where created_at < $1")
-        .bind(cutoff)
-        .execute(pool)
-        .await
-        .map_err(map_err)?;
-    Ok(purged)
-}
-
 /// The seq, event type and hirer of `id` if it is a subscription of `partner_id`, locked
 /// (`for no key update`) until the transaction ends, so it is neither deleted nor leased
 /// differently underneath the caller.
@@ -249,24 +156,6 @@ pub(crate) async fn subscription_key(
 /// Live-database tests, run only when `CANDEX_TEST_POSTGRES_URL` names a PostgreSQL server
 /// (each test works in a schema of its own, dropped at the end). `webhooks.rs` uses the
 /// harness too.
-#[async_trait::async_trait]
-impl candex_store::EventStore for crate::PgStore {
-    #[tracing::instrument(skip_all)]
-    async fn page_events(&self, query: &EventsQuery) -> StoreResult<Vec<Event>> {
-        crate::events::page_events(&self.pool, query).await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn get_event(&self, partner_id: &ObjectId, event_id: &ObjectId) -> StoreResult<Option<Event>> {
-        crate::events::get_event(&self.pool, partner_id, event_id).await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn purge_events_before(&self, cutoff: DateTime<Utc>) -> StoreResult<PurgedEvents> {
-        crate::events::purge_events_before(&self.pool, cutoff).await
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use std::str::FromStr;
@@ -276,8 +165,10 @@ pub(crate) mod tests {
 
     use candex_domain::EventType;
     use candex_store::TimeWindow;
+    use candex_store::{EventStore, EventsQuery};
     use rand::Rng;
     use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    use sqlx::PgPool;
 
     use super::*;
 
@@ -385,13 +276,25 @@ pub(crate) mod tests {
         });
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(!second.is_finished(), "the second event must wait for the first transaction");
-        assert!(page_events(&db.pool, &after(&partner, None)).await.expect("page").is_empty(), "nothing committed");
+        assert!(
+            crate::PgStore { pool: db.pool.clone() }
+                .page_events(&after(&partner, None))
+                .await
+                .expect("page")
+                .is_empty(),
+            "nothing committed"
+        );
 
         first.commit().await.expect("commit first");
         let second_seq = second.await.expect("second task");
         assert!(second_seq > first_seq);
-        let seen: Vec<i64> =
-            page_events(&db.pool, &after(&partner, None)).await.expect("page").iter().map(|e| e.seq).collect();
+        let seen: Vec<i64> = crate::PgStore { pool: db.pool.clone() }
+            .page_events(&after(&partner, None))
+            .await
+            .expect("page")
+            .iter()
+            .map(|e| e.seq)
+            .collect();
         assert_eq!(seen, vec![first_seq, second_seq]);
     }
 
@@ -416,7 +319,10 @@ pub(crate) mod tests {
                 loop {
                     // Read the flag before the page: the page after the last commit is final.
                     let finished = done.load(Ordering::SeqCst);
-                    let page = page_events(&pool, &after(&partner, cursor)).await.expect("page");
+                    let page = crate::PgStore { pool: pool.clone() }
+                        .page_events(&after(&partner, cursor))
+                        .await
+                        .expect("page");
                     if let Some(last) = page.last() {
                         cursor = Some(last.seq);
                     }
@@ -454,8 +360,13 @@ pub(crate) mod tests {
         }
         done.store(true, Ordering::SeqCst);
         let seen = reader.await.expect("reader");
-        let committed: Vec<i64> =
-            page_events(&db.pool, &after(&partner, None)).await.expect("page").iter().map(|e| e.seq).collect();
+        let committed: Vec<i64> = crate::PgStore { pool: db.pool.clone() }
+            .page_events(&after(&partner, None))
+            .await
+            .expect("page")
+            .iter()
+            .map(|e| e.seq)
+            .collect();
         assert!(committed.len() > WRITERS * EVENTS_EACH / 2, "most transactions committed");
         assert!(seen.windows(2).all(|w| w[0] < w[1]), "the reader saw seqs in ascending order");
         let missed: Vec<&i64> = committed.iter().filter(|s| !seen.contains(s)).collect();

@@ -32,6 +32,7 @@ fn query<'q>(sql: &'q str, params: Vec<Param<'q>>) -> StoreResult<Query<'q, Post
             Param::Int(v) => query.bind(v),
             Param::OptInt(v) => query.bind(v),
             Param::Bool(v) => query.bind(v),
+            Param::OptBool(v) => query.bind(v),
             Param::Bytes(v) => query.bind(v),
             Param::Strs(v) => query.bind(v),
         };
@@ -115,6 +116,8 @@ impl SqlBackend for PgStore {
     type Db = Db;
     type Pool<'p> = Pool<'p>;
     type Tx = Tx;
+
+    const NAME: &'static str = "postgres";
 
     const BINARY: &'static str = r#" collate "C""#;
 

@@ -23,15 +23,16 @@ mod webhooks;
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use candex_store::{Store, StoreError, StoreResult};
-use sqlx::migrate::{MigrateError, Migrator};
+use candex_store::StoreError;
+use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::error::map_err;
 
-/// The schema, embedded at compile time.
+/// The schema, embedded at compile time. It is the other backend's schema table for table in
+/// this dialect's types; the two folders stay separate files because an applied migration
+/// cannot change (sqlx checks every applied migration's checksum).
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// Connections per instance unless the caller says otherwise.
@@ -40,13 +41,6 @@ pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 /// How long a statement waits for a free connection (and a first connect for the server to
 /// come up) before failing with `Unavailable`.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The applied schema is newer than this binary knows: it must not touch the database.
-#[derive(Debug, thiserror::Error)]
-#[error("database was migrated by a newer candex (migration {version}); upgrade candex")]
-struct NewerDatabase {
-    version: i64,
-}
 
 /// candex's store on a PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -81,7 +75,7 @@ impl PgStore {
             .map_err(map_err)?;
         if let Err(err) = MIGRATOR.run(&pool).await {
             pool.close().await;
-            return Err(migrate_err(err));
+            return Err(candex_store::driver::migrate_err(err, map_err));
         }
         Ok(PgStore { pool })
     }
@@ -95,28 +89,5 @@ impl PgStore {
     #[doc(hidden)]
     pub fn pool(&self) -> &PgPool {
         &self.pool
-    }
-}
-
-/// A migration applied to the database but unknown to this binary can only come from a newer
-/// candex; any other failure is reported as the driver's.
-fn migrate_err(err: MigrateError) -> StoreError {
-    match err {
-        MigrateError::VersionMissing(version) => StoreError::Other(Box::new(NewerDatabase { version })),
-        MigrateError::Execute(e) => map_err(e),
-        other => StoreError::Other(Box::new(other)),
-    }
-}
-
-#[async_trait]
-impl Store for PgStore {
-    fn backend(&self) -> &'static str {
-        "postgres"
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("select 1").execute(&self.pool).await.map_err(map_err)?;
-        Ok(())
     }
 }

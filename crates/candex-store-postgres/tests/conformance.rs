@@ -126,6 +126,8 @@ async fn a_database_migrated_by_a_newer_candex_is_refused() {
     .expect("insert future migration");
     db.store.close().await;
 
+    // Each backend plants the future migration its own way; the refusal is the same
+    // (`candex_store::driver::migrate_err`).
     match PgStore::connect(&db.url).await {
         Err(StoreError::Other(source)) => {
             let message = source.to_string();

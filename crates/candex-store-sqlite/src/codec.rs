@@ -2,7 +2,7 @@
 //! JSON text for structured values, and SQLite rows read through the shared row mappers of
 //! `candex_store::rows`.
 
-use candex_store::rows::{Columns, StoredRow};
+use candex_store::rows::StoredRow;
 use candex_store::StoreError;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
@@ -28,17 +28,7 @@ pub(crate) fn cols(row: &SqliteRow) -> StoredRow<'_, Db> {
     StoredRow::new(row)
 }
 
-impl Columns for Db {
-    type Row = SqliteRow;
-
-    fn text(row: &SqliteRow, column: &str) -> Result<String, StoreError> {
-        row.try_get(column).map_err(map_err)
-    }
-
-    fn opt_text(row: &SqliteRow, column: &str) -> Result<Option<String>, StoreError> {
-        row.try_get(column).map_err(map_err)
-    }
-
+candex_store::columns_via_sqlx!(Db, SqliteRow, map_err, {
     fn int(row: &SqliteRow, column: &str) -> Result<i64, StoreError> {
         row.try_get(column).map_err(map_err)
     }
@@ -51,8 +41,4 @@ impl Columns for Db {
     fn opt_bool(row: &SqliteRow, column: &str) -> Result<Option<bool>, StoreError> {
         Ok(Self::opt_int(row, column)?.map(|v| v != 0))
     }
-
-    fn bytes(row: &SqliteRow, column: &str) -> Result<Vec<u8>, StoreError> {
-        row.try_get(column).map_err(map_err)
-    }
-}
+});

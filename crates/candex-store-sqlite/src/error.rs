@@ -67,10 +67,7 @@ pub(crate) fn map_err(err: sqlx::Error) -> StoreError {
                 StoreError::Other(Box::new(err))
             }
         }
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => {
-            StoreError::Unavailable(Box::new(err))
-        }
-        _ => StoreError::Other(Box::new(err)),
+        _ => candex_store::driver::connection_err(err),
     }
 }
 

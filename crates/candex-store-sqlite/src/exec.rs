@@ -31,6 +31,7 @@ fn query<'q>(sql: &'q str, params: Vec<Param<'q>>) -> StoreResult<Query<'q, Sqli
             Param::Int(v) => query.bind(v),
             Param::OptInt(v) => query.bind(v),
             Param::Bool(v) => query.bind(v),
+            Param::OptBool(v) => query.bind(v),
             Param::Bytes(v) => query.bind(v),
             Param::Strs(v) => query.bind(to_json(&v)?),
         };
@@ -106,6 +107,8 @@ impl SqlBackend for SqliteStore {
     type Db = Db;
     type Pool<'p> = Pool<'p>;
     type Tx = Tx;
+
+    const NAME: &'static str = "sqlite";
 
     const BINARY: &'static str = "";
 

@@ -17,15 +17,16 @@ mod webhooks;
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use candex_store::{Store, StoreError, StoreResult};
-use sqlx::migrate::{MigrateError, Migrator};
+use candex_store::StoreError;
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
 use crate::error::map_err;
 
-/// The schema, embedded at compile time.
+/// The schema, embedded at compile time. It is the other backend's schema table for table in
+/// this dialect's types; the two folders stay separate files because an applied migration
+/// cannot change (sqlx checks every applied migration's checksum).
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// How long a statement waits for another process's lock before failing with `Unavailable`.
@@ -34,13 +35,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections of the read pool. Reads in WAL mode run in parallel with each other and with
 /// the writer; a handful covers a small server on a small machine.
 const READERS: u32 = 4;
-
-/// The applied schema is newer than this binary knows: it must not touch the database.
-#[derive(Debug, thiserror::Error)]
-#[error("database was migrated by a newer candex (migration {version}); upgrade candex")]
-struct NewerDatabase {
-    version: i64,
-}
 
 /// candex's store on an SQLite file.
 #[derive(Debug, Clone)]
@@ -74,7 +68,7 @@ impl SqliteStore {
             .connect_with(options.clone().journal_mode(SqliteJournalMode::Wal))
             .await
             .map_err(map_err)?;
-        MIGRATOR.run(&writer).await.map_err(migrate_err)?;
+        MIGRATOR.run(&writer).await.map_err(|e| candex_store::driver::migrate_err(e, map_err))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
             .connect_with(options.pragma("query_only", "ON"))
@@ -99,28 +93,5 @@ impl SqliteStore {
     #[doc(hidden)]
     pub fn writer_pool(&self) -> &SqlitePool {
         &self.writer
-    }
-}
-
-/// A migration applied to the database but unknown to this binary can only come from a newer
-/// candex; any other failure is reported as the driver's.
-fn migrate_err(err: MigrateError) -> StoreError {
-    match err {
-        MigrateError::VersionMissing(version) => StoreError::Other(Box::new(NewerDatabase { version })),
-        MigrateError::Execute(e) => map_err(e),
-        other => StoreError::Other(Box::new(other)),
-    }
-}
-
-#[async_trait]
-impl Store for SqliteStore {
-    fn backend(&self) -> &'static str {
-        "sqlite"
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("select 1").execute(&self.reader).await.map_err(map_err)?;
-        Ok(())
     }
 }

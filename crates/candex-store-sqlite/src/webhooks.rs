@@ -1,5 +1,10 @@
 //! Webhook subscriptions, replays, the dispatcher's claims and outcomes, and the request and
 //! attempt records partners read for diagnostics.
+//!
+//! This area is still implemented by each backend: PostgreSQL's claims lease subscriptions
+//! with `for no key update skip locked` for several instances and lock the rows each write
+//! reads, where SQLite's one writer needs neither. The statements the two share are the next
+//! to move to `candex_store`'s shared SQL, as the other areas did.
 
 use candex_domain::{DeliveryCode, ObjectId, SigningAlgorithm};
 use candex_store::rows::{self, REPLAY_COLUMNS};

@@ -91,6 +91,8 @@ async fn a_database_migrated_by_a_newer_candex_is_refused() {
     .expect("insert future migration");
     conn.close().await.expect("close");
 
+    // Each backend plants the future migration its own way; the refusal is the same
+    // (`candex_store::driver::migrate_err`).
     match SqliteStore::connect(&db.url).await {
         Err(StoreError::Other(source)) => {
             let message = source.to_string();

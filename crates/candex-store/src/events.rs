@@ -411,6 +411,107 @@ pub trait EventStore: Send + Sync {
     async fn purge_events_before(&self, cutoff: DateTime<Utc>) -> StoreResult<PurgedEvents>;
 }
 
+#[async_trait]
+impl<B: crate::sql::SqlBackend> EventStore for B {
+    #[tracing::instrument(skip_all)]
+    async fn page_events(&self, query: &EventsQuery) -> StoreResult<Vec<Event>> {
+        use crate::sql::Exec;
+        // `None` bounds bind as the open end so the index range always applies. `$6` is the
+        // list of type codes, `$10` whether it is empty (keeps all).
+        let select = format!(
+            "select {columns}
+             from event_streams st join events e on e.seq = st.event_seq
+             where st.partner_id = $1 and st.event_seq > $2 and st.event_seq < $3
+               and e.created_at > $4 and e.created_at < $5
+               and ($10 or e.type_code in ({types}))
+               and ($7 is null or exists (
+                   select 1 from webhook_deliveries d
+                   join webhook_subscriptions s on s.seq = d.subscription_seq
+                   where s.id = $7 and s.partner_id = $1 and d.event_seq = e.seq
+                     and ($8 is null or (d.delivered_at is not null) = $8)))
+             order by st.event_seq {order}
+             limit $9",
+            columns = crate::event_columns!(),
+            types = B::list("$6"),
+            order = if query.page.from_end { "desc" } else { "asc" },
+        );
+        let (subscription, delivered) = match &query.subscription {
+            Some((id, delivered)) => (Some(id), *delivered),
+            None => (None, None),
+        };
+        let (page, window) = (&query.page, &query.window);
+        let types: Vec<&str> = query.types.iter().map(|t| t.code()).collect();
+        let all_types = types.is_empty();
+        let stmt = crate::stmt!(
+            select,
+            &query.partner_id,
+            page.after.unwrap_or(i64::MIN),
+            page.before.unwrap_or(i64::MAX),
+            window.after.map_or(i64::MIN, |t| t.timestamp_millis()),
+            window.before.map_or(i64::MAX, |t| t.timestamp_millis()),
+            types,
+            subscription,
+            delivered,
+            page.limit,
+            all_types,
+        );
+        let mut events = self.reader().all(stmt, crate::rows::event::<B::Db>).await?;
+        // A `from_end` page is read newest first (so the limit applies at the end).
+        if page.from_end {
+            events.reverse();
+        }
+        Ok(events)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_event(&self, partner_id: &ObjectId, event_id: &ObjectId) -> StoreResult<Option<Event>> {
+        use crate::sql::Exec;
+        const SQL: &str = concat!(
+            "select ",
+            crate::event_columns!(),
+            " from events e join event_streams st on st.event_seq = e.seq and st.partner_id = $1 where e.id = $2"
+        );
+        self.reader().optional(crate::stmt!(SQL, partner_id, event_id), crate::rows::event::<B::Db>).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn purge_events_before(&self, cutoff: DateTime<Utc>) -> StoreResult<PurgedEvents> {
+        use crate::sql::Exec;
+        // Streams, deliveries and attempts of the events go with them (on delete cascade).
+        let purged = PurgedEvents {
+            events: delete_older_in_batches(self, "events", cutoff).await?,
+            requests: delete_older_in_batches(self, "webhook_requests", cutoff).await?,
+        };
+        self.writer().execute(crate::stmt!("delete from webhook_replays where created_at < $1", cutoff)).await?;
+        Ok(purged)
+    }
+}
+
+/// Rows deleted per statement, so a large purge never holds the write lock (SQLite) or many
+/// row locks (PostgreSQL) for long.
+const PURGE_BATCH: i64 = 5_000;
+
+/// Deletes the rows of `table` (`events` or `webhook_requests`: a `seq` key and a
+/// `created_at`) created before `cutoff`, a batch per statement; returns how many went.
+async fn delete_older_in_batches<B: crate::sql::SqlBackend>(
+    store: &B,
+    table: &'static str,
+    cutoff: DateTime<Utc>,
+) -> StoreResult<u64> {
+    use crate::sql::Exec;
+    let delete = format!(
+        "delete from {table} where seq in (select seq from {table} where created_at < $1 order by seq limit $2)"
+    );
+    let mut deleted = 0;
+    loop {
+        let done = store.writer().execute(crate::stmt!(delete.clone(), cutoff, PURGE_BATCH)).await?;
+        deleted += done;
+        if done < PURGE_BATCH.unsigned_abs() {
+            return Ok(deleted);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,8 @@
 
 mod applications;
 mod attachments;
+#[cfg(feature = "sqlx")]
+pub mod driver;
 mod erasure;
 mod error;
 mod events;
@@ -61,4 +63,31 @@ pub trait Store:
 
     /// Checks that the database answers.
     async fn ping(&self) -> StoreResult<()>;
+}
+
+/// Every SQL backend is a `Store`: the shared areas come from their `impl … for B`, the rest
+/// from the backend's own area files.
+#[async_trait]
+impl<B> Store for B
+where
+    B: sql::SqlBackend
+        + PartyStore
+        + PositionStore
+        + ApplicationStore
+        + KeyStore
+        + AttachmentStore
+        + QuestionnaireStore
+        + ErasureStore
+        + EventStore
+        + WebhookStore,
+{
+    fn backend(&self) -> &'static str {
+        B::NAME
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn ping(&self) -> StoreResult<()> {
+        use sql::Exec;
+        self.reader().execute(stmt!("select 1")).await.map(drop)
+    }
 }

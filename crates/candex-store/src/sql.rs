@@ -33,6 +33,8 @@ pub enum Param<'a> {
     OptInt(Option<i64>),
     /// A boolean, in whatever form the backend stores booleans.
     Bool(bool),
+    /// A nullable boolean.
+    OptBool(Option<bool>),
     /// Binary data.
     Bytes(&'a [u8]),
     /// A list of text values for a membership test: PostgreSQL binds a `text[]` (`= any($n)`),
@@ -115,6 +117,12 @@ impl From<Option<i64>> for Param<'_> {
 impl From<bool> for Param<'_> {
     fn from(v: bool) -> Self {
         Param::Bool(v)
+    }
+}
+
+impl From<Option<bool>> for Param<'_> {
+    fn from(v: Option<bool>) -> Self {
+        Param::OptBool(v)
     }
 }
 
@@ -273,6 +281,9 @@ pub trait SqlBackend: Send + Sync + 'static {
         Self: 'p;
     /// A write transaction.
     type Tx: Transaction<Row = <Self::Db as Columns>::Row>;
+
+    /// A short name of the backend for logs and `/healthz` (`sqlite`, `postgres`).
+    const NAME: &'static str;
 
     /// Where reads run.
     fn reader(&self) -> Self::Pool<'_>;
