@@ -1,6 +1,8 @@
-//! The storage contract of candex: the [`Store`] trait (one method per use case), the records
-//! it reads and writes, [`StoreError`], and (feature `testkit`) the conformance kit that every
-//! backend runs against itself.
+//! The storage contract of candex: one trait per storage area (one method per use case) with
+//! [`Store`] their union, the records they read and write, [`StoreError`], the SQL both
+//! backends share ([`sql`], and each area file's implementation for every
+//! [`sql::SqlBackend`]), and (feature `testkit`) the conformance kit that every backend runs
+//! against itself.
 
 mod applications;
 mod attachments;
@@ -65,21 +67,13 @@ pub trait Store:
     async fn ping(&self) -> StoreResult<()>;
 }
 
-/// Every SQL backend is a `Store`: the shared areas come from their `impl … for B`, the rest
-/// from the backend's own area files.
+/// Every SQL backend is a `Store`: the areas whose SQL is shared come from their
+/// `impl … for B` (given the backend's dialect hooks, `PartySql` and `ApplicationSql`), the
+/// webhooks area from the backend's own `webhooks.rs`.
 #[async_trait]
 impl<B> Store for B
 where
-    B: sql::SqlBackend
-        + PartyStore
-        + PositionStore
-        + ApplicationStore
-        + KeyStore
-        + AttachmentStore
-        + QuestionnaireStore
-        + ErasureStore
-        + EventStore
-        + WebhookStore,
+    B: sql::SqlBackend + PartySql + ApplicationSql + WebhookStore,
 {
     fn backend(&self) -> &'static str {
         B::NAME
