@@ -10,4 +10,9 @@ impl ApplicationSql for PgStore {
     const POSITION_FOR_APPLY: &'static str =
         "select hirer_id, status, questionnaire_id from positions where profile_id = $1 for share";
     const FORMATTED_NAME: &'static str = "c.person::json -> 'name' ->> 'formattedName'";
+    const PROFILE_FOR_PARTNER: &'static str = candex_store::profile_select!(
+        columns: ", (select string_agg(r.type_code, ',') from relationships r \
+                    where r.partner_id = $2 and r.hirer_id = pos.hirer_id) as rel_codes",
+        "where p.profile_id = $1"
+    );
 }

@@ -53,6 +53,10 @@ pub trait ApplicationSql {
     const POSITION_FOR_APPLY: &'static str;
     /// The candidate's formatted name from `c.person` (JSON text), as `formatted_name`.
     const FORMATTED_NAME: &'static str;
+    /// The read behind `candidateProfile`: `profile_select!` for profile `$1` with the
+    /// relationships partner `$2` holds with its hirer joined by commas as `rel_codes`. A
+    /// constant, not built per call: it runs on every `candidateProfile` request.
+    const PROFILE_FOR_PARTNER: &'static str;
 }
 
 #[async_trait]
@@ -91,13 +95,8 @@ impl<B: SqlBackend + ApplicationSql> ApplicationStore for B {
         profile_id: &ObjectId,
         partner_id: &ObjectId,
     ) -> StoreResult<Option<(ProfileView, RelationshipSet)>> {
-        const SQL: &str = profile_select!(
-            columns: ", (select {codes} from relationships r \
-                        where r.partner_id = $2 and r.hirer_id = pos.hirer_id) as rel_codes",
-            "where p.profile_id = $1"
-        );
-        let select = SQL.replacen("{codes}", &B::join_commas("r.type_code"), 1);
-        self.reader().optional(stmt!(select, profile_id, partner_id), rows::view_with_relationships::<B::Db>).await
+        let stmt = stmt!(B::PROFILE_FOR_PARTNER, profile_id, partner_id);
+        self.reader().optional(stmt, rows::view_with_relationships::<B::Db>).await
     }
 
     #[tracing::instrument(skip_all)]

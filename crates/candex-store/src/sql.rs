@@ -183,11 +183,6 @@ impl<'a> Stmt<'a> {
         self
     }
 
-    /// The statement's text.
-    pub fn sql(&self) -> &str {
-        &self.sql
-    }
-
     /// The text and the parameters, for the backend to hand to its driver.
     pub fn into_parts(self) -> (Cow<'static, str>, Vec<Param<'a>>) {
         (self.sql, self.params)
