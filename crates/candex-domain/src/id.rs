@@ -236,10 +236,186 @@ impl ObjectId {
     }
 }
 
+impl AsRef<ObjectId> for ObjectId {
+    fn as_ref(&self) -> &ObjectId {
+        self
+    }
+}
+
 impl std::fmt::Display for ObjectId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// An identifier type: something that can wrap an identifier read back from storage.
+/// Implemented by [`ObjectId`] and every typed identifier, so storage code reads any of them
+/// with one column accessor.
+pub trait Identifier: Sized {
+    /// The kind a typed identifier names; `None` for a plain [`ObjectId`].
+    const KIND: Option<IdKind>;
+    /// Wraps a value read back from storage, where it was validated on the way in.
+    fn from_trusted(value: String) -> Self;
+
+    /// Parses an identifier from a client that must name `kind` (see [`ObjectId::parse_as`]),
+    /// as the plain or typed identifier the caller expects.
+    ///
+    /// # Panics
+    /// When a typed identifier of another kind is asked for (a programming error).
+    fn parse_kind(value: &str, kind: IdKind) -> Result<Self, IdError> {
+        assert!(Self::KIND.is_none_or(|k| k == kind), "a {} identifier parsed as {:?}", kind.describe(), Self::KIND);
+        ObjectId::parse_as(value, kind).map(|id| Self::from_trusted(id.0))
+    }
+
+    /// Mints a new identifier of `kind` (see [`ObjectId::mint`]), as the plain or typed
+    /// identifier the caller expects.
+    ///
+    /// # Panics
+    /// When a typed identifier of another kind is asked for (a programming error).
+    fn mint_kind(scheme: &Scheme, kind: IdKind, rng: &mut impl RngCore) -> Self {
+        assert!(Self::KIND.is_none_or(|k| k == kind), "a {} identifier minted as {:?}", kind.describe(), Self::KIND);
+        Self::from_trusted(ObjectId::mint(scheme, kind, rng).0)
+    }
+}
+
+impl Identifier for ObjectId {
+    const KIND: Option<IdKind> = None;
+    fn from_trusted(value: String) -> Self {
+        Self(value)
+    }
+}
+
+/// Declares a typed identifier: an [`ObjectId`] that names one kind of object, so a partner's
+/// id cannot be passed where a hirer's is expected. It reads as an `ObjectId` (through `Deref`)
+/// and turns into one freely; the other way is checked ([`TryFrom`], `parse`) or marked
+/// trusted (`from_trusted`, for values read back from storage).
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident => $kind:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(ObjectId);
+
+        impl $name {
+            /// The kind of object this identifier names.
+            pub const KIND: IdKind = IdKind::$kind;
+
+            /// Mints a new identifier of this kind (see [`ObjectId::mint`]).
+            pub fn mint(scheme: &Scheme, rng: &mut impl RngCore) -> Self {
+                Self(ObjectId::mint(scheme, Self::KIND, rng))
+            }
+
+            /// Parses an identifier that must name this kind (see [`ObjectId::parse_as`]).
+            pub fn parse(value: &str) -> Result<Self, IdError> {
+                ObjectId::parse_as(value, Self::KIND).map(Self)
+            }
+
+            /// Wraps a value read back from storage, where it was validated on the way in.
+            pub fn from_trusted(value: String) -> Self {
+                Self(ObjectId(value))
+            }
+
+            /// The identifier without its kind.
+            pub fn as_object_id(&self) -> &ObjectId {
+                &self.0
+            }
+
+            /// Consumes the identifier into its text.
+            pub fn into_string(self) -> String {
+                self.0 .0
+            }
+        }
+
+        impl Identifier for $name {
+            const KIND: Option<IdKind> = Some(IdKind::$kind);
+            fn from_trusted(value: String) -> Self {
+                Self(ObjectId(value))
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = ObjectId;
+            fn deref(&self) -> &ObjectId {
+                &self.0
+            }
+        }
+
+        impl AsRef<ObjectId> for $name {
+            fn as_ref(&self) -> &ObjectId {
+                &self.0
+            }
+        }
+
+        impl From<$name> for ObjectId {
+            fn from(id: $name) -> ObjectId {
+                id.0
+            }
+        }
+
+        impl TryFrom<ObjectId> for $name {
+            type Error = IdError;
+            /// Checks that the identifier names this kind.
+            fn try_from(id: ObjectId) -> Result<Self, IdError> {
+                if id.type_segment() == Self::KIND.type_name() {
+                    Ok(Self(id))
+                } else {
+                    Err(IdError::WrongKind { expected: Self::KIND.describe() })
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+typed_id! {
+    /// A hirer's identifier (`HiringOrganization.id`).
+    ///
+    /// A hirer's id goes where a hirer's id is expected:
+    /// ```
+    /// # use candex_domain::{HirerId, PartnerId};
+    /// fn relationships(_partner: &PartnerId, _hirer: &HirerId) {}
+    /// let partner = PartnerId::parse("s:partner:candex:p").unwrap();
+    /// let hirer = HirerId::parse("s:organization:seek:h").unwrap();
+    /// relationships(&partner, &hirer);
+    /// ```
+    /// and nowhere else: swapping them does not compile.
+    /// ```compile_fail
+    /// # use candex_domain::{HirerId, PartnerId};
+    /// fn relationships(_partner: &PartnerId, _hirer: &HirerId) {}
+    /// let partner = PartnerId::parse("s:partner:candex:p").unwrap();
+    /// let hirer = HirerId::parse("s:organization:seek:h").unwrap();
+    /// relationships(&hirer, &partner);
+    /// ```
+    HirerId => Organization
+}
+typed_id! {
+    /// A partner's identifier (operator API, token subject).
+    PartnerId => Partner
+}
+typed_id! {
+    /// A position opening's identifier (the requisition behind a job ad).
+    PositionOpeningId => PositionOpening
+}
+typed_id! {
+    /// A position profile's (job ad's) identifier; not to be confused with a candidate profile.
+    PositionProfileId => PositionProfile
+}
+typed_id! {
+    /// A candidate's identifier: one per hirer and person.
+    CandidateId => Candidate
+}
+typed_id! {
+    /// A candidate profile's (application's) identifier; not to be confused with a position profile.
+    CandidateProfileId => CandidateProfile
+}
+typed_id! {
+    /// An attachment's identifier.
+    AttachmentId => Attachment
 }
 
 #[cfg(test)]
@@ -258,6 +434,18 @@ mod tests {
             ObjectId::parse_as(id.as_str(), IdKind::Candidate),
             Err(IdError::WrongKind { expected: "candidate" })
         );
+    }
+
+    #[test]
+    fn typed_ids_check_their_kind_on_the_way_in() {
+        let scheme = Scheme::default();
+        let hirer = HirerId::mint(&scheme, &mut rand::thread_rng());
+        assert!(hirer.as_str().starts_with("seekAnzPublicTest:organization:seek:"));
+        assert_eq!(HirerId::parse(hirer.as_str()), Ok(hirer.clone()));
+        assert_eq!(PartnerId::parse(hirer.as_str()), Err(IdError::WrongKind { expected: "partner" }));
+        let plain: ObjectId = hirer.clone().into();
+        assert_eq!(HirerId::try_from(plain.clone()), Ok(hirer));
+        assert_eq!(CandidateProfileId::try_from(plain), Err(IdError::WrongKind { expected: "candidate profile" }));
     }
 
     #[test]

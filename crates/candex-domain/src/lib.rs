@@ -15,7 +15,10 @@ pub mod time;
 
 pub use errors::FieldErrors;
 pub use event::{DeliveryCode, EventType, SigningAlgorithm};
-pub use id::{IdKind, ObjectId, Scheme};
+pub use id::{
+    AttachmentId, CandidateId, CandidateProfileId, HirerId, IdKind, Identifier, ObjectId, PartnerId, PositionOpeningId,
+    PositionProfileId, Scheme,
+};
 pub use person::Person;
 pub use relationship::{RelationshipSet, RelationshipType};
 pub use snapshot::{HistoryDate, Snapshot};

@@ -7,7 +7,7 @@
 //! rest of its transaction, so event-writing transactions are serialised from drawing their
 //! sequence number to their commit (see `migrations/0004_events.sql`).
 
-use candex_domain::{ObjectId, RelationshipType};
+use candex_domain::{ObjectId, PartnerId, RelationshipType};
 use candex_store::{SeqPage, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Transaction};
@@ -79,9 +79,9 @@ pub(crate) async fn emit(tx: &mut Transaction<'_, Postgres>, event: Outbox<'_>) 
     .bind(event.event_type.code())
     .bind(event.hirer_id.as_str())
     .bind(millis(&event.at))
-    .bind(event.candidate_profile_id.map(ObjectId::as_str))
-    .bind(event.candidate_id.map(ObjectId::as_str))
-    .bind(event.position_profile_id.map(ObjectId::as_str))
+    .bind(event.candidate_profile_id.map(|id| id.as_str()))
+    .bind(event.candidate_id.map(|id| id.as_str()))
+    .bind(event.position_profile_id.map(|id| id.as_str()))
     .fetch_one(&mut **tx)
     .await
     .map_err(map_err)?;
@@ -134,7 +134,7 @@ pub(crate) async fn emit(tx: &mut Transaction<'_, Postgres>, event: Outbox<'_>) 
 /// differently underneath the caller.
 pub(crate) async fn subscription_key(
     tx: &mut Transaction<'_, Postgres>,
-    partner_id: &ObjectId,
+    partner_id: &PartnerId,
     id: &ObjectId,
 ) -> StoreResult<Option<(i64, String, Option<String>)>> {
     let row = sqlx::query(
@@ -163,7 +163,7 @@ pub(crate) mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use candex_domain::EventType;
+    use candex_domain::{EventType, HirerId};
     use candex_store::TimeWindow;
     use candex_store::{EventStore, EventsQuery};
     use rand::Rng;
@@ -202,10 +202,10 @@ pub(crate) mod tests {
         }
 
         /// A hirer and a partner, by raw inserts.
-        pub(crate) async fn hirer_and_partner(&self) -> (ObjectId, ObjectId) {
+        pub(crate) async fn hirer_and_partner(&self) -> (HirerId, PartnerId) {
             let tag = rand::random::<u32>();
-            let hirer = ObjectId::from_trusted(format!("seekAnzPublicTest:organization:seek:h{tag:08x}"));
-            let partner = ObjectId::from_trusted(format!("seekAnzPublicTest:partner:seek:p{tag:08x}"));
+            let hirer = HirerId::from_trusted(format!("seekAnzPublicTest:organization:seek:h{tag:08x}"));
+            let partner = PartnerId::from_trusted(format!("seekAnzPublicTest:partner:seek:p{tag:08x}"));
             sqlx::query("insert into hirers (id, name, name_folded, created_at) values ($1, 'H', 'h', 0)")
                 .bind(hirer.as_str())
                 .execute(&self.pool)
@@ -227,7 +227,7 @@ pub(crate) mod tests {
     }
 
     /// An application event for `partner`'s stream alone.
-    pub(crate) fn outbox<'a>(id: &'a ObjectId, hirer: &'a ObjectId, partner: &'a ObjectId) -> Outbox<'a> {
+    pub(crate) fn outbox<'a>(id: &'a ObjectId, hirer: &'a HirerId, partner: &'a PartnerId) -> Outbox<'a> {
         Outbox {
             id,
             event_type: EventType::CandidateApplicationCreated,
@@ -241,7 +241,7 @@ pub(crate) mod tests {
     }
 
     /// Emits one event for `partner` in a transaction of its own.
-    pub(crate) async fn emit_one(pool: &PgPool, hirer: &ObjectId, partner: &ObjectId) -> i64 {
+    pub(crate) async fn emit_one(pool: &PgPool, hirer: &HirerId, partner: &PartnerId) -> i64 {
         let id = event_id();
         let mut tx = pool.begin().await.expect("begin");
         let seq = emit(&mut tx, outbox(&id, hirer, partner)).await.expect("emit");
@@ -249,7 +249,7 @@ pub(crate) mod tests {
         seq
     }
 
-    fn after(partner: &ObjectId, cursor: Option<i64>) -> EventsQuery {
+    fn after(partner: &PartnerId, cursor: Option<i64>) -> EventsQuery {
         EventsQuery {
             partner_id: partner.clone(),
             page: SeqPage { after: cursor, before: None, limit: 1000, from_end: false },

@@ -9,7 +9,7 @@
 //! Because of those locks this area is still implemented by each backend; the statements
 //! the two share are the next to move to `candex_store`'s shared SQL, as the other areas did.
 
-use candex_domain::{DeliveryCode, ObjectId, SigningAlgorithm};
+use candex_domain::{DeliveryCode, ObjectId, PartnerId, SigningAlgorithm};
 use candex_store::rows::{self, REPLAY_COLUMNS};
 use candex_store::{event_columns, request_columns, subscription_columns};
 use candex_store::{
@@ -44,7 +44,7 @@ fn is_unique_violation(err: &sqlx::Error, constraint: &str) -> bool {
 
 async fn subscription_by_id<'e, E: sqlx::Executor<'e, Database = Postgres>>(
     executor: E,
-    partner_id: &ObjectId,
+    partner_id: &PartnerId,
     id: &ObjectId,
 ) -> StoreResult<Option<WebhookSubscription>> {
     const SQL: &str = concat!(
@@ -60,7 +60,7 @@ async fn subscription_by_id<'e, E: sqlx::Executor<'e, Database = Postgres>>(
 /// Another subscription of the partner with this unique key, if any.
 async fn conflicting<'e, E: sqlx::Executor<'e, Database = Postgres>>(
     executor: E,
-    partner_id: &ObjectId,
+    partner_id: &PartnerId,
     key: (&str, &str, &str, Option<&str>),
     except: Option<&ObjectId>,
 ) -> StoreResult<Option<WebhookSubscription>> {
@@ -91,7 +91,7 @@ async fn conflicting<'e, E: sqlx::Executor<'e, Database = Postgres>>(
 /// transaction and yields no row when it committed) re-reads the winner and returns it as the
 /// conflict, exactly as if it had been there first.
 pub(crate) async fn create_subscription(pool: &PgPool, s: NewWebhookSubscription) -> StoreResult<SubscriptionWrite> {
-    let key = (s.event_type.code(), s.scheme_id.as_str(), s.url.as_str(), s.hirer_id.as_ref().map(ObjectId::as_str));
+    let key = (s.event_type.code(), s.scheme_id.as_str(), s.url.as_str(), s.hirer_id.as_deref().map(ObjectId::as_str));
     for _ in 0..KEY_RACE_RETRIES {
         let mut tx = pool.begin().await.map_err(map_err)?;
         // One partner's creates run one after the other, so their seqs (the paging key of the
@@ -127,8 +127,8 @@ pub(crate) async fn create_subscription(pool: &PgPool, s: NewWebhookSubscription
         .bind(&s.scheme_id)
         .bind(s.event_type.code())
         .bind(&s.url)
-        .bind(s.hirer_id.as_ref().map(ObjectId::as_str))
-        .bind(s.hirer_id.as_ref().map(ObjectId::as_str).unwrap_or_default())
+        .bind(s.hirer_id.as_deref().map(ObjectId::as_str))
+        .bind(s.hirer_id.as_deref().map(ObjectId::as_str).unwrap_or_default())
         .bind(i32::from(s.max_events_per_attempt))
         .bind(s.signing_algorithm.code())
         .bind(s.secret.as_deref())
@@ -164,7 +164,7 @@ pub(crate) async fn create_subscription(pool: &PgPool, s: NewWebhookSubscription
 
 pub(crate) async fn get_subscription(
     pool: &PgPool,
-    partner_id: &ObjectId,
+    partner_id: &PartnerId,
     id: &ObjectId,
 ) -> StoreResult<Option<WebhookSubscription>> {
     subscription_by_id(pool, partner_id, id).await
@@ -199,7 +199,7 @@ pub(crate) async fn page_subscriptions(
         .bind(time_lower(query.window.after))
         .bind(time_upper(query.window.before))
         .bind(codes(query.types.iter().map(|t| t.code())))
-        .bind(codes(query.hirer_ids.iter().map(ObjectId::as_str)))
+        .bind(codes(query.hirer_ids.iter().map(|id| id.as_str())))
         .bind(i64::from(query.page.limit))
         .fetch_all(pool)
         .await
@@ -213,7 +213,7 @@ pub(crate) async fn page_subscriptions(
 /// which is answered, like the check, with the subscription holding the key.
 pub(crate) async fn update_delivery(
     pool: &PgPool,
-    partner_id: &ObjectId,
+    partner_id: &PartnerId,
     id: &ObjectId,
     url: &str,
     max_events: Option<u8>,
@@ -237,7 +237,7 @@ pub(crate) async fn update_delivery(
             current.event_type.code(),
             current.scheme_id.as_str(),
             url,
-            current.hirer_id.as_ref().map(ObjectId::as_str),
+            current.hirer_id.as_deref().map(ObjectId::as_str),
         );
         if let Some(other) = conflicting(&mut *tx, partner_id, key, Some(id)).await? {
             return Ok(Some(SubscriptionWrite::Conflict(other)));
@@ -279,7 +279,7 @@ pub(crate) async fn update_delivery(
 
 pub(crate) async fn update_signing(
     pool: &PgPool,
-    partner_id: &ObjectId,
+    partner_id: &PartnerId,
     id: &ObjectId,
     algorithm: SigningAlgorithm,
     secret: Option<&str>,
@@ -304,7 +304,7 @@ pub(crate) async fn update_signing(
 
 pub(crate) async fn delete_subscription(
     pool: &PgPool,
-    partner_id: &ObjectId,
+    partner_id: &PartnerId,
     id: &ObjectId,
 ) -> StoreResult<Option<WebhookSubscription>> {
     // Its pending deliveries go with it (on delete cascade); requests and replays stay.
@@ -366,7 +366,7 @@ pub(crate) async fn replay(pool: &PgPool, replay: NewReplay) -> StoreResult<Repl
         .bind(millis(before))
         .bind(&event_type)
         .bind(sub_hirer.as_deref())
-        .bind(hirer_id.as_ref().map(ObjectId::as_str))
+        .bind(hirer_id.as_deref().map(ObjectId::as_str))
         .bind(*replay_delivered)
         .execute(&mut *tx)
         .await
@@ -422,7 +422,7 @@ fn replay_columns(request: &ReplayRequest) -> ReplayColumns<'_> {
             None,
             Some(millis(after)),
             Some(millis(before)),
-            hirer_id.as_ref().map(ObjectId::as_str),
+            hirer_id.as_deref().map(ObjectId::as_str),
             Some(*replay_delivered),
         ),
     }
@@ -433,7 +433,7 @@ fn replay_from_row(row: &PgRow) -> StoreResult<Replay> {
     rows::replay::<Db>(row, row.try_get("event_ids").map_err(map_err)?)
 }
 
-pub(crate) async fn get_replay(pool: &PgPool, partner_id: &ObjectId, id: &ObjectId) -> StoreResult<Option<Replay>> {
+pub(crate) async fn get_replay(pool: &PgPool, partner_id: &PartnerId, id: &ObjectId) -> StoreResult<Option<Replay>> {
     let sql = format!("select {REPLAY_COLUMNS} from webhook_replays where partner_id = $1 and id = $2");
     let row =
         sqlx::query(&sql).bind(partner_id.as_str()).bind(id.as_str()).fetch_optional(pool).await.map_err(map_err)?;
@@ -697,7 +697,7 @@ pub(crate) async fn page_requests(
 
 pub(crate) async fn get_request(
     pool: &PgPool,
-    partner_id: &ObjectId,
+    partner_id: &PartnerId,
     request_id: &str,
 ) -> StoreResult<Option<WebhookRequestRecord>> {
     const SQL: &str = concat!(
@@ -792,7 +792,7 @@ impl candex_store::WebhookStore for crate::PgStore {
     #[tracing::instrument(skip_all)]
     async fn get_webhook_subscription(
         &self,
-        partner_id: &ObjectId,
+        partner_id: &PartnerId,
         id: &ObjectId,
     ) -> StoreResult<Option<WebhookSubscription>> {
         crate::webhooks::get_subscription(&self.pool, partner_id, id).await
@@ -806,7 +806,7 @@ impl candex_store::WebhookStore for crate::PgStore {
     #[tracing::instrument(skip_all)]
     async fn update_webhook_subscription_delivery(
         &self,
-        partner_id: &ObjectId,
+        partner_id: &PartnerId,
         id: &ObjectId,
         url: &str,
         max_events_per_attempt: Option<u8>,
@@ -818,7 +818,7 @@ impl candex_store::WebhookStore for crate::PgStore {
     #[tracing::instrument(skip_all)]
     async fn update_webhook_subscription_signing(
         &self,
-        partner_id: &ObjectId,
+        partner_id: &PartnerId,
         id: &ObjectId,
         algorithm: SigningAlgorithm,
         secret: Option<&str>,
@@ -830,7 +830,7 @@ impl candex_store::WebhookStore for crate::PgStore {
     #[tracing::instrument(skip_all)]
     async fn delete_webhook_subscription(
         &self,
-        partner_id: &ObjectId,
+        partner_id: &PartnerId,
         id: &ObjectId,
     ) -> StoreResult<Option<WebhookSubscription>> {
         crate::webhooks::delete_subscription(&self.pool, partner_id, id).await
@@ -842,7 +842,7 @@ impl candex_store::WebhookStore for crate::PgStore {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn get_replay(&self, partner_id: &ObjectId, id: &ObjectId) -> StoreResult<Option<Replay>> {
+    async fn get_replay(&self, partner_id: &PartnerId, id: &ObjectId) -> StoreResult<Option<Replay>> {
         crate::webhooks::get_replay(&self.pool, partner_id, id).await
     }
 
@@ -874,7 +874,7 @@ impl candex_store::WebhookStore for crate::PgStore {
     #[tracing::instrument(skip_all)]
     async fn get_webhook_request(
         &self,
-        partner_id: &ObjectId,
+        partner_id: &PartnerId,
         request_id: &str,
     ) -> StoreResult<Option<WebhookRequestRecord>> {
         crate::webhooks::get_request(&self.pool, partner_id, request_id).await
@@ -896,7 +896,7 @@ mod tests {
     use std::collections::HashSet;
     use std::sync::Arc;
 
-    use candex_domain::EventType;
+    use candex_domain::{EventType, HirerId};
     use candex_store::{EventsQuery, SeqPage, TimeWindow};
     use chrono::Duration;
     use tokio::sync::Barrier;
@@ -906,7 +906,7 @@ mod tests {
     use crate::events::tests::{emit_one, event_id, outbox, TestDb};
     use candex_store::EventStore;
 
-    fn new_subscription(partner: &ObjectId, url: &str, max_events: u8) -> NewWebhookSubscription {
+    fn new_subscription(partner: &PartnerId, url: &str, max_events: u8) -> NewWebhookSubscription {
         NewWebhookSubscription {
             id: ObjectId::from_trusted(format!(
                 "seekAnzPublicTest:webhookSubscription:events:{:032x}",
@@ -1098,7 +1098,7 @@ mod tests {
         scoped_new.hirer_id = Some(hirer.clone());
         let scoped = written(pool, scoped_new).await;
         let mut ghost = new_subscription(&partner, "https://s.example/ghost", 2);
-        ghost.hirer_id = Some(ObjectId::from_trusted("no-such-hirer".to_owned()));
+        ghost.hirer_id = Some(HirerId::from_trusted("no-such-hirer".to_owned()));
         assert!(matches!(create_subscription(pool, ghost).await, Err(StoreError::NotFound("hirer"))));
         let again = create_subscription(pool, new_subscription(&partner, "https://s.example/one", 5)).await;
         assert_eq!(again.expect("create"), SubscriptionWrite::Conflict(sub.clone()));
@@ -1198,7 +1198,7 @@ mod tests {
             crate::PgStore { pool: pool.clone() }.get_event(&partner, &first.id).await.expect("get"),
             Some(first.clone())
         );
-        let stranger = ObjectId::from_trusted("someone-else".to_owned());
+        let stranger = candex_domain::PartnerId::from_trusted("someone-else".to_owned());
         assert_eq!(
             crate::PgStore { pool: pool.clone() }.get_event(&stranger, &first.id).await.expect("get"),
             None,
@@ -1265,7 +1265,7 @@ mod tests {
         assert_eq!(queue_stats(pool).await.expect("stats"), QueueStats::default());
     }
 
-    fn r1_request(r1: &Replay, partner: &ObjectId) -> NewReplay {
+    fn r1_request(r1: &Replay, partner: &PartnerId) -> NewReplay {
         NewReplay {
             id: r1.id.clone(),
             partner_id: partner.clone(),

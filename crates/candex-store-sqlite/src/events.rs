@@ -7,7 +7,7 @@
 //! parameters, and locks the subscriptions it queues for (`for key share`); SQLite's one
 //! writer needs none of that.
 
-use candex_domain::{ObjectId, RelationshipType};
+use candex_domain::{ObjectId, PartnerId, RelationshipType};
 use candex_store::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use sqlx::{Sqlite, Transaction};
@@ -29,9 +29,9 @@ pub(crate) async fn emit(tx: &mut Transaction<'_, Sqlite>, event: Outbox<'_>) ->
     .bind(event.event_type.code())
     .bind(event.hirer_id.as_str())
     .bind(millis(&event.at))
-    .bind(event.candidate_profile_id.map(ObjectId::as_str))
-    .bind(event.candidate_id.map(ObjectId::as_str))
-    .bind(event.position_profile_id.map(ObjectId::as_str))
+    .bind(event.candidate_profile_id.map(|id| id.as_str()))
+    .bind(event.candidate_id.map(|id| id.as_str()))
+    .bind(event.position_profile_id.map(|id| id.as_str()))
     .fetch_one(&mut **tx)
     .await
     .map_err(map_err)?;
@@ -114,7 +114,7 @@ pub(crate) fn codes_filter<'a>(codes: impl Iterator<Item = &'a str>) -> StoreRes
 /// `NotFound` unless `id` is a subscription of `partner_id`; returns its seq, type and hirer.
 pub(crate) async fn subscription_key(
     tx: &mut Transaction<'_, Sqlite>,
-    partner_id: &ObjectId,
+    partner_id: &PartnerId,
     id: &ObjectId,
 ) -> StoreResult<Option<(i64, String, Option<String>)>> {
     let row = sqlx::query(

@@ -6,7 +6,7 @@
 //! reads, where SQLite's one writer needs neither. The statements the two share are the next
 //! to move to `candex_store`'s shared SQL, as the other areas did.
 
-use candex_domain::{DeliveryCode, ObjectId, SigningAlgorithm};
+use candex_domain::{DeliveryCode, ObjectId, PartnerId, SigningAlgorithm};
 use candex_store::rows::{self, REPLAY_COLUMNS};
 use candex_store::{event_columns, request_columns, subscription_columns};
 use candex_store::{
@@ -24,7 +24,7 @@ use crate::events::{ascending, codes_filter, lower, subscription_key, time_lower
 
 async fn subscription_by_id<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
     executor: E,
-    partner_id: &ObjectId,
+    partner_id: &PartnerId,
     id: &ObjectId,
 ) -> StoreResult<Option<WebhookSubscription>> {
     const SQL: &str = concat!(
@@ -40,7 +40,7 @@ async fn subscription_by_id<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
 /// Another subscription of the partner with this unique key, if any.
 async fn conflicting(
     tx: &mut Transaction<'_, Sqlite>,
-    partner_id: &ObjectId,
+    partner_id: &PartnerId,
     key: (&str, &str, &str, Option<&str>),
     except: Option<&ObjectId>,
 ) -> StoreResult<Option<WebhookSubscription>> {
@@ -79,7 +79,7 @@ pub(crate) async fn create_subscription(
             return Err(StoreError::NotFound("hirer"));
         }
     }
-    let key = (s.event_type.code(), s.scheme_id.as_str(), s.url.as_str(), s.hirer_id.as_ref().map(ObjectId::as_str));
+    let key = (s.event_type.code(), s.scheme_id.as_str(), s.url.as_str(), s.hirer_id.as_deref().map(ObjectId::as_str));
     if let Some(existing) = conflicting(&mut tx, &s.partner_id, key, None).await? {
         return Ok(SubscriptionWrite::Conflict(existing));
     }
@@ -93,8 +93,8 @@ pub(crate) async fn create_subscription(
     .bind(&s.scheme_id)
     .bind(s.event_type.code())
     .bind(&s.url)
-    .bind(s.hirer_id.as_ref().map(ObjectId::as_str))
-    .bind(s.hirer_id.as_ref().map(ObjectId::as_str).unwrap_or_default())
+    .bind(s.hirer_id.as_deref().map(ObjectId::as_str))
+    .bind(s.hirer_id.as_deref().map(ObjectId::as_str).unwrap_or_default())
     .bind(i64::from(s.max_events_per_attempt))
     .bind(s.signing_algorithm.code())
     .bind(s.secret.as_deref())
@@ -120,7 +120,7 @@ pub(crate) async fn create_subscription(
 
 pub(crate) async fn get_subscription(
     reader: &SqlitePool,
-    partner_id: &ObjectId,
+    partner_id: &PartnerId,
     id: &ObjectId,
 ) -> StoreResult<Option<WebhookSubscription>> {
     subscription_by_id(reader, partner_id, id).await
@@ -155,7 +155,7 @@ pub(crate) async fn page_subscriptions(
         .bind(time_lower(query.window.after))
         .bind(time_upper(query.window.before))
         .bind(codes_filter(query.types.iter().map(|t| t.code()))?)
-        .bind(codes_filter(query.hirer_ids.iter().map(ObjectId::as_str))?)
+        .bind(codes_filter(query.hirer_ids.iter().map(|id| id.as_str()))?)
         .bind(i64::from(query.page.limit))
         .fetch_all(reader)
         .await
@@ -166,7 +166,7 @@ pub(crate) async fn page_subscriptions(
 
 pub(crate) async fn update_delivery(
     writer: &SqlitePool,
-    partner_id: &ObjectId,
+    partner_id: &PartnerId,
     id: &ObjectId,
     url: &str,
     max_events: Option<u8>,
@@ -175,7 +175,7 @@ pub(crate) async fn update_delivery(
     let mut tx = writer.begin_with("begin immediate").await.map_err(map_err)?;
     let Some(current) = subscription_by_id(&mut *tx, partner_id, id).await? else { return Ok(None) };
     let key =
-        (current.event_type.code(), current.scheme_id.as_str(), url, current.hirer_id.as_ref().map(ObjectId::as_str));
+        (current.event_type.code(), current.scheme_id.as_str(), url, current.hirer_id.as_deref().map(ObjectId::as_str));
     if let Some(other) = conflicting(&mut tx, partner_id, key, Some(id)).await? {
         return Ok(Some(SubscriptionWrite::Conflict(other)));
     }
@@ -203,7 +203,7 @@ pub(crate) async fn update_delivery(
 
 pub(crate) async fn update_signing(
     writer: &SqlitePool,
-    partner_id: &ObjectId,
+    partner_id: &PartnerId,
     id: &ObjectId,
     algorithm: SigningAlgorithm,
     secret: Option<&str>,
@@ -229,7 +229,7 @@ pub(crate) async fn update_signing(
 
 pub(crate) async fn delete_subscription(
     writer: &SqlitePool,
-    partner_id: &ObjectId,
+    partner_id: &PartnerId,
     id: &ObjectId,
 ) -> StoreResult<Option<WebhookSubscription>> {
     let mut tx = writer.begin_with("begin immediate").await.map_err(map_err)?;
@@ -290,7 +290,7 @@ pub(crate) async fn replay(writer: &SqlitePool, replay: NewReplay) -> StoreResul
         .bind(millis(before))
         .bind(&event_type)
         .bind(sub_hirer.as_deref())
-        .bind(hirer_id.as_ref().map(ObjectId::as_str))
+        .bind(hirer_id.as_deref().map(ObjectId::as_str))
         .bind(*replay_delivered)
         .execute(&mut *tx)
         .await
@@ -364,7 +364,7 @@ fn replay_from_row(row: &SqliteRow) -> StoreResult<Replay> {
 
 pub(crate) async fn get_replay(
     reader: &SqlitePool,
-    partner_id: &ObjectId,
+    partner_id: &PartnerId,
     id: &ObjectId,
 ) -> StoreResult<Option<Replay>> {
     let sql = format!("select {REPLAY_COLUMNS} from webhook_replays where partner_id = ?1 and id = ?2");
@@ -577,7 +577,7 @@ pub(crate) async fn page_requests(
 
 pub(crate) async fn get_request(
     reader: &SqlitePool,
-    partner_id: &ObjectId,
+    partner_id: &PartnerId,
     request_id: &str,
 ) -> StoreResult<Option<WebhookRequestRecord>> {
     const SQL: &str = concat!(
@@ -660,7 +660,7 @@ impl candex_store::WebhookStore for crate::SqliteStore {
 
     async fn get_webhook_subscription(
         &self,
-        partner_id: &ObjectId,
+        partner_id: &PartnerId,
         id: &ObjectId,
     ) -> StoreResult<Option<WebhookSubscription>> {
         crate::webhooks::get_subscription(&self.reader, partner_id, id).await
@@ -672,7 +672,7 @@ impl candex_store::WebhookStore for crate::SqliteStore {
 
     async fn update_webhook_subscription_delivery(
         &self,
-        partner_id: &ObjectId,
+        partner_id: &PartnerId,
         id: &ObjectId,
         url: &str,
         max_events_per_attempt: Option<u8>,
@@ -683,7 +683,7 @@ impl candex_store::WebhookStore for crate::SqliteStore {
 
     async fn update_webhook_subscription_signing(
         &self,
-        partner_id: &ObjectId,
+        partner_id: &PartnerId,
         id: &ObjectId,
         algorithm: SigningAlgorithm,
         secret: Option<&str>,
@@ -694,7 +694,7 @@ impl candex_store::WebhookStore for crate::SqliteStore {
 
     async fn delete_webhook_subscription(
         &self,
-        partner_id: &ObjectId,
+        partner_id: &PartnerId,
         id: &ObjectId,
     ) -> StoreResult<Option<WebhookSubscription>> {
         crate::webhooks::delete_subscription(&self.writer, partner_id, id).await
@@ -704,7 +704,7 @@ impl candex_store::WebhookStore for crate::SqliteStore {
         crate::webhooks::replay(&self.writer, replay).await
     }
 
-    async fn get_replay(&self, partner_id: &ObjectId, id: &ObjectId) -> StoreResult<Option<Replay>> {
+    async fn get_replay(&self, partner_id: &PartnerId, id: &ObjectId) -> StoreResult<Option<Replay>> {
         crate::webhooks::get_replay(&self.reader, partner_id, id).await
     }
 
@@ -730,7 +730,7 @@ impl candex_store::WebhookStore for crate::SqliteStore {
 
     async fn get_webhook_request(
         &self,
-        partner_id: &ObjectId,
+        partner_id: &PartnerId,
         request_id: &str,
     ) -> StoreResult<Option<WebhookRequestRecord>> {
         crate::webhooks::get_request(&self.reader, partner_id, request_id).await

@@ -1,7 +1,9 @@
 //! The applications area of the store: applications: candidates, their profile snapshots, and the reads behind `candidateProfile`.
 
 use async_trait::async_trait;
-use candex_domain::{EventType, ObjectId, Person, RelationshipSet};
+use candex_domain::{
+    CandidateId, CandidateProfileId, EventType, PartnerId, Person, PositionProfileId, RelationshipSet,
+};
 
 use crate::rows::{self, StoredRow, ViewBuilder};
 use crate::sql::{to_json, Exec, Lock, Outbox, SqlBackend, Transaction};
@@ -17,29 +19,29 @@ pub trait ApplicationStore: Send + Sync {
     async fn ingest_applications(&self, applications: &[NewApplicationRecord])
         -> StoreResult<Vec<IngestedApplication>>;
     /// Reads one profile with its live candidate and its job ad, in one round trip.
-    async fn get_profile(&self, profile_id: &ObjectId) -> StoreResult<Option<ProfileView>>;
+    async fn get_profile(&self, profile_id: &CandidateProfileId) -> StoreResult<Option<ProfileView>>;
     /// Reads one profile as [`ApplicationStore::get_profile`] does, together with the relationships
     /// `partner_id` holds with its hirer (empty when none), in one statement: the read behind
     /// `candidateProfile`, which must authorise before it answers.
     async fn get_profile_for_partner(
         &self,
-        profile_id: &ObjectId,
-        partner_id: &ObjectId,
+        profile_id: &CandidateProfileId,
+        partner_id: &PartnerId,
     ) -> StoreResult<Option<(ProfileView, RelationshipSet)>>;
     /// Reads several profiles in one statement (a page of events fetching theirs inline), in
     /// no particular order; unknown ids are left out.
-    async fn get_profiles(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<ProfileView>>;
+    async fn get_profiles(&self, profile_ids: &[CandidateProfileId]) -> StoreResult<Vec<ProfileView>>;
     /// Reads one candidate.
-    async fn get_candidate(&self, candidate_id: &ObjectId) -> StoreResult<Option<Candidate>>;
+    async fn get_candidate(&self, candidate_id: &CandidateId) -> StoreResult<Option<Candidate>>;
     /// The `last` most recent profiles of a candidate, oldest first.
-    async fn candidate_profiles(&self, candidate_id: &ObjectId, last: u32) -> StoreResult<Vec<ProfileView>>;
+    async fn candidate_profiles(&self, candidate_id: &CandidateId, last: u32) -> StoreResult<Vec<ProfileView>>;
     /// Replaces a candidate's live person data. `NotFound` when unknown; `Conflict` when the
     /// new first email belongs to another candidate of the same hirer.
-    async fn update_candidate_person(&self, candidate_id: &ObjectId, person: &Person) -> StoreResult<Candidate>;
+    async fn update_candidate_person(&self, candidate_id: &CandidateId, person: &Person) -> StoreResult<Candidate>;
     /// One page of a job ad's applications in ingest order, after `after_seq`.
     async fn page_position_applications(
         &self,
-        position_profile_id: &ObjectId,
+        position_profile_id: &PositionProfileId,
         after_seq: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<ApplicationSummary>>;
@@ -84,7 +86,7 @@ impl<B: SqlBackend + ApplicationSql> ApplicationStore for B {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn get_profile(&self, profile_id: &ObjectId) -> StoreResult<Option<ProfileView>> {
+    async fn get_profile(&self, profile_id: &CandidateProfileId) -> StoreResult<Option<ProfileView>> {
         const SQL: &str = profile_select!("where p.profile_id = $1");
         self.reader().optional(stmt!(SQL, profile_id), |row| ViewBuilder::default().view::<B::Db>(row)).await
     }
@@ -92,15 +94,15 @@ impl<B: SqlBackend + ApplicationSql> ApplicationStore for B {
     #[tracing::instrument(skip_all)]
     async fn get_profile_for_partner(
         &self,
-        profile_id: &ObjectId,
-        partner_id: &ObjectId,
+        profile_id: &CandidateProfileId,
+        partner_id: &PartnerId,
     ) -> StoreResult<Option<(ProfileView, RelationshipSet)>> {
         let stmt = stmt!(B::PROFILE_FOR_PARTNER, profile_id, partner_id);
         self.reader().optional(stmt, rows::view_with_relationships::<B::Db>).await
     }
 
     #[tracing::instrument(skip_all)]
-    async fn get_profiles(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<ProfileView>> {
+    async fn get_profiles(&self, profile_ids: &[CandidateProfileId]) -> StoreResult<Vec<ProfileView>> {
         if profile_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -112,13 +114,13 @@ impl<B: SqlBackend + ApplicationSql> ApplicationStore for B {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn get_candidate(&self, candidate_id: &ObjectId) -> StoreResult<Option<Candidate>> {
+    async fn get_candidate(&self, candidate_id: &CandidateId) -> StoreResult<Option<Candidate>> {
         const SQL: &str = concat!("select ", candidate_columns!(), " from candidates c where c.id = $1");
         self.reader().optional(stmt!(SQL, candidate_id), rows::candidate::<B::Db>).await
     }
 
     #[tracing::instrument(skip_all)]
-    async fn candidate_profiles(&self, candidate_id: &ObjectId, last: u32) -> StoreResult<Vec<ProfileView>> {
+    async fn candidate_profiles(&self, candidate_id: &CandidateId, last: u32) -> StoreResult<Vec<ProfileView>> {
         // Newest first to apply the limit, then turned around: the result is oldest first.
         const SQL: &str = profile_select!("where p.candidate_id = $1 order by p.created_at desc, p.seq desc limit $2");
         let rows = self.reader().fetch_all(stmt!(SQL, candidate_id, last)).await?;
@@ -129,7 +131,7 @@ impl<B: SqlBackend + ApplicationSql> ApplicationStore for B {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn update_candidate_person(&self, candidate_id: &ObjectId, person: &Person) -> StoreResult<Candidate> {
+    async fn update_candidate_person(&self, candidate_id: &CandidateId, person: &Person) -> StoreResult<Candidate> {
         const SQL: &str = concat!(
             "update candidates set person = $2, email_key = $3, updated_at = $4 where id = $1 returning ",
             // RETURNING takes no table qualifiers (SQLite), so the aliases are spelled out here.
@@ -144,7 +146,7 @@ impl<B: SqlBackend + ApplicationSql> ApplicationStore for B {
     #[tracing::instrument(skip_all)]
     async fn page_position_applications(
         &self,
-        position_profile_id: &ObjectId,
+        position_profile_id: &PositionProfileId,
         after_seq: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<ApplicationSummary>> {

@@ -1,7 +1,7 @@
 //! The attachments area of the store: attachment rows (the blobs themselves live in blob storage) and their retention.
 
 use async_trait::async_trait;
-use candex_domain::ObjectId;
+use candex_domain::{AttachmentId, CandidateProfileId};
 use chrono::{DateTime, Utc};
 
 use crate::rows::{self, StoredRow};
@@ -12,12 +12,12 @@ use crate::*;
 #[async_trait]
 pub trait AttachmentStore: Send + Sync {
     /// A profile's attachments in upload order, in one statement (empty when none or unknown).
-    async fn profile_attachments(&self, profile_id: &ObjectId) -> StoreResult<Vec<Attachment>>;
+    async fn profile_attachments(&self, profile_id: &CandidateProfileId) -> StoreResult<Vec<Attachment>>;
     /// The attachments of several profiles in one statement, by profile then upload order.
-    async fn attachments_of_profiles(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<Attachment>>;
+    async fn attachments_of_profiles(&self, profile_ids: &[CandidateProfileId]) -> StoreResult<Vec<Attachment>>;
     /// One attachment with its application's hirer and its job ad's closing time, in one
     /// statement, for download access checks and retention.
-    async fn get_attachment(&self, attachment_id: &ObjectId) -> StoreResult<Option<AttachmentAccess>>;
+    async fn get_attachment(&self, attachment_id: &AttachmentId) -> StoreResult<Option<AttachmentAccess>>;
     /// Whether any stored attachment row has this content hash (blob deletion asks first).
     async fn attachment_blob_referenced(&self, sha256: &str) -> StoreResult<bool>;
     /// Deletes the attachment rows of applications to job ads closed before `closed_before`,
@@ -31,14 +31,14 @@ pub trait AttachmentStore: Send + Sync {
 #[async_trait]
 impl<B: SqlBackend> AttachmentStore for B {
     #[tracing::instrument(skip_all)]
-    async fn profile_attachments(&self, profile_id: &ObjectId) -> StoreResult<Vec<Attachment>> {
+    async fn profile_attachments(&self, profile_id: &CandidateProfileId) -> StoreResult<Vec<Attachment>> {
         const SQL: &str =
             concat!("select ", attachment_columns!(), " from attachments a where a.profile_id = $1 order by a.ordinal");
         self.reader().all(stmt!(SQL, profile_id), rows::attachment::<B::Db>).await
     }
 
     #[tracing::instrument(skip_all)]
-    async fn attachments_of_profiles(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<Attachment>> {
+    async fn attachments_of_profiles(&self, profile_ids: &[CandidateProfileId]) -> StoreResult<Vec<Attachment>> {
         if profile_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -52,7 +52,7 @@ impl<B: SqlBackend> AttachmentStore for B {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn get_attachment(&self, attachment_id: &ObjectId) -> StoreResult<Option<AttachmentAccess>> {
+    async fn get_attachment(&self, attachment_id: &AttachmentId) -> StoreResult<Option<AttachmentAccess>> {
         const SQL: &str = concat!(
             "select ",
             attachment_columns!(),
@@ -124,7 +124,7 @@ pub(crate) async fn unreferenced<B: SqlBackend>(tx: &mut B::Tx, hashes: &[String
 /// Stores an application's attachment rows inside its ingest transaction.
 pub(crate) async fn insert_attachments(
     tx: &mut impl Exec,
-    profile_id: &ObjectId,
+    profile_id: &CandidateProfileId,
     attachments: &[NewAttachment],
 ) -> StoreResult<()> {
     for (ordinal, a) in attachments.iter().enumerate() {

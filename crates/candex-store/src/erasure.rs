@@ -1,7 +1,7 @@
 //! The erasure area of the store: erasing a candidate, as SEEK redacts.
 
 use async_trait::async_trait;
-use candex_domain::{ObjectId, Person, Snapshot};
+use candex_domain::{CandidateId, Person, Snapshot};
 
 use crate::sql::{to_json, Exec, SqlBackend, Transaction};
 use crate::*;
@@ -14,13 +14,13 @@ pub trait ErasureStore: Send + Sync {
     /// snapshot is emptied, questionnaire responses and attachment rows are deleted.
     /// Identifiers stay valid. Returns the content hashes no attachment references any more,
     /// for the caller to delete from blob storage. `NotFound` for an unknown candidate.
-    async fn erase_candidate(&self, candidate_id: &ObjectId) -> StoreResult<ErasedCandidate>;
+    async fn erase_candidate(&self, candidate_id: &CandidateId) -> StoreResult<ErasedCandidate>;
 }
 
 #[async_trait]
 impl<B: SqlBackend> ErasureStore for B {
     #[tracing::instrument(skip_all)]
-    async fn erase_candidate(&self, candidate_id: &ObjectId) -> StoreResult<ErasedCandidate> {
+    async fn erase_candidate(&self, candidate_id: &CandidateId) -> StoreResult<ErasedCandidate> {
         let now = candex_domain::time::now_ms();
         let mut tx = self.begin().await?;
         // The email key is the matching key for new applications; an erased candidate must

@@ -3,7 +3,10 @@
 //! for diagnostics, and replays.
 
 use async_trait::async_trait;
-use candex_domain::{DeliveryCode, EventType, ObjectId, SigningAlgorithm};
+use candex_domain::{
+    CandidateId, CandidateProfileId, DeliveryCode, EventType, HirerId, ObjectId, PartnerId, PositionProfileId,
+    SigningAlgorithm,
+};
 use chrono::{DateTime, Utc};
 
 use crate::StoreResult;
@@ -28,15 +31,15 @@ pub struct Event {
     /// What happened.
     pub event_type: EventType,
     /// The hirer concerned (the payload of `HirerRelationshipChanged`).
-    pub hirer_id: ObjectId,
+    pub hirer_id: HirerId,
     /// Creation time; also the stream time.
     pub created_at: DateTime<Utc>,
     /// `CandidateApplicationCreated`: the new profile.
-    pub candidate_profile_id: Option<ObjectId>,
+    pub candidate_profile_id: Option<CandidateProfileId>,
     /// `CandidateApplicationCreated`: its candidate.
-    pub candidate_id: Option<ObjectId>,
+    pub candidate_id: Option<CandidateId>,
     /// `PositionProfilePosted`/`Closed`: the job ad.
-    pub position_profile_id: Option<ObjectId>,
+    pub position_profile_id: Option<PositionProfileId>,
 }
 
 /// Keyset paging over sequence numbers, shared by every event and webhook listing.
@@ -65,7 +68,7 @@ pub struct TimeWindow {
 #[derive(Debug, Clone)]
 pub struct EventsQuery {
     /// The partner whose stream is read.
-    pub partner_id: ObjectId,
+    pub partner_id: PartnerId,
     /// Cursor window and size.
     pub page: SeqPage,
     /// Stream time window.
@@ -83,7 +86,7 @@ pub struct NewWebhookSubscription {
     /// Minted id.
     pub id: ObjectId,
     /// The owning partner.
-    pub partner_id: ObjectId,
+    pub partner_id: PartnerId,
     /// `schemeId`.
     pub scheme_id: String,
     /// The one event type it delivers.
@@ -91,7 +94,7 @@ pub struct NewWebhookSubscription {
     /// Target URL (already checked against the SSRF guard).
     pub url: String,
     /// Only events of this hirer; `None` for every hirer of the partner.
-    pub hirer_id: Option<ObjectId>,
+    pub hirer_id: Option<HirerId>,
     /// 1..=10 events per request.
     pub max_events_per_attempt: u8,
     /// How requests are signed.
@@ -111,7 +114,7 @@ pub struct WebhookSubscription {
     /// The subscription's id.
     pub id: ObjectId,
     /// The owning partner.
-    pub partner_id: ObjectId,
+    pub partner_id: PartnerId,
     /// `schemeId`.
     pub scheme_id: String,
     /// The event type it delivers.
@@ -119,7 +122,7 @@ pub struct WebhookSubscription {
     /// Target URL.
     pub url: String,
     /// The one hirer it is limited to, if any.
-    pub hirer_id: Option<ObjectId>,
+    pub hirer_id: Option<HirerId>,
     /// Events per request.
     pub max_events_per_attempt: u8,
     /// How requests are signed.
@@ -143,7 +146,7 @@ pub enum SubscriptionWrite {
 #[derive(Debug, Clone)]
 pub struct SubscriptionsQuery {
     /// The partner.
-    pub partner_id: ObjectId,
+    pub partner_id: PartnerId,
     /// Only this scheme.
     pub scheme_id: String,
     /// Cursor window and size.
@@ -153,7 +156,7 @@ pub struct SubscriptionsQuery {
     /// Only these event types; empty keeps all.
     pub types: Vec<EventType>,
     /// Only subscriptions limited to one of these hirers; empty keeps all.
-    pub hirer_ids: Vec<ObjectId>,
+    pub hirer_ids: Vec<HirerId>,
 }
 
 /// Which events a replay re-queues.
@@ -168,7 +171,7 @@ pub enum ReplayRequest {
         /// Created before this time.
         before: DateTime<Utc>,
         /// Only this hirer's events.
-        hirer_id: Option<ObjectId>,
+        hirer_id: Option<HirerId>,
         /// Re-deliver events already delivered too, not only undelivered ones.
         replay_delivered: bool,
     },
@@ -180,7 +183,7 @@ pub struct NewReplay {
     /// Minted id.
     pub id: ObjectId,
     /// The partner asking.
-    pub partner_id: ObjectId,
+    pub partner_id: PartnerId,
     /// The subscription to re-deliver to.
     pub subscription_id: ObjectId,
     /// What to re-deliver.
@@ -214,7 +217,7 @@ pub struct Replay {
 #[derive(Debug, Clone)]
 pub struct ReplaysQuery {
     /// The partner.
-    pub partner_id: ObjectId,
+    pub partner_id: PartnerId,
     /// The subscription.
     pub subscription_id: ObjectId,
     /// Only replays with this status.
@@ -283,7 +286,7 @@ pub struct WebhookRequestRecord {
     /// `X-Request-Id`.
     pub request_id: String,
     /// The partner.
-    pub partner_id: ObjectId,
+    pub partner_id: PartnerId,
     /// The subscription (it may since have been deleted).
     pub subscription_id: ObjectId,
     /// The target URL at the time.
@@ -302,7 +305,7 @@ pub struct WebhookRequestRecord {
 #[derive(Debug, Clone)]
 pub struct WebhookRequestsQuery {
     /// The partner.
-    pub partner_id: ObjectId,
+    pub partner_id: PartnerId,
     /// Only this subscription's requests.
     pub subscription_id: ObjectId,
     /// Creation time window.
@@ -339,7 +342,7 @@ pub enum AttemptsOf {
 #[derive(Debug, Clone)]
 pub struct WebhookAttemptsQuery {
     /// The partner.
-    pub partner_id: ObjectId,
+    pub partner_id: PartnerId,
     /// Whose attempts.
     pub of: AttemptsOf,
     /// Creation time window.
@@ -405,7 +408,7 @@ pub trait EventStore: Send + Sync {
     /// One page of a partner's event stream in stream order.
     async fn page_events(&self, query: &EventsQuery) -> StoreResult<Vec<Event>>;
     /// One event, if it is in the partner's stream.
-    async fn get_event(&self, partner_id: &ObjectId, event_id: &ObjectId) -> StoreResult<Option<Event>>;
+    async fn get_event(&self, partner_id: &PartnerId, event_id: &ObjectId) -> StoreResult<Option<Event>>;
     /// Deletes events, their deliveries and attempts, webhook requests and replays created
     /// before `cutoff`.
     async fn purge_events_before(&self, cutoff: DateTime<Utc>) -> StoreResult<PurgedEvents>;
@@ -464,7 +467,7 @@ impl<B: crate::sql::SqlBackend> EventStore for B {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn get_event(&self, partner_id: &ObjectId, event_id: &ObjectId) -> StoreResult<Option<Event>> {
+    async fn get_event(&self, partner_id: &PartnerId, event_id: &ObjectId) -> StoreResult<Option<Event>> {
         use crate::sql::Exec;
         const SQL: &str = concat!(
             "select ",
@@ -521,7 +524,7 @@ mod tests {
         let id = ObjectId::from_trusted("s:webhookSubscription:events:x".to_owned());
         let new = NewWebhookSubscription {
             id: id.clone(),
-            partner_id: id.clone(),
+            partner_id: PartnerId::from_trusted("s:partner:candex:p".to_owned()),
             scheme_id: "s".to_owned(),
             event_type: EventType::CandidateApplicationCreated,
             url: "https://example.com/".to_owned(),

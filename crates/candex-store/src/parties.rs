@@ -1,7 +1,7 @@
 //! The parties area of the store: hirers, partners and the relationships between them.
 
 use async_trait::async_trait;
-use candex_domain::{EventType, ObjectId, RelationshipSet, RelationshipType};
+use candex_domain::{EventType, HirerId, PartnerId, RelationshipSet, RelationshipType};
 
 use crate::rows::{self, StoredRow};
 use crate::sql::{Exec, Lock, Outbox, Row, SqlBackend, Transaction};
@@ -13,14 +13,14 @@ pub trait PartyStore: Send + Sync {
     /// Stores a new hirer.
     async fn create_hirer(&self, hirer: NewHirer) -> StoreResult<Hirer>;
     /// Reads one hirer.
-    async fn get_hirer(&self, id: &ObjectId) -> StoreResult<Option<Hirer>>;
+    async fn get_hirer(&self, id: &HirerId) -> StoreResult<Option<Hirer>>;
     /// Lists every hirer by name (operator use).
     async fn list_hirers(&self) -> StoreResult<Vec<Hirer>>;
 
     /// Stores a new partner with its hashed client secret.
     async fn create_partner(&self, partner: NewPartner) -> StoreResult<Partner>;
     /// Reads one partner.
-    async fn get_partner(&self, id: &ObjectId) -> StoreResult<Option<Partner>>;
+    async fn get_partner(&self, id: &PartnerId) -> StoreResult<Option<Partner>>;
     /// Finds a partner and its secret hash by client id, for the token endpoint.
     async fn find_partner_credentials(&self, client_id: &str) -> StoreResult<Option<PartnerCredentials>>;
     /// Lists every partner by name (operator use).
@@ -32,13 +32,13 @@ pub trait PartyStore: Send + Sync {
     /// (stamped `event`) into the partner's stream.
     async fn set_relationships(
         &self,
-        partner_id: &ObjectId,
-        hirer_id: &ObjectId,
+        partner_id: &PartnerId,
+        hirer_id: &HirerId,
         types: &[RelationshipType],
         event: &EventStamp,
     ) -> StoreResult<RelationshipSet>;
     /// The relationships a partner holds with one hirer (empty when none or unknown).
-    async fn relationships(&self, partner_id: &ObjectId, hirer_id: &ObjectId) -> StoreResult<RelationshipSet>;
+    async fn relationships(&self, partner_id: &PartnerId, hirer_id: &HirerId) -> StoreResult<RelationshipSet>;
     /// One page of the hirers a partner has any relationship with, ordered by (name, id).
     async fn page_related_hirers(&self, query: &RelatedHirersQuery) -> StoreResult<Vec<RelatedHirer>>;
 }
@@ -63,7 +63,7 @@ impl<B: SqlBackend + PartySql> PartyStore for B {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn get_hirer(&self, id: &ObjectId) -> StoreResult<Option<Hirer>> {
+    async fn get_hirer(&self, id: &HirerId) -> StoreResult<Option<Hirer>> {
         let select = "select id, name, created_at from hirers where id = $1";
         self.reader().optional(stmt!(select, id), rows::hirer::<B::Db>).await
     }
@@ -85,7 +85,7 @@ impl<B: SqlBackend + PartySql> PartyStore for B {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn get_partner(&self, id: &ObjectId) -> StoreResult<Option<Partner>> {
+    async fn get_partner(&self, id: &PartnerId) -> StoreResult<Option<Partner>> {
         let select = "select id, name, client_id, created_at from partners where id = $1";
         self.reader().optional(stmt!(select, id), rows::partner::<B::Db>).await
     }
@@ -106,8 +106,8 @@ impl<B: SqlBackend + PartySql> PartyStore for B {
     #[tracing::instrument(skip_all)]
     async fn set_relationships(
         &self,
-        partner_id: &ObjectId,
-        hirer_id: &ObjectId,
+        partner_id: &PartnerId,
+        hirer_id: &HirerId,
         types: &[RelationshipType],
         event: &EventStamp,
     ) -> StoreResult<RelationshipSet> {
@@ -149,7 +149,7 @@ impl<B: SqlBackend + PartySql> PartyStore for B {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn relationships(&self, partner_id: &ObjectId, hirer_id: &ObjectId) -> StoreResult<RelationshipSet> {
+    async fn relationships(&self, partner_id: &PartnerId, hirer_id: &HirerId) -> StoreResult<RelationshipSet> {
         read_set::<B>(&mut self.reader(), partner_id, hirer_id).await
     }
 
@@ -204,8 +204,8 @@ impl<B: SqlBackend + PartySql> PartyStore for B {
 /// The relationships a partner holds with a hirer.
 async fn read_set<B: SqlBackend>(
     exec: &mut impl Exec<Row = Row<B>>,
-    partner_id: &ObjectId,
-    hirer_id: &ObjectId,
+    partner_id: &PartnerId,
+    hirer_id: &HirerId,
 ) -> StoreResult<RelationshipSet> {
     let select = "select type_code from relationships where partner_id = $1 and hirer_id = $2";
     let codes =

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use std::sync::Arc;
 
-use candex_domain::{EventType, ObjectId};
+use candex_domain::{EventType, HirerId, PositionOpeningId, PositionProfileId};
 
 use crate::rows::{self, StoredRow};
 use crate::sql::{to_json, Exec, Lock, Outbox, SqlBackend, Transaction};
@@ -16,17 +16,17 @@ pub trait PositionStore: Send + Sync {
     /// event. `NotFound` for an unknown hirer.
     async fn create_position(&self, position: NewPosition) -> StoreResult<Position>;
     /// Reads a job ad by its position profile id.
-    async fn get_position(&self, profile_id: &ObjectId) -> StoreResult<Option<Position>>;
+    async fn get_position(&self, profile_id: &PositionProfileId) -> StoreResult<Option<Position>>;
     /// Reads several job ads by position profile id in one statement (a page of position
     /// events fetching theirs inline), in no particular order; unknown ids are left out.
-    async fn get_positions(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<Position>>;
+    async fn get_positions(&self, profile_ids: &[PositionProfileId]) -> StoreResult<Vec<Position>>;
     /// Reads a job ad by its position opening id.
-    async fn get_position_by_opening(&self, opening_id: &ObjectId) -> StoreResult<Option<Position>>;
+    async fn get_position_by_opening(&self, opening_id: &PositionOpeningId) -> StoreResult<Option<Position>>;
     /// Closes a job ad and writes its `PositionProfileClosed` event (stamped `event`);
     /// closing a closed ad changes nothing. `NotFound` when unknown.
-    async fn close_position(&self, profile_id: &ObjectId, event: &EventStamp) -> StoreResult<Position>;
+    async fn close_position(&self, profile_id: &PositionProfileId, event: &EventStamp) -> StoreResult<Position>;
     /// Lists job ads, optionally of one hirer, newest first (operator use).
-    async fn list_positions(&self, hirer_id: Option<&ObjectId>) -> StoreResult<Vec<Position>>;
+    async fn list_positions(&self, hirer_id: Option<&HirerId>) -> StoreResult<Vec<Position>>;
 }
 
 /// Job ads with their hirer's name; the caller adds the `where`.
@@ -101,12 +101,12 @@ impl<B: SqlBackend> PositionStore for B {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn get_position(&self, profile_id: &ObjectId) -> StoreResult<Option<Position>> {
+    async fn get_position(&self, profile_id: &PositionProfileId) -> StoreResult<Option<Position>> {
         self.reader().optional(stmt!(BY_PROFILE_ID, profile_id), rows::position::<B::Db>).await
     }
 
     #[tracing::instrument(skip_all)]
-    async fn get_positions(&self, profile_ids: &[ObjectId]) -> StoreResult<Vec<Position>> {
+    async fn get_positions(&self, profile_ids: &[PositionProfileId]) -> StoreResult<Vec<Position>> {
         if profile_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -115,13 +115,13 @@ impl<B: SqlBackend> PositionStore for B {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn get_position_by_opening(&self, opening_id: &ObjectId) -> StoreResult<Option<Position>> {
+    async fn get_position_by_opening(&self, opening_id: &PositionOpeningId) -> StoreResult<Option<Position>> {
         const SQL: &str = concat!(positions_select!(), " where pos.opening_id = $1");
         self.reader().optional(stmt!(SQL, opening_id), rows::position::<B::Db>).await
     }
 
     #[tracing::instrument(skip_all)]
-    async fn close_position(&self, profile_id: &ObjectId, event: &EventStamp) -> StoreResult<Position> {
+    async fn close_position(&self, profile_id: &PositionProfileId, event: &EventStamp) -> StoreResult<Position> {
         let mut tx = self.begin().await?;
         // The event lock before the row lock the update takes, in the order ingest takes them.
         tx.lock(Lock::EventOrder).await?;
@@ -150,7 +150,7 @@ impl<B: SqlBackend> PositionStore for B {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn list_positions(&self, hirer_id: Option<&ObjectId>) -> StoreResult<Vec<Position>> {
+    async fn list_positions(&self, hirer_id: Option<&HirerId>) -> StoreResult<Vec<Position>> {
         let c = B::BINARY;
         let select = format!(
             "{POSITIONS} where ($1 is null or pos.hirer_id = $1) order by pos.created_at desc, pos.profile_id{c} desc"

@@ -1,7 +1,7 @@
 //! The questionnaires area of the store: questionnaires of job ads and the submissions of applications.
 
 use async_trait::async_trait;
-use candex_domain::ObjectId;
+use candex_domain::{CandidateProfileId, ObjectId};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,13 +20,16 @@ pub trait QuestionnaireStore: Send + Sync {
     async fn get_position_by_questionnaire(&self, questionnaire_id: &ObjectId) -> StoreResult<Option<Position>>;
     /// A profile's questionnaire submission with its questionnaire, in one statement; `None`
     /// when the application gave no responses (or they were erased) or the profile is unknown.
-    async fn questionnaire_submission(&self, profile_id: &ObjectId) -> StoreResult<Option<QuestionnaireSubmission>>;
+    async fn questionnaire_submission(
+        &self,
+        profile_id: &CandidateProfileId,
+    ) -> StoreResult<Option<QuestionnaireSubmission>>;
     /// The questionnaire submissions of several profiles in one statement, with their profile
     /// ids; profiles without one are left out.
     async fn questionnaire_submissions(
         &self,
-        profile_ids: &[ObjectId],
-    ) -> StoreResult<Vec<(ObjectId, QuestionnaireSubmission)>>;
+        profile_ids: &[CandidateProfileId],
+    ) -> StoreResult<Vec<(CandidateProfileId, QuestionnaireSubmission)>>;
 }
 
 #[async_trait]
@@ -42,7 +45,10 @@ impl<B: SqlBackend> QuestionnaireStore for B {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn questionnaire_submission(&self, profile_id: &ObjectId) -> StoreResult<Option<QuestionnaireSubmission>> {
+    async fn questionnaire_submission(
+        &self,
+        profile_id: &CandidateProfileId,
+    ) -> StoreResult<Option<QuestionnaireSubmission>> {
         let select = format!("{SUBMISSIONS} where s.profile_id = $1");
         let row = self.reader().fetch_optional(stmt!(select, profile_id)).await?;
         let Some(row) = row else { return Ok(None) };
@@ -56,8 +62,8 @@ impl<B: SqlBackend> QuestionnaireStore for B {
     #[tracing::instrument(skip_all)]
     async fn questionnaire_submissions(
         &self,
-        profile_ids: &[ObjectId],
-    ) -> StoreResult<Vec<(ObjectId, QuestionnaireSubmission)>> {
+        profile_ids: &[CandidateProfileId],
+    ) -> StoreResult<Vec<(CandidateProfileId, QuestionnaireSubmission)>> {
         if profile_ids.is_empty() {
             return Ok(Vec::new());
         }

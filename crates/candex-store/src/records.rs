@@ -5,14 +5,17 @@ use std::sync::Arc;
 use candex_domain::position::PositionDetails;
 use candex_domain::questionnaire::{ComponentResponse, Questionnaire};
 use candex_domain::snapshot::CandidateSource;
-use candex_domain::{ObjectId, Person, RelationshipSet, RelationshipType, Snapshot};
+use candex_domain::{
+    AttachmentId, CandidateId, CandidateProfileId, HirerId, ObjectId, PartnerId, Person, PositionOpeningId,
+    PositionProfileId, RelationshipSet, RelationshipType, Snapshot,
+};
 use chrono::{DateTime, Utc};
 
 /// A hirer to create.
 #[derive(Debug, Clone)]
 pub struct NewHirer {
     /// Minted id.
-    pub id: ObjectId,
+    pub id: HirerId,
     /// Display name.
     pub name: String,
     /// Creation time.
@@ -23,7 +26,7 @@ pub struct NewHirer {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hirer {
     /// The hirer's id.
-    pub id: ObjectId,
+    pub id: HirerId,
     /// Display name.
     pub name: String,
     /// Creation time.
@@ -34,7 +37,7 @@ pub struct Hirer {
 #[derive(Debug, Clone)]
 pub struct NewPartner {
     /// Minted id.
-    pub id: ObjectId,
+    pub id: PartnerId,
     /// Display name.
     pub name: String,
     /// Public client id.
@@ -49,7 +52,7 @@ pub struct NewPartner {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Partner {
     /// The partner's id.
-    pub id: ObjectId,
+    pub id: PartnerId,
     /// Display name.
     pub name: String,
     /// Public client id.
@@ -73,14 +76,14 @@ pub struct HirerKey {
     /// Hirer name (primary order).
     pub name: String,
     /// Hirer id (tie break).
-    pub id: ObjectId,
+    pub id: HirerId,
 }
 
 /// A page request over the hirers related to a partner.
 #[derive(Debug, Clone)]
 pub struct RelatedHirersQuery {
     /// The partner.
-    pub partner_id: ObjectId,
+    pub partner_id: PartnerId,
     /// Case-insensitive substring of the name.
     pub name_search: Option<String>,
     /// Keep hirers where the partner holds at least one of these; empty keeps all.
@@ -94,7 +97,7 @@ pub struct RelatedHirersQuery {
     /// Take rows from the end of the range (for `last`); the result is still ascending.
     pub from_end: bool,
     /// Only this hirer (a browser token's bound hirer); `None` lists every related hirer.
-    pub only_hirer: Option<ObjectId>,
+    pub only_hirer: Option<HirerId>,
 }
 
 /// A hirer with the relationships the asking partner holds with it.
@@ -138,11 +141,11 @@ impl PositionStatus {
 #[derive(Debug, Clone)]
 pub struct NewPosition {
     /// Minted position profile id.
-    pub profile_id: ObjectId,
+    pub profile_id: PositionProfileId,
     /// Minted position opening id.
-    pub opening_id: ObjectId,
+    pub opening_id: PositionOpeningId,
     /// The hirer.
-    pub hirer_id: ObjectId,
+    pub hirer_id: HirerId,
     /// Job title.
     pub title: String,
     /// Public URL of the ad.
@@ -167,11 +170,11 @@ pub struct NewPosition {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Position {
     /// Position profile id (the job ad).
-    pub profile_id: ObjectId,
+    pub profile_id: PositionProfileId,
     /// Position opening id.
-    pub opening_id: ObjectId,
+    pub opening_id: PositionOpeningId,
     /// The hirer.
-    pub hirer_id: ObjectId,
+    pub hirer_id: HirerId,
     /// The hirer's name.
     pub hirer_name: String,
     /// Job title.
@@ -200,11 +203,11 @@ pub struct Position {
 #[derive(Debug, Clone)]
 pub struct NewApplicationRecord {
     /// Minted candidate profile id.
-    pub profile_id: ObjectId,
+    pub profile_id: CandidateProfileId,
     /// Minted candidate id, used only when no candidate of the hirer has this email.
-    pub candidate_id: ObjectId,
+    pub candidate_id: CandidateId,
     /// The job ad.
-    pub position_profile_id: ObjectId,
+    pub position_profile_id: PositionProfileId,
     /// Live person data (replaces the candidate's on a match).
     pub person: Person,
     /// Snapshot.
@@ -228,11 +231,11 @@ pub struct NewApplicationRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct IngestedApplication {
     /// The new profile.
-    pub profile_id: ObjectId,
+    pub profile_id: CandidateProfileId,
     /// The candidate: new, or the existing one matched on email.
-    pub candidate_id: ObjectId,
+    pub candidate_id: CandidateId,
     /// The hirer of the job ad.
-    pub hirer_id: ObjectId,
+    pub hirer_id: HirerId,
     /// Application time.
     pub created_at: DateTime<Utc>,
 }
@@ -241,9 +244,9 @@ pub struct IngestedApplication {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
     /// The candidate's id (`documentId`).
-    pub id: ObjectId,
+    pub id: CandidateId,
     /// The hirer this candidate belongs to.
-    pub hirer_id: ObjectId,
+    pub hirer_id: HirerId,
     /// Live person data.
     pub person: Person,
     /// Creation time.
@@ -256,7 +259,7 @@ pub struct Candidate {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProfileView {
     /// The profile's id.
-    pub profile_id: ObjectId,
+    pub profile_id: CandidateProfileId,
     /// Application time.
     pub created_at: DateTime<Utc>,
     /// Last update of the profile.
@@ -273,7 +276,7 @@ pub struct ProfileView {
 
 impl ProfileView {
     /// The hirer the application belongs to.
-    pub fn hirer_id(&self) -> &ObjectId {
+    pub fn hirer_id(&self) -> &HirerId {
         &self.position.hirer_id
     }
 }
@@ -284,9 +287,9 @@ pub struct ApplicationSummary {
     /// Ingest sequence, the paging key.
     pub seq: i64,
     /// The profile.
-    pub profile_id: ObjectId,
+    pub profile_id: CandidateProfileId,
     /// The candidate.
-    pub candidate_id: ObjectId,
+    pub candidate_id: CandidateId,
     /// The candidate's current formatted name.
     pub formatted_name: String,
     /// Application time.
@@ -317,7 +320,7 @@ impl std::fmt::Debug for SigningKey {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewAttachment {
     /// Minted attachment id.
-    pub id: ObjectId,
+    pub id: AttachmentId,
     /// SHA-256 of the content, lowercase hex (the blob's key).
     pub sha256: String,
     /// The original file name as the candidate uploaded it.
@@ -338,7 +341,7 @@ pub struct NewAttachment {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attachment {
     /// The profile (application) it belongs to.
-    pub profile_id: ObjectId,
+    pub profile_id: CandidateProfileId,
     /// Everything stored about it.
     pub meta: NewAttachment,
 }
@@ -350,7 +353,7 @@ pub struct AttachmentAccess {
     /// The attachment.
     pub attachment: Attachment,
     /// The hirer of the application.
-    pub hirer_id: ObjectId,
+    pub hirer_id: HirerId,
     /// When the job ad closed, if it did (attachments are kept for a while after).
     pub position_closed_at: Option<DateTime<Utc>>,
 }
@@ -378,7 +381,7 @@ pub struct QuestionnaireSubmission {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErasedCandidate {
     /// The erased candidate (its id stays valid).
-    pub candidate_id: ObjectId,
+    pub candidate_id: CandidateId,
     /// How many profiles were emptied.
     pub profiles: u64,
     /// Content hashes no attachment row references any more: delete these blobs.

@@ -12,7 +12,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use candex_domain::questionnaire::Questionnaire;
-use candex_domain::{DeliveryCode, EventType, ObjectId, RelationshipSet, RelationshipType, SigningAlgorithm};
+use candex_domain::{
+    DeliveryCode, EventType, Identifier, ObjectId, RelationshipSet, RelationshipType, SigningAlgorithm,
+};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
@@ -108,13 +110,13 @@ impl<'r, B: Columns> StoredRow<'r, B> {
     pub fn bytes(self, column: &str) -> StoreResult<Vec<u8>> {
         B::bytes(self.0, column)
     }
-    /// An id column.
-    pub fn id(self, column: &str) -> StoreResult<ObjectId> {
-        self.text(column).map(ObjectId::from_trusted)
+    /// An id column, as the identifier type the caller expects (plain or typed).
+    pub fn id<I: Identifier>(self, column: &str) -> StoreResult<I> {
+        self.text(column).map(I::from_trusted)
     }
     /// A nullable id column.
-    pub fn opt_id(self, column: &str) -> StoreResult<Option<ObjectId>> {
-        Ok(self.opt_text(column)?.map(ObjectId::from_trusted))
+    pub fn opt_id<I: Identifier>(self, column: &str) -> StoreResult<Option<I>> {
+        Ok(self.opt_text(column)?.map(I::from_trusted))
     }
     /// A time column.
     pub fn time(self, column: &str) -> StoreResult<DateTime<Utc>> {

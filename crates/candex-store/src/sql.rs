@@ -10,7 +10,10 @@
 use std::borrow::Cow;
 use std::future::Future;
 
-use candex_domain::{EventType, ObjectId};
+use candex_domain::{
+    AttachmentId, CandidateId, CandidateProfileId, EventType, HirerId, ObjectId, PartnerId, PositionOpeningId,
+    PositionProfileId,
+};
 use chrono::{DateTime, Utc};
 
 use crate::rows::Columns;
@@ -89,6 +92,39 @@ impl<'a> From<Option<&'a ObjectId>> for Param<'a> {
         Param::OptStr(v.map(ObjectId::as_str))
     }
 }
+
+/// Typed identifiers bind as their text, alone, optional or as a list.
+macro_rules! typed_id_params {
+    ($($id:ty),*) => {$(
+        impl<'a> From<&'a $id> for Param<'a> {
+            fn from(v: &'a $id) -> Self {
+                Param::Str(v.as_str())
+            }
+        }
+
+        impl<'a> From<Option<&'a $id>> for Param<'a> {
+            fn from(v: Option<&'a $id>) -> Self {
+                Param::OptStr(v.map(|id| id.as_str()))
+            }
+        }
+
+        impl<'a> From<&'a [$id]> for Param<'a> {
+            fn from(v: &'a [$id]) -> Self {
+                Param::Strs(v.iter().map(|id| id.as_str()).collect())
+            }
+        }
+    )*};
+}
+
+typed_id_params!(
+    HirerId,
+    PartnerId,
+    PositionOpeningId,
+    PositionProfileId,
+    CandidateId,
+    CandidateProfileId,
+    AttachmentId
+);
 
 impl From<i64> for Param<'_> {
     fn from(v: i64) -> Self {
@@ -322,18 +358,18 @@ pub struct Outbox<'a> {
     /// What happened.
     pub event_type: EventType,
     /// The hirer it happened to.
-    pub hirer_id: &'a ObjectId,
+    pub hirer_id: &'a HirerId,
     /// When.
     pub at: DateTime<Utc>,
     /// The profile it concerns, if any.
-    pub candidate_profile_id: Option<&'a ObjectId>,
+    pub candidate_profile_id: Option<&'a CandidateProfileId>,
     /// The candidate it concerns, if any.
-    pub candidate_id: Option<&'a ObjectId>,
+    pub candidate_id: Option<&'a CandidateId>,
     /// The job ad it concerns, if any.
-    pub position_profile_id: Option<&'a ObjectId>,
+    pub position_profile_id: Option<&'a PositionProfileId>,
     /// The one partner whose stream gets it; `None` for every partner entitled by the event
     /// type's relationships.
-    pub only_partner: Option<&'a ObjectId>,
+    pub only_partner: Option<&'a PartnerId>,
 }
 
 /// A structured value as stored: JSON text (on PostgreSQL too: `jsonb` would reorder keys and

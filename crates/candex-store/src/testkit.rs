@@ -21,7 +21,7 @@ use candex_domain::snapshot::{
     CandidateSource, Certification, EducationAttendance, EducationDegree, EffectiveTimePeriod, EmployerHistory,
     Organization, PersonCompetency, PositionHistory,
 };
-use candex_domain::{HistoryDate, IdKind, ObjectId, Person, Scheme, Snapshot};
+use candex_domain::{HirerId, HistoryDate, IdKind, Identifier, ObjectId, Person, Scheme, Snapshot};
 use chrono::{DateTime, Utc};
 
 use crate::{Hirer, NewApplicationRecord, NewHirer, NewPartner, NewPosition, Partner, Position, Store, StoreError};
@@ -128,14 +128,17 @@ macro_rules! conformance_tests {
     };
 }
 
-/// A fresh random id of `kind` in the default scheme.
-pub fn new_id(kind: IdKind) -> ObjectId {
-    ObjectId::mint(&Scheme::default(), kind, &mut rand::thread_rng())
+/// Mints a fresh identifier of `kind`, as the plain or typed identifier the caller expects.
+///
+/// # Panics
+/// When the caller expects a typed identifier of another kind.
+pub fn new_id<I: Identifier>(kind: IdKind) -> I {
+    I::mint_kind(&Scheme::default(), kind, &mut rand::thread_rng())
 }
 
 /// A short random tag that makes names unique to one story run.
 pub fn tag() -> String {
-    new_id(IdKind::Partner).value_segment().chars().take(10).collect()
+    new_id::<ObjectId>(IdKind::Partner).value_segment().chars().take(10).collect()
 }
 
 /// The time `ms` milliseconds after the unix epoch (negative is before).
@@ -247,7 +250,7 @@ pub async fn partner(store: &dyn Store, name: &str) -> Partner {
 }
 
 /// A job ad to create for `hirer_id`, with every optional field set.
-pub fn new_position(hirer_id: &ObjectId, title: &str, created_at: DateTime<Utc>) -> NewPosition {
+pub fn new_position(hirer_id: &HirerId, title: &str, created_at: DateTime<Utc>) -> NewPosition {
     NewPosition {
         profile_id: new_id(IdKind::PositionProfile),
         opening_id: new_id(IdKind::PositionOpening),
@@ -270,7 +273,7 @@ pub fn new_position(hirer_id: &ObjectId, title: &str, created_at: DateTime<Utc>)
 }
 
 /// Creates an open job ad for `hirer_id`.
-pub async fn open_position(store: &dyn Store, hirer_id: &ObjectId, title: &str) -> Position {
+pub async fn open_position(store: &dyn Store, hirer_id: &HirerId, title: &str) -> Position {
     store.create_position(new_position(hirer_id, title, t(0))).await.expect("create position")
 }
 

@@ -1,7 +1,7 @@
 //! The webhooks area of the store: webhook subscriptions, replays, delivery and its diagnostics.
 
 use async_trait::async_trait;
-use candex_domain::ObjectId;
+use candex_domain::{ObjectId, PartnerId};
 use chrono::{DateTime, Utc};
 
 use crate::*;
@@ -16,7 +16,7 @@ pub trait WebhookStore: Send + Sync {
     /// One of the partner's subscriptions.
     async fn get_webhook_subscription(
         &self,
-        partner_id: &ObjectId,
+        partner_id: &PartnerId,
         id: &ObjectId,
     ) -> StoreResult<Option<WebhookSubscription>>;
     /// One page of the partner's subscriptions in creation order.
@@ -26,7 +26,7 @@ pub trait WebhookStore: Send + Sync {
     /// resulting key.
     async fn update_webhook_subscription_delivery(
         &self,
-        partner_id: &ObjectId,
+        partner_id: &PartnerId,
         id: &ObjectId,
         url: &str,
         max_events_per_attempt: Option<u8>,
@@ -35,7 +35,7 @@ pub trait WebhookStore: Send + Sync {
     /// Changes how a subscription signs. `None` when the partner has no such subscription.
     async fn update_webhook_subscription_signing(
         &self,
-        partner_id: &ObjectId,
+        partner_id: &PartnerId,
         id: &ObjectId,
         algorithm: candex_domain::SigningAlgorithm,
         secret: Option<&str>,
@@ -45,7 +45,7 @@ pub trait WebhookStore: Send + Sync {
     /// `None` when the partner has no such subscription.
     async fn delete_webhook_subscription(
         &self,
-        partner_id: &ObjectId,
+        partner_id: &PartnerId,
         id: &ObjectId,
     ) -> StoreResult<Option<WebhookSubscription>>;
 
@@ -54,7 +54,7 @@ pub trait WebhookStore: Send + Sync {
     /// partner has no such subscription.
     async fn replay_webhook_subscription(&self, replay: NewReplay) -> StoreResult<Replay>;
     /// One replay of the partner's.
-    async fn get_replay(&self, partner_id: &ObjectId, id: &ObjectId) -> StoreResult<Option<Replay>>;
+    async fn get_replay(&self, partner_id: &PartnerId, id: &ObjectId) -> StoreResult<Option<Replay>>;
     /// One page of a subscription's replays in creation order.
     async fn page_replays(&self, query: &ReplaysQuery) -> StoreResult<Vec<Replay>>;
 
@@ -73,7 +73,7 @@ pub trait WebhookStore: Send + Sync {
     /// One of the partner's requests by `X-Request-Id`.
     async fn get_webhook_request(
         &self,
-        partner_id: &ObjectId,
+        partner_id: &PartnerId,
         request_id: &str,
     ) -> StoreResult<Option<WebhookRequestRecord>>;
     /// One page of attempts of an event or a request, oldest first.

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use candex_domain::{IdKind, ObjectId};
+use candex_domain::{CandidateProfileId, HirerId, IdKind, ObjectId, PartnerId, PositionProfileId};
 use candex_store_sqlite::SqliteStore;
 use serde_json::{json, Value};
 
@@ -146,7 +146,7 @@ fn block_on<F: Future>(future: F) -> F::Output {
 
 /// Formatted names of a position's applications, in ingest order.
 fn applicant_names(store: &SqliteStore, position: &str) -> Vec<String> {
-    let id = ObjectId::parse_as(position, IdKind::PositionProfile).unwrap();
+    let id = PositionProfileId::parse(position).unwrap();
     block_on(store.page_position_applications(&id, None, 200))
         .expect("list applications")
         .into_iter()
@@ -324,12 +324,9 @@ fn bad_admin_input_exits_2_with_a_clear_message_and_changes_nothing() {
     assert_eq!(positions.as_array().unwrap().len(), 1, "{positions}");
     assert_eq!(positions[0]["id"], position);
     let store = t.store();
-    let codes = block_on(store.relationships(
-        &ObjectId::parse_as(&partner, IdKind::Partner).unwrap(),
-        &ObjectId::parse_as(&hirer, IdKind::Organization).unwrap(),
-    ))
-    .unwrap()
-    .codes();
+    let codes = block_on(store.relationships(&PartnerId::parse(&partner).unwrap(), &HirerId::parse(&hirer).unwrap()))
+        .unwrap()
+        .codes();
     assert_eq!(codes, ["JobPosting"]);
 }
 
@@ -447,7 +444,7 @@ fn seed_prints_a_summary_refuses_to_run_twice_and_is_deterministic() {
         .map(|p| block_on(store.page_position_applications(&p.profile_id, None, 200)).unwrap().len())
         .sum();
     assert_eq!(total, 50);
-    let profile = ObjectId::parse_as(first_profile, IdKind::CandidateProfile).unwrap();
+    let profile = CandidateProfileId::parse(first_profile).unwrap();
     assert!(block_on(store.get_profile(&profile)).unwrap().is_some());
 }
 
@@ -479,7 +476,7 @@ fn import_streams_attachment_files_from_paths_and_admin_purge_runs() {
     assert_eq!(applicant_names(&t.store(), &position), vec!["Ann Files".to_owned()]);
 
     let store = t.store();
-    let id = ObjectId::parse_as(&position, IdKind::PositionProfile).unwrap();
+    let id = PositionProfileId::parse(&position).unwrap();
     let profile = block_on(store.page_position_applications(&id, None, 10)).unwrap()[0].profile_id.clone();
     let attachments = block_on(store.profile_attachments(&profile)).unwrap();
     let names: Vec<_> = attachments.iter().map(|a| (a.meta.filename.as_str(), a.meta.content_type.as_str())).collect();
@@ -508,7 +505,7 @@ fn admin_candidate_erase_redacts_the_candidate_and_deletes_its_files() {
     std::fs::write(&file, format!("{app}\n")).unwrap();
     t.candex(&["import", file.to_str().unwrap()]).code(0);
     let store = t.store();
-    let id = ObjectId::parse_as(&position, IdKind::PositionProfile).unwrap();
+    let id = PositionProfileId::parse(&position).unwrap();
     let summary = block_on(store.page_position_applications(&id, None, 10)).unwrap().remove(0);
     assert_eq!(std::fs::read_dir(t.path("blobs/sha256")).unwrap().count(), 1);
 
@@ -554,7 +551,7 @@ fn admin_webhooks_lists_the_queue_and_failed_deliveries() {
     let subscription = ObjectId::mint(&scheme, IdKind::WebhookSubscription, &mut rand::thread_rng());
     block_on(store.create_webhook_subscription(NewWebhookSubscription {
         id: subscription.clone(),
-        partner_id: ObjectId::parse(&partner).unwrap(),
+        partner_id: PartnerId::parse(&partner).unwrap(),
         scheme_id: scheme.to_string(),
         event_type: EventType::CandidateApplicationCreated,
         url: "https://ats.example.com/hook".to_owned(),
@@ -609,8 +606,8 @@ fn admin_webhooks_lists_the_queue_and_failed_deliveries() {
         id: ObjectId::mint(&scheme, IdKind::Event, &mut rand::thread_rng()),
         at: chrono::DateTime::from_timestamp(978_307_200, 0).unwrap(),
     };
-    let partner_id = ObjectId::parse(&partner).unwrap();
-    let hirer_id = ObjectId::parse(&hirer).unwrap();
+    let partner_id = PartnerId::parse(&partner).unwrap();
+    let hirer_id = HirerId::parse(&hirer).unwrap();
     block_on(store.set_relationships(&partner_id, &hirer_id, &[], &old)).expect("old event");
     let purged = t.candex(&["admin", "purge"]).json();
     assert_eq!(purged["eventsDeleted"], 1, "{purged}");

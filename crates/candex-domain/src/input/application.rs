@@ -7,7 +7,7 @@ use super::person::person_in;
 use super::snapshot::{certifications_in, education_in, employment_in, qualifications_in};
 use super::{ApplicationInput, AttachmentInput, MAX_SHORT_TEXT};
 use crate::errors::FieldErrors;
-use crate::id::{IdKind, ObjectId};
+use crate::id::{IdKind, PositionProfileId};
 use crate::person::Person;
 use crate::questionnaire::{validate_responses, ResponseDraft};
 use crate::snapshot::{CandidateSource, Snapshot};
@@ -16,7 +16,7 @@ use crate::snapshot::{CandidateSource, Snapshot};
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewApplication {
     /// The job ad applied to.
-    pub position_profile_id: ObjectId,
+    pub position_profile_id: PositionProfileId,
     /// The applicant's person data.
     pub person: Person,
     /// The profile snapshot.

@@ -2,7 +2,7 @@
 
 use super::{OrganizationInput, MAX_LIST, MAX_LONG_TEXT, MAX_SHORT_TEXT};
 use crate::errors::FieldErrors;
-use crate::id::{IdKind, ObjectId};
+use crate::id::{IdKind, Identifier};
 use crate::snapshot::{HistoryDate, Organization};
 
 /// Collects errors while walking input; every check records under a JSON pointer.
@@ -83,13 +83,13 @@ impl Check {
         }
     }
 
-    pub(super) fn id(&mut self, ptr: &str, value: Option<String>, kind: IdKind) -> Option<ObjectId> {
+    pub(super) fn id<I: Identifier>(&mut self, ptr: &str, value: Option<String>, kind: IdKind) -> Option<I> {
         match value {
             None => {
                 self.errors.add(ptr, "is required");
                 None
             }
-            Some(v) => ObjectId::parse_as(v.trim(), kind).map_err(|e| self.errors.add(ptr, e.to_string())).ok(),
+            Some(v) => I::parse_kind(v.trim(), kind).map_err(|e| self.errors.add(ptr, e.to_string())).ok(),
         }
     }
 }

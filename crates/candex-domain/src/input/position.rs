@@ -3,7 +3,7 @@
 use super::check::Check;
 use super::{PositionInput, MAX_LONG_TEXT, MAX_SHORT_TEXT};
 use crate::errors::FieldErrors;
-use crate::id::{IdKind, ObjectId};
+use crate::id::{HirerId, IdKind};
 use crate::position::{NamedPlace, PositionDetails, WORK_TYPE_CODES};
 use crate::questionnaire::{validate_questionnaire, QuestionnaireDraft};
 
@@ -11,7 +11,7 @@ use crate::questionnaire::{validate_questionnaire, QuestionnaireDraft};
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewPositionInput {
     /// The hirer.
-    pub hirer_id: ObjectId,
+    pub hirer_id: HirerId,
     /// The job title.
     pub position_title: String,
     /// The hirer's reference.

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use candex_domain::{IdKind, ObjectId, RelationshipSet, RelationshipType, Scheme};
+use candex_domain::{AttachmentId, CandidateProfileId, HirerId, IdKind, RelationshipSet, RelationshipType, Scheme};
 use candex_store::{AttachmentAccess, AttachmentStore, PartyStore, StoreResult};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
@@ -40,7 +40,12 @@ pub fn route_path(scheme: &Scheme) -> String {
 }
 
 /// The absolute download URL of an attachment (SEEK's shape).
-pub fn attachment_url(public_url: &str, scheme: &Scheme, profile_id: &ObjectId, attachment_id: &ObjectId) -> String {
+pub fn attachment_url(
+    public_url: &str,
+    scheme: &Scheme,
+    profile_id: &CandidateProfileId,
+    attachment_id: &AttachmentId,
+) -> String {
     format!(
         "{}/{}/applications/{}/attachments/{}",
         public_url.trim_end_matches('/'),
@@ -53,7 +58,7 @@ pub fn attachment_url(public_url: &str, scheme: &Scheme, profile_id: &ObjectId, 
 /// Whether `token` may download an attachment of `hirer_id`, given the relationships the
 /// token's partner holds with that hirer: a partner token needs `ApplicationExport`; a browser
 /// token must also be bound to that hirer and carry [`DOWNLOAD_SCOPE`].
-pub fn may_download(token: &VerifiedToken, hirer_id: &ObjectId, relationships: RelationshipSet) -> bool {
+pub fn may_download(token: &VerifiedToken, hirer_id: &HirerId, relationships: RelationshipSet) -> bool {
     let related = relationships.contains(RelationshipType::ApplicationExport);
     match token.kind {
         TokenKind::Partner => related,
@@ -171,7 +176,7 @@ fn header_value(value: &str) -> HeaderValue {
 async fn downloadable<S>(
     store: &S,
     token: &VerifiedToken,
-    id: &ObjectId,
+    id: &AttachmentId,
     profile: &str,
     retention: chrono::Duration,
 ) -> StoreResult<Option<AttachmentAccess>>
@@ -207,7 +212,7 @@ pub async fn download(
     }
     let id =
         format!("{}:{}:{}:{attachment}", state.scheme, IdKind::Attachment.type_name(), IdKind::Attachment.namespace());
-    let Ok(id) = ObjectId::parse_as(&id, IdKind::Attachment) else {
+    let Ok(id) = AttachmentId::parse(&id) else {
         return not_found();
     };
     let retention = chrono::Duration::days(i64::from(state.attachments.retention_days));
@@ -302,8 +307,8 @@ mod tests {
 
     #[test]
     fn urls_follow_seeks_shape() {
-        let p = ObjectId::parse("seekAnzPublicTest:candidateProfile:apply:4QM5").unwrap();
-        let a = ObjectId::parse("seekAnzPublicTest:attachment:apply:7wS9").unwrap();
+        let p = CandidateProfileId::parse("seekAnzPublicTest:candidateProfile:apply:4QM5").unwrap();
+        let a = AttachmentId::parse("seekAnzPublicTest:attachment:apply:7wS9").unwrap();
         let scheme = Scheme::default();
         assert_eq!(
             attachment_url("https://x.example/", &scheme, &p, &a),

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use candex_domain::{FieldErrors, IdKind, ObjectId};
+use candex_domain::{FieldErrors, HirerId};
 use serde::Deserialize;
 
 use super::oauth::TokenResponse;
@@ -42,7 +42,7 @@ pub struct BrowserTokenRequest {
 }
 
 struct Validated {
-    hirer_id: ObjectId,
+    hirer_id: HirerId,
     scopes: Vec<String>,
     user_id: String,
 }
@@ -55,9 +55,7 @@ fn validate(request: BrowserTokenRequest) -> Result<Validated, FieldErrors> {
             errors.add("/hirerId", "is required");
             None
         }
-        Some(id) => {
-            ObjectId::parse_as(id, IdKind::Organization).map_err(|e| errors.add("/hirerId", e.to_string())).ok()
-        }
+        Some(id) => HirerId::parse(id).map_err(|e| errors.add("/hirerId", e.to_string())).ok(),
     };
     let mut scopes: Vec<String> = Vec::new();
     match request.scope.as_deref().map(str::split_whitespace) {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use candex_domain::ObjectId;
+use candex_domain::{HirerId, PartnerId};
 use candex_store::{KeyStore, SigningKey};
 use jsonwebtoken::{decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
@@ -57,11 +57,11 @@ pub const BROWSER_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedToken {
     /// The partner the token was issued to.
-    pub partner_id: ObjectId,
+    pub partner_id: PartnerId,
     /// The kind of token.
     pub kind: TokenKind,
     /// Browser tokens: the one hirer whose data they reach.
-    pub hirer_id: Option<ObjectId>,
+    pub hirer_id: Option<HirerId>,
     /// Browser tokens: the scopes granted.
     pub scopes: Vec<String>,
 }
@@ -189,7 +189,7 @@ impl TokenService {
     }
 
     /// Issues a partner token.
-    pub fn issue_partner(&self, partner_id: &ObjectId) -> anyhow::Result<IssuedToken> {
+    pub fn issue_partner(&self, partner_id: &PartnerId) -> anyhow::Result<IssuedToken> {
         self.issue(partner_id, TokenKind::Partner, None, None, None, self.lifetime)
     }
 
@@ -197,8 +197,8 @@ impl TokenService {
     /// checked the partner's relationship with the hirer and the scopes.
     pub fn issue_browser(
         &self,
-        partner_id: &ObjectId,
-        hirer_id: &ObjectId,
+        partner_id: &PartnerId,
+        hirer_id: &HirerId,
         scopes: &[String],
         user_id: &str,
     ) -> anyhow::Result<IssuedToken> {
@@ -209,7 +209,7 @@ impl TokenService {
 
     fn issue(
         &self,
-        partner_id: &ObjectId,
+        partner_id: &PartnerId,
         kind: TokenKind,
         hirer: Option<String>,
         scope: Option<String>,
@@ -251,8 +251,8 @@ impl TokenService {
             _ => TokenError::Invalid,
         })?;
         let claims = data.claims;
-        let partner_id = ObjectId::parse(&claims.sub).map_err(|_| TokenError::Invalid)?;
-        let hirer_id = claims.hirer.as_deref().map(ObjectId::parse).transpose().map_err(|_| TokenError::Invalid)?;
+        let partner_id = PartnerId::parse(&claims.sub).map_err(|_| TokenError::Invalid)?;
+        let hirer_id = claims.hirer.as_deref().map(HirerId::parse).transpose().map_err(|_| TokenError::Invalid)?;
         // A browser token must name its hirer; a partner token must not.
         if (claims.kind == TokenKind::Browser) != hirer_id.is_some() {
             return Err(TokenError::Invalid);
@@ -271,8 +271,8 @@ mod tests {
         TokenService::new(key, "k1".into(), "https://iss".into(), aud.into(), Duration::from_secs(60))
     }
 
-    fn partner() -> ObjectId {
-        ObjectId::parse("seekAnzPublicTest:partner:candex:abc").unwrap()
+    fn partner() -> PartnerId {
+        PartnerId::parse("seekAnzPublicTest:partner:candex:abc").unwrap()
     }
 
     #[test]
@@ -308,7 +308,7 @@ mod tests {
     #[test]
     fn browser_tokens_carry_their_hirer_and_scopes() {
         let s = service(&[7; 32], "https://aud");
-        let hirer = ObjectId::parse("seekAnzPublicTest:organization:seek:h").unwrap();
+        let hirer = HirerId::parse("seekAnzPublicTest:organization:seek:h").unwrap();
         let scopes = vec!["query:organizations".to_owned(), "download:candidate-profile-attachments".to_owned()];
         let t = s.issue_browser(&partner(), &hirer, &scopes, "317665").unwrap();
         assert_eq!(t.expires_in, 3600);

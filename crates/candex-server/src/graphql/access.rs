@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
-use candex_domain::{ObjectId, RelationshipSet, RelationshipType};
+use candex_domain::{HirerId, PartnerId, RelationshipSet, RelationshipType};
 use candex_store::PartyStore;
 
 use super::error::{forbidden, internal, unauthenticated};
@@ -37,7 +37,7 @@ pub struct Access {
     store: Arc<dyn PartyStore>,
     /// One cell per hirer: resolvers running concurrently for the same hirer (a page of
     /// events, say) wait for one lookup instead of each querying.
-    cache: Mutex<HashMap<ObjectId, Arc<OnceCell<RelationshipSet>>>>,
+    cache: Mutex<HashMap<HirerId, Arc<OnceCell<RelationshipSet>>>>,
     nested_loads: AtomicU32,
 }
 
@@ -73,7 +73,7 @@ impl Access {
     }
 
     /// For partner-only operations: the calling partner; `FORBIDDEN` for browser tokens.
-    pub fn partner(&self) -> async_graphql::Result<&ObjectId> {
+    pub fn partner(&self) -> async_graphql::Result<&PartnerId> {
         let token = self.token()?;
         if token.is_partner() {
             Ok(&token.partner_id)
@@ -94,12 +94,12 @@ impl Access {
     }
 
     /// The hirer a browser token is bound to (`None` for partner tokens and failed auth).
-    pub fn bound_hirer(&self) -> Option<&ObjectId> {
+    pub fn bound_hirer(&self) -> Option<&HirerId> {
         self.caller.as_ref().ok().and_then(|t| t.hirer_id.as_ref())
     }
 
     /// The relationships the caller holds with `hirer` (looked up once per request).
-    pub async fn relationships(&self, hirer: &ObjectId) -> async_graphql::Result<RelationshipSet> {
+    pub async fn relationships(&self, hirer: &HirerId) -> async_graphql::Result<RelationshipSet> {
         let partner = &self.token()?.partner_id;
         let cell = self.cell(hirer);
         let set = cell.get_or_try_init(|| self.store.relationships(partner, hirer)).await.map_err(internal)?;
@@ -110,12 +110,12 @@ impl Access {
     /// same statement as the object they guard (see
     /// `ApplicationStore::get_profile_for_partner`), so that [`Access::require`] needs no second
     /// read. A set already cached wins.
-    pub fn prime(&self, hirer: &ObjectId, set: RelationshipSet) {
+    pub fn prime(&self, hirer: &HirerId, set: RelationshipSet) {
         let _already_cached = self.cell(hirer).set(set);
     }
 
     /// The cache cell of `hirer`, created empty on first use.
-    fn cell(&self, hirer: &ObjectId) -> Arc<OnceCell<RelationshipSet>> {
+    fn cell(&self, hirer: &HirerId) -> Arc<OnceCell<RelationshipSet>> {
         self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner).entry(hirer.clone()).or_default().clone()
     }
 
@@ -123,7 +123,7 @@ impl Access {
     /// `hirer` is the one it is bound to); `FORBIDDEN` otherwise.
     pub async fn require(
         &self,
-        hirer: &ObjectId,
+        hirer: &HirerId,
         allowed: &[RelationshipType],
         what: &str,
     ) -> async_graphql::Result<RelationshipSet> {
@@ -145,7 +145,7 @@ impl Access {
     }
 
     /// Succeeds when the caller holds any relationship with `hirer`; `FORBIDDEN` otherwise.
-    pub async fn require_any(&self, hirer: &ObjectId) -> async_graphql::Result<RelationshipSet> {
+    pub async fn require_any(&self, hirer: &HirerId) -> async_graphql::Result<RelationshipSet> {
         self.require(hirer, &RelationshipType::ALL, "hirer").await
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::{Context, Lookahead};
-use candex_domain::ObjectId;
+use candex_domain::{CandidateProfileId, PositionProfileId};
 use candex_store::{Attachment, Event, Position, ProfileView, QuestionnaireSubmission};
 
 use super::error::internal;
@@ -21,12 +21,12 @@ pub struct Prefetched {
 
 #[derive(Default)]
 struct Inner {
-    profiles: HashMap<ObjectId, Arc<ProfileView>>,
-    positions: HashMap<ObjectId, Arc<Position>>,
+    profiles: HashMap<CandidateProfileId, Arc<ProfileView>>,
+    positions: HashMap<PositionProfileId, Arc<Position>>,
     /// Every profile looked up has an entry, empty when it has no attachments.
-    attachments: HashMap<ObjectId, Vec<Attachment>>,
+    attachments: HashMap<CandidateProfileId, Vec<Attachment>>,
     /// Every profile looked up has an entry, `None` when it has no submission.
-    submissions: HashMap<ObjectId, Option<QuestionnaireSubmission>>,
+    submissions: HashMap<CandidateProfileId, Option<QuestionnaireSubmission>>,
 }
 
 impl Prefetched {
@@ -35,22 +35,22 @@ impl Prefetched {
     }
 
     /// A profile loaded ahead.
-    pub fn profile(&self, id: &ObjectId) -> Option<Arc<ProfileView>> {
+    pub fn profile(&self, id: &CandidateProfileId) -> Option<Arc<ProfileView>> {
         self.inner().profiles.get(id).cloned()
     }
 
     /// A job ad loaded ahead.
-    pub fn position(&self, id: &ObjectId) -> Option<Arc<Position>> {
+    pub fn position(&self, id: &PositionProfileId) -> Option<Arc<Position>> {
         self.inner().positions.get(id).cloned()
     }
 
     /// A profile's attachments, if they were loaded ahead.
-    pub fn attachments(&self, profile_id: &ObjectId) -> Option<Vec<Attachment>> {
+    pub fn attachments(&self, profile_id: &CandidateProfileId) -> Option<Vec<Attachment>> {
         self.inner().attachments.get(profile_id).cloned()
     }
 
     /// A profile's submission (`Some(None)`: loaded ahead, there is none).
-    pub fn submission(&self, profile_id: &ObjectId) -> Option<Option<QuestionnaireSubmission>> {
+    pub fn submission(&self, profile_id: &CandidateProfileId) -> Option<Option<QuestionnaireSubmission>> {
         self.inner().submissions.get(profile_id).cloned()
     }
 }
@@ -69,7 +69,7 @@ pub async fn event_objects(ctx: &Context<'_>, events: &[&Event]) -> async_graphq
 
 async fn event_positions(ctx: &Context<'_>, events: &[&Event]) -> async_graphql::Result<()> {
     let Some(prefetched) = ctx.data_opt::<Prefetched>() else { return Ok(()) };
-    let ids: Vec<ObjectId> = events.iter().filter_map(|e| e.position_profile_id.clone()).collect();
+    let ids: Vec<PositionProfileId> = events.iter().filter_map(|e| e.position_profile_id.clone()).collect();
     if ids.len() < 2 {
         return Ok(());
     }
@@ -88,7 +88,7 @@ async fn event_profiles(ctx: &Context<'_>, node: &Lookahead<'_>, events: &[&Even
         return Ok(());
     }
     let Some(prefetched) = ctx.data_opt::<Prefetched>() else { return Ok(()) };
-    let ids: Vec<ObjectId> = events.iter().filter_map(|e| e.candidate_profile_id.clone()).collect();
+    let ids: Vec<CandidateProfileId> = events.iter().filter_map(|e| e.candidate_profile_id.clone()).collect();
     if ids.is_empty() {
         return Ok(());
     }
@@ -108,7 +108,7 @@ async fn event_profiles(ctx: &Context<'_>, node: &Lookahead<'_>, events: &[&Even
 pub async fn profile_details(
     ctx: &Context<'_>,
     selection: &Lookahead<'_>,
-    profile_ids: &[ObjectId],
+    profile_ids: &[CandidateProfileId],
 ) -> async_graphql::Result<()> {
     let Some(prefetched) = ctx.data_opt::<Prefetched>() else { return Ok(()) };
     if profile_ids.len() < 2 {
@@ -117,7 +117,7 @@ pub async fn profile_details(
     }
     let store = &ctx.data_unchecked::<SchemaContext>().store;
     if selection.field("attachments").exists() {
-        let mut by_profile: HashMap<ObjectId, Vec<Attachment>> =
+        let mut by_profile: HashMap<CandidateProfileId, Vec<Attachment>> =
             profile_ids.iter().map(|id| (id.clone(), Vec::new())).collect();
         for attachment in store.attachments_of_profiles(profile_ids).await.map_err(internal)? {
             by_profile.entry(attachment.profile_id.clone()).or_default().push(attachment);
@@ -125,7 +125,7 @@ pub async fn profile_details(
         prefetched.inner().attachments.extend(by_profile);
     }
     if selection.field("seekQuestionnaireSubmission").exists() {
-        let mut by_profile: HashMap<ObjectId, Option<QuestionnaireSubmission>> =
+        let mut by_profile: HashMap<CandidateProfileId, Option<QuestionnaireSubmission>> =
             profile_ids.iter().map(|id| (id.clone(), None)).collect();
         for (id, submission) in store.questionnaire_submissions(profile_ids).await.map_err(internal)? {
             by_profile.insert(id, Some(submission));

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Object};
 use base64::Engine;
-use candex_domain::{IdKind, ObjectId, RelationshipType};
+use candex_domain::{HirerId, IdKind, Identifier, RelationshipType};
 use candex_store::{HirerKey, RelatedHirersQuery};
 
 use super::access::Access;
@@ -24,8 +24,8 @@ use super::SchemaContext;
 #[derive(Default)]
 pub struct Query;
 
-fn parse_id(id: &str, kind: IdKind) -> async_graphql::Result<ObjectId> {
-    ObjectId::parse_as(id, kind).map_err(|e| bad_user_input("/id", e.to_string()))
+fn parse_id<I: Identifier>(id: &str, kind: IdKind) -> async_graphql::Result<I> {
+    I::parse_kind(id, kind).map_err(|e| bad_user_input("/id", e.to_string()))
 }
 
 fn context<'a>(ctx: &'a Context<'_>) -> (&'a SchemaContext, &'a Access) {
@@ -237,7 +237,7 @@ impl Query {
     }
 }
 
-fn encode_cursor(name: &str, id: &ObjectId) -> String {
+fn encode_cursor(name: &str, id: &HirerId) -> String {
     let json = serde_json::json!([name, id.as_str()]).to_string();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
 }
@@ -246,6 +246,6 @@ fn decode_cursor(cursor: &str, pointer: &str) -> async_graphql::Result<HirerKey>
     let bad = || bad_user_input(pointer, "is not a cursor returned by this field");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let (name, id): (String, String) = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    let id = ObjectId::parse(&id).map_err(|_| bad())?;
+    let id = HirerId::parse(&id).map_err(|_| bad())?;
     Ok(HirerKey { name, id })
 }

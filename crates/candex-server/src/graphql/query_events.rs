@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Object};
-use candex_domain::{IdKind, ObjectId};
+use candex_domain::{IdKind, Identifier};
 use candex_store::{AttemptsOf, EventsQuery, SubscriptionsQuery};
 
 use super::access::Access;
@@ -30,8 +30,8 @@ fn context<'a>(ctx: &'a Context<'_>) -> (&'a SchemaContext, &'a Access) {
     (ctx.data_unchecked::<SchemaContext>(), ctx.data_unchecked::<Access>())
 }
 
-fn parse_id(id: &str, kind: IdKind, pointer: &str) -> async_graphql::Result<ObjectId> {
-    ObjectId::parse_as(id.trim(), kind).map_err(|e| bad_user_input(pointer, e.to_string()))
+fn parse_id<I: Identifier>(id: &str, kind: IdKind, pointer: &str) -> async_graphql::Result<I> {
+    I::parse_kind(id.trim(), kind).map_err(|e| bad_user_input(pointer, e.to_string()))
 }
 
 fn check_scheme(sc: &SchemaContext, scheme_id: &str) -> async_graphql::Result<()> {

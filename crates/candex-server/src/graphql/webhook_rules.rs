@@ -4,7 +4,7 @@
 
 use candex_domain::{
     event::{MAX_EVENTS_PER_ATTEMPT, MAX_SECRET_BYTES, MIN_SECRET_CHARS},
-    EventType, IdKind, ObjectId, Scheme, SigningAlgorithm,
+    EventType, HirerId, Scheme, SigningAlgorithm,
 };
 
 use super::access::Access;
@@ -102,8 +102,8 @@ pub async fn target_url(url: &str, policy: TargetPolicy) -> Result<String, Strin
 
 /// A hirer id (trimmed, as SEEK asks partners to do) of a hirer the caller holds any
 /// relationship with. An unknown hirer and an unrelated one are refused alike.
-pub async fn related_hirer_id(access: &Access, raw: &str) -> async_graphql::Result<Result<ObjectId, String>> {
-    let Ok(id) = ObjectId::parse_as(raw.trim(), IdKind::Organization) else {
+pub async fn related_hirer_id(access: &Access, raw: &str) -> async_graphql::Result<Result<HirerId, String>> {
+    let Ok(id) = HirerId::parse(raw.trim()) else {
         return Ok(Err("must be a hirer identifier".to_owned()));
     };
     if access.relationships(&id).await?.is_empty() {

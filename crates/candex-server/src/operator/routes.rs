@@ -137,7 +137,7 @@ pub async fn list_positions(
     let Query(filter) = filter.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let hirer = filter
         .hirer_id
-        .map(|h| candex_domain::ObjectId::parse_as(&h, candex_domain::IdKind::Organization))
+        .map(|h| candex_domain::HirerId::parse(&h))
         .transpose()
         .map_err(|e| ApiError::Invalid(FieldErrors::single("/hirerId", e.to_string())))?;
     let positions = state.store.list_positions(hirer.as_ref()).await.map_err(store_err)?;

@@ -10,7 +10,10 @@ use candex_domain::input::{
     PersonInput, PositionInput,
 };
 use candex_domain::questionnaire::{resolve_responses, ComponentResponse, Questionnaire};
-use candex_domain::{FieldErrors, IdKind, ObjectId, RelationshipSet, RelationshipType, Scheme};
+use candex_domain::{
+    CandidateId, FieldErrors, HirerId, IdKind, Identifier, ObjectId, PartnerId, PositionProfileId, RelationshipSet,
+    RelationshipType, Scheme,
+};
 use candex_store::{
     ApplicationSummary, Candidate, ErasedCandidate, EventStamp, Hirer, IngestedApplication, NewApplicationRecord,
     NewHirer, NewPartner, NewPosition, Partner, Position, Store, StoreError,
@@ -117,9 +120,9 @@ impl OperatorService {
         &self.store
     }
 
-    pub(crate) fn mint(&self, kind: IdKind) -> ObjectId {
+    pub(crate) fn mint<I: Identifier>(&self, kind: IdKind) -> I {
         let mut rng = self.rng.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        ObjectId::mint(&self.scheme, kind, &mut *rng)
+        I::mint_kind(&self.scheme, kind, &mut *rng)
     }
 
     fn mint_event(&self) -> ObjectId {
@@ -187,10 +190,8 @@ impl OperatorService {
         hirer_id: &str,
         codes: Option<Vec<String>>,
     ) -> Result<RelationshipSet, ServiceError> {
-        let partner_id =
-            ObjectId::parse_as(partner_id, IdKind::Partner).map_err(|_| ServiceError::NotFound("partner"))?;
-        let hirer_id =
-            ObjectId::parse_as(hirer_id, IdKind::Organization).map_err(|_| ServiceError::NotFound("hirer"))?;
+        let partner_id = PartnerId::parse(partner_id).map_err(|_| ServiceError::NotFound("partner"))?;
+        let hirer_id = HirerId::parse(hirer_id).map_err(|_| ServiceError::NotFound("hirer"))?;
         let Some(codes) = codes else {
             return Err(ServiceError::Invalid(FieldErrors::single(
                 "/relationshipTypeCodes",
@@ -224,7 +225,7 @@ impl OperatorService {
     /// Creates a job ad.
     pub async fn create_position(&self, input: PositionInput) -> Result<Position, ServiceError> {
         let input = validate_position(input).map_err(ServiceError::Invalid)?;
-        let profile_id = self.mint(IdKind::PositionProfile);
+        let profile_id: PositionProfileId = self.mint(IdKind::PositionProfile);
         let position_uri =
             input.position_uri.unwrap_or_else(|| format!("{}/jobs/{}", self.public_url, profile_id.value_segment()));
         let location_id = input.details.location.as_ref().map(|_| self.mint(IdKind::Location));
@@ -254,8 +255,7 @@ impl OperatorService {
 
     /// Closes a job ad (idempotent).
     pub async fn close_position(&self, id: &str) -> Result<Position, ServiceError> {
-        let id =
-            ObjectId::parse_as(id, IdKind::PositionProfile).map_err(|_| ServiceError::NotFound("position profile"))?;
+        let id = PositionProfileId::parse(id).map_err(|_| ServiceError::NotFound("position profile"))?;
         let position = self.store.close_position(&id, &self.stamp()).await.map_err(not_found_or_store)?;
         self.waker.wake();
         Ok(position)
@@ -263,8 +263,7 @@ impl OperatorService {
 
     /// Reads a job ad.
     pub async fn get_position(&self, id: &str) -> Result<Position, ServiceError> {
-        let id =
-            ObjectId::parse_as(id, IdKind::PositionProfile).map_err(|_| ServiceError::NotFound("position profile"))?;
+        let id = PositionProfileId::parse(id).map_err(|_| ServiceError::NotFound("position profile"))?;
         self.store
             .get_position(&id)
             .await
@@ -374,8 +373,7 @@ impl OperatorService {
 
     /// Replaces a candidate's live person data.
     pub async fn update_person(&self, candidate_id: &str, input: PersonInput) -> Result<Candidate, ServiceError> {
-        let id =
-            ObjectId::parse_as(candidate_id, IdKind::Candidate).map_err(|_| ServiceError::NotFound("candidate"))?;
+        let id = CandidateId::parse(candidate_id).map_err(|_| ServiceError::NotFound("candidate"))?;
         let person = validate_person(input).map_err(ServiceError::Invalid)?;
         self.store.update_candidate_person(&id, &person).await.map_err(|e| match e {
             StoreError::Conflict { .. } => {
@@ -389,8 +387,7 @@ impl OperatorService {
     /// emptied, answers and attachments deleted, then the blobs nobody else uses. Ids stay
     /// valid; erasing twice is harmless.
     pub async fn erase_candidate(&self, candidate_id: &str) -> Result<ErasedCandidate, ServiceError> {
-        let id =
-            ObjectId::parse_as(candidate_id, IdKind::Candidate).map_err(|_| ServiceError::NotFound("candidate"))?;
+        let id = CandidateId::parse(candidate_id).map_err(|_| ServiceError::NotFound("candidate"))?;
         let erased = self.store.erase_candidate(&id).await.map_err(not_found_or_store)?;
         // The rows are gone and committed: a blob that fails to delete here is only an orphan
         // (never served again), so it is logged rather than failing the erasure.

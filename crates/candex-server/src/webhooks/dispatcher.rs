@@ -304,9 +304,9 @@ pub fn webhook_body(batch: &DeliveryBatch) -> serde_json::Result<Vec<u8>> {
             id: e.id.as_str(),
             type_code: e.event_type.code(),
             create_date_time: candex_domain::time::format_rfc3339_ms(&e.created_at),
-            candidate_application_profile_id: e.candidate_profile_id.as_ref().map(ObjectId::as_str),
-            candidate_id: e.candidate_id.as_ref().map(ObjectId::as_str),
-            position_profile_id: e.position_profile_id.as_ref().map(ObjectId::as_str),
+            candidate_application_profile_id: e.candidate_profile_id.as_deref().map(ObjectId::as_str),
+            candidate_id: e.candidate_id.as_deref().map(ObjectId::as_str),
+            position_profile_id: e.position_profile_id.as_deref().map(ObjectId::as_str),
             hirer_id: (signed || e.event_type == EventType::HirerRelationshipChanged).then(|| e.hirer_id.as_str()),
         })
         .collect();

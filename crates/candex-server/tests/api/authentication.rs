@@ -176,7 +176,7 @@ async fn the_signing_key_is_generated_once_and_kept_across_restarts() {
             signing_key: None,
         };
         let svc = candex_server::auth::tokens::TokenService::load(&store, &settings, "http://x").await.unwrap();
-        let partner = candex_domain::ObjectId::parse("s:partner:candex:p").unwrap();
+        let partner = candex_domain::PartnerId::parse("s:partner:candex:p").unwrap();
         keys.push(svc.issue_partner(&partner).unwrap().access_token);
         // Tokens issued before the restart still verify after it.
         if keys.len() == 2 {

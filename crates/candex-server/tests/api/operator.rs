@@ -14,7 +14,7 @@ const UNKNOWN_CANDIDATE: &str = "seekAnzPublicTest:candidate:feed:doesNotExist";
 
 /// Asserts that no candidate and no profile exist, and the position lists no application.
 async fn assert_nothing_stored(app: &TestApp, position: &str) {
-    let id = ObjectId::parse_as(position, IdKind::PositionProfile).unwrap();
+    let id = candex_domain::PositionProfileId::parse(position).unwrap();
     let listed = app.store.page_position_applications(&id, None, 100).await.unwrap();
     assert!(listed.is_empty(), "applications were stored: {listed:?}");
     assert_eq!(app.count_rows("profiles").await, 0, "a profile was stored");
@@ -360,8 +360,8 @@ async fn setting_relationships_echoes_the_codes_in_canonical_order_and_an_empty_
     let hirer = app.create_hirer("Acme").await;
     let partner = app.create_partner("ATS").await;
     let path = format!("/partners/{}/relationships/{hirer}", partner.id);
-    let partner_id = ObjectId::parse_as(&partner.id, IdKind::Partner).unwrap();
-    let hirer_id = ObjectId::parse_as(&hirer, IdKind::Organization).unwrap();
+    let partner_id = candex_domain::PartnerId::parse(&partner.id).unwrap();
+    let hirer_id = candex_domain::HirerId::parse(&hirer).unwrap();
 
     // Act
     let (status, set) = app
@@ -406,8 +406,8 @@ async fn an_unknown_relationship_code_is_named_by_its_index_and_changes_nothing(
         .await;
 
     assert_invalid(status, &response, &["/relationshipTypeCodes/1", "/relationshipTypeCodes/2"]);
-    let partner_id = ObjectId::parse_as(&partner.id, IdKind::Partner).unwrap();
-    let hirer_id = ObjectId::parse_as(&hirer, IdKind::Organization).unwrap();
+    let partner_id = candex_domain::PartnerId::parse(&partner.id).unwrap();
+    let hirer_id = candex_domain::HirerId::parse(&hirer).unwrap();
     assert_eq!(app.store.relationships(&partner_id, &hirer_id).await.unwrap().codes(), ["JobPosting"]);
 
     let (status, response) = app.operator(Method::PUT, &path, Some(json!({}))).await;
@@ -657,7 +657,7 @@ async fn updating_a_person_is_visible_at_once() {
     assert_eq!(updated["person"]["name"]["formattedName"], "Samantha Lee", "{updated}");
     let stored = app
         .store
-        .get_candidate(&ObjectId::parse_as(&candidate, IdKind::Candidate).unwrap())
+        .get_candidate(&candex_domain::CandidateId::parse(&candidate).unwrap())
         .await
         .unwrap()
         .expect("candidate");
@@ -690,7 +690,7 @@ async fn an_invalid_person_is_named_relative_to_the_person() {
     }
     let stored = app
         .store
-        .get_candidate(&ObjectId::parse_as(&candidate, IdKind::Candidate).unwrap())
+        .get_candidate(&candex_domain::CandidateId::parse(&candidate).unwrap())
         .await
         .unwrap()
         .expect("candidate");
@@ -727,12 +727,8 @@ async fn taking_another_candidates_first_email_at_the_same_hirer_is_a_conflict()
     assert_eq!(status, StatusCode::CONFLICT, "{response}");
     assert_eq!(response["code"], "CONFLICT");
     for (id, email) in [(&sam, "sam@example.com"), (&alex, "alex@example.com")] {
-        let stored = app
-            .store
-            .get_candidate(&ObjectId::parse_as(id, IdKind::Candidate).unwrap())
-            .await
-            .unwrap()
-            .expect("candidate");
+        let stored =
+            app.store.get_candidate(&candex_domain::CandidateId::parse(id).unwrap()).await.unwrap().expect("candidate");
         assert_eq!(stored.person.communication.email[0].address, email);
         assert_eq!(stored.person.name.formatted_name, "Sam Lee");
     }

@@ -10,7 +10,10 @@
 use std::cell::Cell;
 
 use candex_domain::time::now_ms;
-use candex_domain::{DeliveryCode, EventType, IdKind, ObjectId, RelationshipType, Scheme, SigningAlgorithm};
+use candex_domain::{
+    CandidateId, DeliveryCode, EventType, HirerId, IdKind, ObjectId, PartnerId, RelationshipType, Scheme,
+    SigningAlgorithm,
+};
 use chrono::{DateTime, Duration, Utc};
 
 use super::{
@@ -47,7 +50,7 @@ fn app_at(position: &Position, tag: &str, n: usize, at: DateTime<Utc>) -> NewApp
 }
 
 /// The event an application emits, as its partners read it (`seq` aside).
-fn applied_event(app: &NewApplicationRecord, hirer_id: &ObjectId, candidate_id: &ObjectId) -> Event {
+fn applied_event(app: &NewApplicationRecord, hirer_id: &HirerId, candidate_id: &CandidateId) -> Event {
     Event {
         seq: 0,
         id: app.event.id.clone(),
@@ -75,7 +78,7 @@ fn position_event(event_type: EventType, stamp: &EventStamp, position: &Position
 }
 
 /// A `HirerRelationshipChanged` event as partners read it (`seq` aside).
-fn related_event(stamp: &EventStamp, hirer_id: &ObjectId) -> Event {
+fn related_event(stamp: &EventStamp, hirer_id: &HirerId) -> Event {
     Event {
         seq: 0,
         id: stamp.id.clone(),
@@ -106,7 +109,7 @@ fn page(limit: u32) -> SeqPage {
     SeqPage { after: None, before: None, limit, from_end: false }
 }
 
-fn events_query(partner_id: &ObjectId) -> EventsQuery {
+fn events_query(partner_id: &PartnerId) -> EventsQuery {
     EventsQuery {
         partner_id: partner_id.clone(),
         page: page(1000),
@@ -121,25 +124,25 @@ async fn events(store: &dyn Store, query: &EventsQuery) -> Vec<Event> {
 }
 
 /// A partner's whole stream (the stories' partners hold far fewer than 1000 events).
-async fn stream(store: &dyn Store, partner_id: &ObjectId) -> Vec<Event> {
+async fn stream(store: &dyn Store, partner_id: &PartnerId) -> Vec<Event> {
     events(store, &events_query(partner_id)).await
 }
 
 /// The events of a partner's stream queued for a subscription, optionally only those
 /// delivered or not.
-async fn queued(store: &dyn Store, partner_id: &ObjectId, sub: &ObjectId, delivered: Option<bool>) -> Vec<Event> {
+async fn queued(store: &dyn Store, partner_id: &PartnerId, sub: &ObjectId, delivered: Option<bool>) -> Vec<Event> {
     let query = EventsQuery { subscription: Some((sub.clone(), delivered)), ..events_query(partner_id) };
     events(store, &query).await
 }
 
 /// Follows a partner's stream: each call returns what entered it since the previous call.
 struct Watch {
-    partner_id: ObjectId,
+    partner_id: PartnerId,
     seen: Option<i64>,
 }
 
 impl Watch {
-    fn new(partner_id: &ObjectId) -> Watch {
+    fn new(partner_id: &PartnerId) -> Watch {
         Watch { partner_id: partner_id.clone(), seen: None }
     }
 
@@ -156,10 +159,10 @@ impl Watch {
 
 /// A signed partner-wide (or hirer-scoped) subscription in the default scheme.
 fn subscription(
-    partner_id: &ObjectId,
+    partner_id: &PartnerId,
     event_type: EventType,
     url: &str,
-    hirer_id: Option<&ObjectId>,
+    hirer_id: Option<&HirerId>,
     max_events_per_attempt: u8,
     created_at: DateTime<Utc>,
 ) -> NewWebhookSubscription {
@@ -257,7 +260,7 @@ async fn record(store: &dyn Store, outcome: &DeliveryOutcome) {
 }
 
 /// The request record an outcome produces (`seq` aside).
-fn request_record(o: &DeliveryOutcome, partner_id: &ObjectId, url: &str) -> WebhookRequestRecord {
+fn request_record(o: &DeliveryOutcome, partner_id: &PartnerId, url: &str) -> WebhookRequestRecord {
     WebhookRequestRecord {
         seq: 0,
         request_id: o.request_id.clone(),
@@ -828,7 +831,7 @@ pub async fn delivery_claims_batches_leases_and_backoff(store: &dyn Store) {
         request_record(&r4, &p.id, &url2),
         request_record(&r5, &p.id, &url2),
     ];
-    let requests_query = |partner_id: &ObjectId| WebhookRequestsQuery {
+    let requests_query = |partner_id: &PartnerId| WebhookRequestsQuery {
         partner_id: partner_id.clone(),
         subscription_id: sub.id.clone(),
         window: TimeWindow::default(),
@@ -859,7 +862,7 @@ pub async fn delivery_claims_batches_leases_and_backoff(store: &dyn Store) {
     assert_eq!(store.get_webhook_request(&p.id, &format!("{tag}-no-such-request")).await.expect("get"), None);
 
     // Attempts: per event over every request, and per request.
-    let attempts_query = |partner_id: &ObjectId, of: AttemptsOf| WebhookAttemptsQuery {
+    let attempts_query = |partner_id: &PartnerId, of: AttemptsOf| WebhookAttemptsQuery {
         partner_id: partner_id.clone(),
         of,
         window: TimeWindow::default(),
@@ -1006,8 +1009,11 @@ pub async fn replays_requeue_and_are_recorded(store: &dyn Store) {
 
     // By range, undelivered only: delivered events stay delivered, an event that was never
     // queued (created before the subscription) is queued.
-    let window = |after: i64, before: i64, hirer_id: Option<&ObjectId>, replay_delivered: bool| {
-        ReplayRequest::ByRange { after: t(after), before: t(before), hirer_id: hirer_id.cloned(), replay_delivered }
+    let window = |after: i64, before: i64, hirer_id: Option<&HirerId>, replay_delivered: bool| ReplayRequest::ByRange {
+        after: t(after),
+        before: t(before),
+        hirer_id: hirer_id.cloned(),
+        replay_delivered,
     };
     let r3 = store.replay_webhook_subscription(replay(&sub.id, window(0, 10_000, None, false))).await.expect("range");
     assert_eq!(r3.queued, 1, "only the never-queued event");
@@ -1044,7 +1050,7 @@ pub async fn replays_requeue_and_are_recorded(store: &dyn Store) {
     assert_eq!(store.get_replay(&p.id, &r4.id).await.expect("get"), Some(r4.clone()));
     assert_eq!(store.get_replay(&q.id, &r1.id).await.expect("get"), None, "not q's");
     assert_eq!(store.get_replay(&p.id, &new_id(IdKind::WebhookSubscriptionReplay)).await.expect("get"), None);
-    let replays = |partner_id: &ObjectId, sub: &ObjectId, status: Option<&str>, page: SeqPage| {
+    let replays = |partner_id: &PartnerId, sub: &ObjectId, status: Option<&str>, page: SeqPage| {
         let query = ReplaysQuery {
             partner_id: partner_id.clone(),
             subscription_id: sub.clone(),

@@ -92,7 +92,7 @@ pub async fn relationships_set_replace_and_revoke(store: &dyn Store) {
     assert!(store.page_related_hirers(&only_unrelated).await.expect("only h").is_empty(), "h was revoked");
 }
 
-fn query(partner_id: &candex_domain::ObjectId, limit: u32) -> RelatedHirersQuery {
+fn query(partner_id: &candex_domain::PartnerId, limit: u32) -> RelatedHirersQuery {
     RelatedHirersQuery {
         partner_id: partner_id.clone(),
         name_search: None,

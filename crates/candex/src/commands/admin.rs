@@ -2,7 +2,7 @@
 //! same shapes as the operator API.
 
 use candex_domain::input::PositionInput;
-use candex_domain::{IdKind, ObjectId, Scheme};
+use candex_domain::Scheme;
 use candex_server::operator::dto::{
     ErasedResponse, HirerResponse, PartnerResponse, PositionResponse, RelationshipsResponse,
 };
@@ -152,7 +152,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
         AdminCommand::Position(PositionCommand::List { db, hirer }) => {
             let store = database::open(&db.database).await?;
             let hirer = hirer
-                .map(|h| ObjectId::parse_as(&h, IdKind::Organization).map_err(|e| anyhow::anyhow!("--hirer: {e}")))
+                .map(|h| candex_domain::HirerId::parse(&h).map_err(|e| anyhow::anyhow!("--hirer: {e}")))
                 .transpose()?;
             let positions: Vec<PositionResponse> =
                 store.list_positions(hirer.as_ref()).await?.into_iter().map(Into::into).collect();

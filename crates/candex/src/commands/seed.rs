@@ -5,7 +5,6 @@ use std::io::IsTerminal;
 use std::time::Instant;
 
 use anyhow::Context;
-use candex_domain::IdKind;
 use candex_server::auth::secrets;
 use candex_server::operator::service::{OperatorService, ServiceError};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -32,7 +31,7 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<Outcome> {
     let svc = OperatorService::deterministic(store.clone(), scheme.clone(), &args.public_url, args.seed);
     // The first minted id is the first hirer's; if it exists, this seed was already loaded.
     let mut probe = rand::rngs::StdRng::seed_from_u64(args.seed);
-    let first_hirer = candex_domain::ObjectId::mint(&scheme, IdKind::Organization, &mut probe);
+    let first_hirer = candex_domain::HirerId::mint(&scheme, &mut probe);
     if store.get_hirer(&first_hirer).await?.is_some() {
         anyhow::bail!(
             "data of --seed {} is already in this database; use another --seed or an empty database",

@@ -10,9 +10,10 @@ pub struct ObjectIdentifier {
     pub value: String,
 }
 
-impl From<&ObjectId> for ObjectIdentifier {
-    fn from(id: &ObjectId) -> Self {
-        Self { value: id.to_string() }
+/// From any identifier, plain or typed.
+impl<I: AsRef<ObjectId>> From<&I> for ObjectIdentifier {
+    fn from(id: &I) -> Self {
+        Self { value: id.as_ref().to_string() }
     }
 }
 

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, InputObject, Interface, Object, SimpleObject};
-use candex_domain::{EventType, ObjectId, RelationshipType};
+use candex_domain::{CandidateProfileId, EventType, ObjectId, RelationshipType};
 use candex_store::AttemptsOf;
 
 use super::common::ObjectIdentifier;
@@ -124,7 +124,7 @@ async fn profile(
 async fn load_profile(
     ctx: &Context<'_>,
     sc: &SchemaContext,
-    id: &ObjectId,
+    id: &CandidateProfileId,
 ) -> async_graphql::Result<Option<Arc<candex_store::ProfileView>>> {
     if let Some(view) = ctx.data_opt::<Prefetched>().and_then(|p| p.profile(id)) {
         return Ok(Some(view));
@@ -200,11 +200,11 @@ event_object!(
     }
 
     async fn candidate_application_profile_id(&self) -> String {
-        id_string(self.0.candidate_profile_id.as_ref())
+        id_string(self.0.candidate_profile_id.as_deref())
     }
 
     async fn candidate_id(&self) -> String {
-        id_string(self.0.candidate_id.as_ref())
+        id_string(self.0.candidate_id.as_deref())
     }
 });
 
@@ -218,7 +218,7 @@ event_object!(
     }
 
     async fn candidate_profile_id(&self) -> String {
-        id_string(self.0.candidate_profile_id.as_ref())
+        id_string(self.0.candidate_profile_id.as_deref())
     }
 });
 
@@ -244,7 +244,7 @@ event_object!(
     }
 
     async fn position_profile_id(&self) -> String {
-        id_string(self.0.position_profile_id.as_ref())
+        id_string(self.0.position_profile_id.as_deref())
     }
 });
 
@@ -257,7 +257,7 @@ event_object!(
     }
 
     async fn position_profile_id(&self) -> String {
-        id_string(self.0.position_profile_id.as_ref())
+        id_string(self.0.position_profile_id.as_deref())
     }
 });
 

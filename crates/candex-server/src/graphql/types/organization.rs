@@ -2,7 +2,7 @@
 //! connection types, and `SelfOrganizations` / `PartnerOrganization`.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
-use candex_domain::{ObjectId, RelationshipSet};
+use candex_domain::{HirerId, RelationshipSet};
 
 use super::common::ObjectIdentifier;
 use crate::graphql::access::Access;
@@ -11,19 +11,19 @@ use crate::graphql::relay::PageInfo;
 /// `HiringOrganization`: a hirer.
 #[derive(Debug, Clone)]
 pub struct HiringOrganization {
-    id: ObjectId,
+    id: HirerId,
     name: String,
     known_relationships: Option<RelationshipSet>,
 }
 
 impl HiringOrganization {
     /// A hirer whose capabilities are looked up when asked for.
-    pub fn new(id: ObjectId, name: String) -> Self {
+    pub fn new(id: HirerId, name: String) -> Self {
         Self { id, name, known_relationships: None }
     }
 
     /// A hirer whose relationships with the caller are already known.
-    pub fn with_relationships(id: ObjectId, name: String, relationships: RelationshipSet) -> Self {
+    pub fn with_relationships(id: HirerId, name: String, relationships: RelationshipSet) -> Self {
         Self { id, name, known_relationships: Some(relationships) }
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, InputObject, Interface, Object, SimpleObject};
-use candex_domain::ObjectId;
+use candex_domain::HirerId;
 use candex_store::{Replay, ReplayRequest};
 
 use super::common::ObjectIdentifier;
@@ -91,7 +91,7 @@ impl WebhookSubscriptionReplayByIdRequest {
 pub struct WebhookSubscriptionReplayByRangeRequest {
     after: chrono::DateTime<chrono::Utc>,
     before: chrono::DateTime<chrono::Utc>,
-    hirer_id: Option<ObjectId>,
+    hirer_id: Option<HirerId>,
     replay_delivered: bool,
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use candex_domain::event::MAX_EVENTS_PER_ATTEMPT;
-use candex_domain::{DeliveryCode, EventType, ObjectId};
+use candex_domain::{DeliveryCode, EventType, HirerId, ObjectId};
 use candex_store::{
     AttemptsOf, ReplaysQuery, TimeWindow, WebhookAttemptRecord, WebhookAttemptsQuery, WebhookRequestRecord,
     WebhookRequestsQuery,
@@ -131,10 +131,7 @@ impl WebhookSubscription {
 }
 
 /// A hirer the caller holds a relationship with: `FORBIDDEN` without one, null when unknown.
-pub async fn related_hirer(
-    ctx: &Context<'_>,
-    hirer_id: &ObjectId,
-) -> async_graphql::Result<Option<HiringOrganization>> {
+pub async fn related_hirer(ctx: &Context<'_>, hirer_id: &HirerId) -> async_graphql::Result<Option<HiringOrganization>> {
     let (sc, access) = context(ctx);
     let set = access.require_any(hirer_id).await?;
     let hirer = sc.store.get_hirer(hirer_id).await.map_err(internal)?;
