@@ -148,4 +148,18 @@ impl SqlBackend for PgStore {
     async fn begin(&self) -> StoreResult<Tx> {
         Ok(Tx(self.pool.begin().await.map_err(map_err)?))
     }
+
+    /// Nothing cheap reaches PostgreSQL's files: the old row versions stay in the table files
+    /// until `VACUUM FULL` rewrites them ([`compact`](SqlBackend::compact)), and in the WAL
+    /// until its segments are recycled (see "Data protection" in `docs/operators.md`).
+    async fn scrub(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn compact(&self) -> StoreResult<()> {
+        for table in candex_store::sql::PERSONAL_DATA_TABLES {
+            sqlx::query(&format!("vacuum full {table}")).execute(&self.pool).await.map_err(map_err)?;
+        }
+        Ok(())
+    }
 }

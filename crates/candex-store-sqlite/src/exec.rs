@@ -10,7 +10,7 @@
 use std::future::Future;
 
 use candex_store::sql::{Exec, Outbox, Param, SqlBackend, Stmt, Transaction};
-use candex_store::StoreResult;
+use candex_store::{StoreError, StoreResult};
 use sqlx::query::Query;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Sqlite, SqlitePool};
@@ -132,14 +132,33 @@ impl SqlBackend for SqliteStore {
         Pool(&self.writer)
     }
 
-    /// `begin immediate` takes the write lock up front, so checks made inside cannot be
-    /// invalidated by another process before the writes (SQLite would answer SQLITE_BUSY on
-    /// the upgrade instead of waiting).
     fn emit<'a>(tx: &'a mut Tx, event: Outbox<'a>) -> impl Future<Output = StoreResult<i64>> + Send + 'a {
         crate::events::emit(&mut tx.0, event)
     }
 
+    /// `begin immediate` takes the write lock up front, so checks made inside cannot be
+    /// invalidated by another process before the writes (SQLite would answer SQLITE_BUSY on
+    /// the upgrade instead of waiting).
     async fn begin(&self) -> StoreResult<Tx> {
         Ok(Tx(self.writer.begin_with("begin immediate").await.map_err(map_err)?))
+    }
+
+    /// The writer runs with `secure_delete`, so the pages an erasure wrote hold zeros where
+    /// the values were; but until a checkpoint the database file keeps the old pages, and the
+    /// WAL keeps every page image it was given. A `truncate` checkpoint copies the new pages
+    /// into the file and empties the WAL, waiting (busy timeout) for readers of older snapshots.
+    async fn scrub(&self) -> StoreResult<()> {
+        let (busy, _, _): (i64, i64, i64) =
+            sqlx::query_as("pragma wal_checkpoint(truncate)").fetch_one(&self.writer).await.map_err(map_err)?;
+        if busy == 0 {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable("the database is busy: its write-ahead log could not be emptied; retry".into()))
+        }
+    }
+
+    async fn compact(&self) -> StoreResult<()> {
+        sqlx::query("vacuum").execute(&self.writer).await.map_err(map_err)?;
+        self.scrub().await
     }
 }

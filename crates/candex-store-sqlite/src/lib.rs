@@ -29,6 +29,36 @@ use crate::error::map_err;
 /// cannot change (sqlx checks every applied migration's checksum).
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
+/// Creates a missing database file readable by its owner only (SQLite gives its WAL and
+/// shared-memory files the database file's mode), and warns when an existing one is wider: it
+/// holds personal data and credentials.
+fn owner_only(path: &std::path::Path) -> Result<(), StoreError> {
+    if path.as_os_str().is_empty() || path == std::path::Path::new(":memory:") {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let mode =
+                    std::fs::metadata(path).map_err(|e| StoreError::Unavailable(Box::new(e)))?.permissions().mode();
+                if mode & 0o077 != 0 {
+                    tracing::warn!(
+                        "{} can be read by other users (mode {:o}); it holds personal data and credentials: \
+                         chmod 600 it (and its -wal and -shm files)",
+                        path.display(),
+                        mode & 0o777
+                    );
+                }
+            }
+            Err(e) => return Err(StoreError::Unavailable(Box::new(e))),
+        }
+    }
+    Ok(())
+}
+
 /// How long a statement waits for another process's lock before failing with `Unavailable`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -51,11 +81,13 @@ impl SqliteStore {
     /// for an absolute path), and brings its schema up to date.
     ///
     /// Every connection runs with WAL journaling, `synchronous=FULL`, foreign keys enforced and
-    /// a 5 s busy timeout. Fails with `StoreError::Other` when the database was migrated by a
+    /// a 5 s busy timeout; the writer with `secure_delete`, so deleted and overwritten values
+    /// are zeroed in the pages (erasure, see `SqlBackend::scrub`). Fails with `StoreError::Other` when the database was migrated by a
     /// newer candex, and `Unavailable` when the file cannot be opened.
     pub async fn connect(url: &str) -> Result<SqliteStore, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(map_err)?
+        let options = SqliteConnectOptions::from_str(url).map_err(map_err)?;
+        owner_only(options.get_filename())?;
+        let options = options
             .create_if_missing(true)
             .foreign_keys(true)
             .synchronous(SqliteSynchronous::Full)
@@ -65,7 +97,7 @@ impl SqliteStore {
         let writer = SqlitePoolOptions::new()
             .min_connections(1)
             .max_connections(1)
-            .connect_with(options.clone().journal_mode(SqliteJournalMode::Wal))
+            .connect_with(options.clone().journal_mode(SqliteJournalMode::Wal).pragma("secure_delete", "on"))
             .await
             .map_err(map_err)?;
         MIGRATOR.run(&writer).await.map_err(|e| candex_store::driver::migrate_err(e, map_err))?;

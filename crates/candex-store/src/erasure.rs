@@ -14,7 +14,14 @@ pub trait ErasureStore: Send + Sync {
     /// snapshot is emptied, questionnaire responses and attachment rows are deleted.
     /// Identifiers stay valid. Returns the content hashes no attachment references any more,
     /// for the caller to delete from blob storage. `NotFound` for an unknown candidate.
+    ///
+    /// When it returns, the erased values are gone from SQLite's files (database and WAL); on
+    /// PostgreSQL they stay in dead row versions until [`compact`](Self::compact) runs.
     async fn erase_candidate(&self, candidate_id: &CandidateId) -> StoreResult<ErasedCandidate>;
+
+    /// Rewrites the tables that hold personal data so that no erased value stays in the
+    /// database's files (on PostgreSQL this takes each table's exclusive lock while it runs).
+    async fn compact(&self) -> StoreResult<()>;
 }
 
 #[async_trait]
@@ -39,6 +46,12 @@ impl<B: SqlBackend> ErasureStore for B {
         let hashes = tx.all(stmt!(delete, candidate_id), crate::attachments::sha256::<B>).await?;
         let unreferenced_blobs = crate::attachments::unreferenced::<B>(&mut tx, &hashes).await?;
         tx.commit().await?;
+        self.scrub().await?;
         Ok(ErasedCandidate { candidate_id: candidate_id.clone(), profiles, unreferenced_blobs })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn compact(&self) -> StoreResult<()> {
+        SqlBackend::compact(self).await
     }
 }

@@ -345,7 +345,22 @@ pub trait SqlBackend: Send + Sync + 'static {
     /// so checks made inside cannot be invalidated before the writes; PostgreSQL starts an
     /// ordinary transaction and locks rows (or the event order) where a use case needs it.
     fn begin(&self) -> impl Future<Output = StoreResult<Self::Tx>> + Send;
+
+    /// Called after a transaction that erased personal data committed: makes the values it
+    /// deleted or overwrote unrecoverable from the database's own files, as far as the backend
+    /// can at once. SQLite checkpoints the WAL into the database file (where `secure_delete` has
+    /// zeroed them) and truncates the WAL; PostgreSQL can do nothing cheap here: the old row
+    /// versions stay in the table files until [`compact`](Self::compact).
+    fn scrub(&self) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Rewrites the tables that hold personal data, so that no erased value stays in the
+    /// database's files (`candex admin purge --compact`). PostgreSQL: `VACUUM FULL`, which
+    /// locks each table while it runs; SQLite: `VACUUM`, then [`scrub`](Self::scrub).
+    fn compact(&self) -> impl Future<Output = StoreResult<()>> + Send;
 }
+
+/// The tables that hold a candidate's personal data, for [`SqlBackend::compact`].
+pub const PERSONAL_DATA_TABLES: [&str; 4] = ["candidates", "profiles", "questionnaire_submissions", "attachments"];
 
 /// The rows of backend `B`.
 pub type Row<B> = <<B as SqlBackend>::Db as Columns>::Row;

@@ -299,6 +299,12 @@ pub enum AdminCommand {
         #[arg(long, env = "CANDEX_EVENT_RETENTION_DAYS", default_value_t = 90,
               value_parser = clap::value_parser!(u64).range(1..=3_650))]
         event_retention_days: u64,
+        /// Also rewrite the tables that hold personal data, so that no erased value stays in
+        /// the database's files. Needed on PostgreSQL, where an erasure leaves old row
+        /// versions in the table files (`VACUUM FULL`: each table is locked while it is
+        /// rewritten, so run it off-peak); on SQLite an erasure already reaches the file.
+        #[arg(long)]
+        compact: bool,
     },
     /// Webhook delivery: recent requests, failures and the queue.
     #[command(subcommand)]

@@ -488,9 +488,14 @@ fn import_streams_attachment_files_from_paths_and_admin_purge_runs() {
     let purged = t.candex(&["admin", "purge"]).json();
     assert_eq!(
         purged,
-        json!({"attachmentsDeleted": 0, "blobsDeleted": 0, "eventsDeleted": 0, "webhookRequestsDeleted": 0}),
+        json!({"attachmentsDeleted": 0, "blobsDeleted": 0, "eventsDeleted": 0, "webhookRequestsDeleted": 0,
+               "compacted": false}),
         "nothing is past retention"
     );
+    let stored = applicant_names(&t.store(), &position);
+    let compacted = t.candex(&["admin", "purge", "--compact"]).json();
+    assert_eq!(compacted["compacted"], true, "{compacted}");
+    assert_eq!(applicant_names(&t.store(), &position), stored, "compacting keeps every application");
 }
 
 #[test]

@@ -131,8 +131,7 @@ impl BlobStore {
     pub fn open(location: &BlobLocation) -> Result<Self, BlobError> {
         let (inner, part_bytes): (Arc<dyn ObjectStore>, usize) = match location {
             BlobLocation::Local(dir) => {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| BlobError::Config(format!("cannot create {}: {e}", dir.display())))?;
+                owner_only_dir(dir)?;
                 let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
                 (Arc::new(fs), LOCAL_PART_BYTES)
             }
@@ -210,6 +209,30 @@ impl BlobStore {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Creates a missing blob folder (and missing parents) readable by its owner only, and warns
+/// when an existing one is wider: it holds candidates' files.
+fn owner_only_dir(dir: &std::path::Path) -> Result<(), BlobError> {
+    let cannot = |e: std::io::Error| BlobError::Config(format!("cannot create {}: {e}", dir.display()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        if dir.is_dir() {
+            let mode = std::fs::metadata(dir).map_err(cannot)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    "{} can be read by other users (mode {:o}); it holds candidates' files: chmod 700 it",
+                    dir.display(),
+                    mode & 0o777
+                );
+            }
+            return Ok(());
+        }
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(cannot)
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir).map_err(cannot)
 }
 
 /// A streaming write in progress: hashes, counts and uploads each chunk. Dropping it without

@@ -100,17 +100,21 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
             let position = svc.close_position(&id).await.map_err(service_error)?;
             print_json(&PositionResponse::from(position))?;
         }
-        AdminCommand::Purge { db, blobs, event_retention_days } => {
+        AdminCommand::Purge { db, blobs, event_retention_days, compact } => {
             let svc = service_with_blobs(&db.database, &blobs).await?;
             let now = chrono::Utc::now();
             let report = svc.purge_expired_attachments(now).await.map_err(service_error)?;
             let cutoff = now - chrono::Duration::days(i64::try_from(event_retention_days).unwrap_or(i64::MAX));
             let events = svc.store().purge_events_before(cutoff).await?;
+            if compact {
+                svc.store().compact().await.map_err(|e| anyhow::anyhow!("failed to compact the database: {e}"))?;
+            }
             print_json(&serde_json::json!({
                 "attachmentsDeleted": report.attachments,
                 "blobsDeleted": report.blobs,
                 "eventsDeleted": events.events,
                 "webhookRequestsDeleted": events.requests,
+                "compacted": compact,
             }))?;
         }
         AdminCommand::Candidate(CandidateCommand::Erase { db, blobs, id }) => {
