@@ -89,6 +89,7 @@ impl Application {
             blobs,
             attachments: Arc::new(settings.attachments.clone()),
             max_body_bytes: settings.max_body_bytes,
+            explorer: Arc::default(),
             webhook_metrics,
         };
         Ok(Self {
@@ -109,6 +110,12 @@ impl Application {
     /// The public base URL (audience of partner tokens).
     pub fn public_url(&self) -> &str {
         &self.state.public_url
+    }
+
+    /// Prefills the explorer's `$id` with `profile_id` (the demo's example profile).
+    pub fn set_explorer_profile_id(&mut self, profile_id: String) {
+        self.state.explorer =
+            Arc::new(crate::graphql::explorer::ExplorerSettings { example_profile_id: Some(profile_id) });
     }
 
     /// The operator use cases, e.g. for loading demo data before serving.
@@ -146,7 +153,8 @@ fn default_public_url(addr: SocketAddr) -> String {
 /// included) is answered `408`.
 pub fn router(state: AppState, body_limit: usize, request_timeout: Duration) -> Router {
     Router::new()
-        .route("/graphql", post(crate::graphql::graphql_handler).get(crate::graphql::explorer))
+        .route("/graphql", post(crate::graphql::graphql_handler).get(crate::graphql::explorer::explorer))
+        .route("/assets/{file}", get(crate::http::assets::serve))
         .route("/oauth/token", post(crate::auth::oauth::token))
         .route("/auth/token", post(crate::auth::browser::token))
         .route("/healthz", get(crate::http::healthz))

@@ -1,6 +1,7 @@
 //! Plain HTTP: health and metrics routes, the connection-level server ([`serve`]) and request
 //! budgets ([`rate_limit`]).
 
+pub mod assets;
 pub mod rate_limit;
 pub mod serve;
 
