@@ -32,6 +32,7 @@ pub struct Application {
     state: AppState,
     body_limit: usize,
     http: HttpLimits,
+    cors_allowed_origins: Vec<String>,
     dispatcher: Option<Dispatcher>,
 }
 
@@ -39,6 +40,12 @@ impl Application {
     /// Builds the server on an already bound listener (port 0 is fine; see [`Self::local_addr`]).
     pub async fn build(settings: Settings, store: Arc<dyn Store>, listener: TcpListener) -> anyhow::Result<Self> {
         let local_addr = listener.local_addr().context("failed to read the listener address")?;
+        let cors_allowed_origins = settings
+            .cors_allowed_origins
+            .iter()
+            .map(|o| crate::http::cors::parse_origin(o).map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<Vec<_>>>()
+            .context("invalid CORS origin")?;
         let public_url = match &settings.public_url {
             Some(url) => url.as_str().trim_end_matches('/').to_owned(),
             None => default_public_url(local_addr),
@@ -98,6 +105,7 @@ impl Application {
             state,
             body_limit: settings.max_body_bytes,
             http: settings.http,
+            cors_allowed_origins,
             dispatcher: webhook_dispatcher,
         })
     }
@@ -129,7 +137,7 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
         let dispatching = self.dispatcher.map(|d| tokio::spawn(d.run(stop.clone())));
-        let router = router(self.state, self.body_limit, self.http.request_timeout);
+        let router = router(self.state, self.body_limit, self.http.request_timeout, &self.cors_allowed_origins);
         crate::http::serve::serve(self.listener, router, self.http, shutdown).await;
         stop.cancel();
         if let Some(task) = dispatching {
@@ -150,20 +158,24 @@ fn default_public_url(addr: SocketAddr) -> String {
 }
 
 /// Every route of the server; a request taking longer than `request_timeout` (body reading
-/// included) is answered `408`.
-pub fn router(state: AppState, body_limit: usize, request_timeout: Duration) -> Router {
-    Router::new()
+/// included) is answered `408`. The routes a browser token may call from another origin
+/// (`/graphql` and attachment downloads) answer CORS for `cors_origins`.
+pub fn router(state: AppState, body_limit: usize, request_timeout: Duration, cors_origins: &[String]) -> Router {
+    let browser_token_routes = Router::new()
         .route("/graphql", post(crate::graphql::graphql_handler).get(crate::graphql::explorer::explorer))
+        .route(
+            &crate::attachments::download::route_path(&state.scheme),
+            get(crate::attachments::download::download).head(crate::attachments::download::download),
+        )
+        .layer(crate::http::cors::layer(cors_origins));
+    Router::new()
+        .merge(browser_token_routes)
         .route("/assets/{file}", get(crate::http::assets::serve))
         .route("/oauth/token", post(crate::auth::oauth::token))
         .route("/auth/token", post(crate::auth::browser::token))
         .route("/healthz", get(crate::http::healthz))
         .route("/metrics", get(crate::http::metrics))
         .nest("/operator/v1", crate::operator::routes::router())
-        .route(
-            &crate::attachments::download::route_path(&state.scheme),
-            get(crate::attachments::download::download).head(crate::attachments::download::download),
-        )
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, request_timeout))
         .layer(CatchPanicLayer::new())

@@ -144,6 +144,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CANDEX_TOKEN_SIGNING_KEY", hide_env_values = true)]
     pub token_signing_key: Option<String>,
 
+    /// An origin (scheme://host[:port]) whose pages may call /graphql and download attachments
+    /// with a browser token (CORS); repeat for several, or `*` for any. None by default. The
+    /// environment variable takes a comma-separated list.
+    #[arg(long = "cors-allow-origin", value_name = "ORIGIN", env = "CANDEX_CORS_ALLOW_ORIGINS", value_delimiter = ',')]
+    pub cors_allow_origins: Vec<String>,
+
     #[command(flatten)]
     pub webhooks: WebhookArgs,
 

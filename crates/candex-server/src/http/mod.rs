@@ -1,7 +1,8 @@
-//! Plain HTTP: health and metrics routes, the connection-level server ([`serve`]) and request
-//! budgets ([`rate_limit`]).
+//! Plain HTTP: health and metrics routes, the connection-level server ([`serve`]), request
+//! budgets ([`rate_limit`]), cross-origin access ([`cors`]) and embedded page assets ([`assets`]).
 
 pub mod assets;
+pub mod cors;
 pub mod rate_limit;
 pub mod serve;
 

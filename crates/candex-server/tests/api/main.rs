@@ -3,6 +3,7 @@
 mod attachments;
 mod authentication;
 mod authorization;
+mod browser_tokens_cors;
 mod browser_tokens;
 mod erasure;
 mod events;
