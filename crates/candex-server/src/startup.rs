@@ -96,6 +96,7 @@ impl Application {
             blobs,
             attachments: Arc::new(settings.attachments.clone()),
             max_body_bytes: settings.max_body_bytes,
+            readiness: Arc::default(),
             explorer: Arc::default(),
             webhook_metrics,
         };
@@ -124,6 +125,14 @@ impl Application {
     pub fn set_explorer_profile_id(&mut self, profile_id: String) {
         self.state.explorer =
             Arc::new(crate::graphql::explorer::ExplorerSettings { example_profile_id: Some(profile_id) });
+    }
+
+    /// Checks that the database answers and that the attachment storage can be written, read
+    /// and deleted from (a probe object), each within a few seconds. `candex serve` refuses
+    /// to start when this fails; `/readyz` repeats the read-only part while serving.
+    pub async fn check_dependencies(&self) -> Result<(), crate::http::readiness::Unready> {
+        crate::http::readiness::check_database(self.state.store.as_ref()).await?;
+        crate::http::readiness::check_storage(&self.state.blobs, true).await
     }
 
     /// The operator use cases, e.g. for loading demo data before serving.
@@ -174,6 +183,7 @@ pub fn router(state: AppState, body_limit: usize, request_timeout: Duration, cor
         .route("/oauth/token", post(crate::auth::oauth::token))
         .route("/auth/token", post(crate::auth::browser::token))
         .route("/healthz", get(crate::http::healthz))
+        .route("/readyz", get(crate::http::readiness::readyz))
         .route("/metrics", get(crate::http::metrics))
         .nest("/operator/v1", crate::operator::routes::router())
         .layer(DefaultBodyLimit::max(body_limit))

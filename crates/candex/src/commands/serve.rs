@@ -65,6 +65,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         ),
     }
     let mut app = Application::build(settings, store.clone(), listener).await?;
+    // Refuse to start on a database or attachment storage that does not work (wrong bucket,
+    // credentials, endpoint, or a folder that cannot be written): better now, with the cause,
+    // than a failing first upload. Later outages are reported by /readyz.
+    app.check_dependencies().await.context("refusing to start")?;
     if args.demo {
         let blobs = candex_server::storage::BlobStore::open(&blob_location)?;
         let info =
