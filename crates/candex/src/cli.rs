@@ -22,7 +22,8 @@ use crate::telemetry::LogFormat;
                   CANDEX_DATABASE), default sqlite://candex.db."
 )]
 pub struct Cli {
-    /// Log format on stderr.
+    /// Log format on stderr: text (coloured only on a terminal, and never with NO_COLOR set)
+    /// or json (one object per line).
     #[arg(long, global = true, env = "CANDEX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
