@@ -5,6 +5,11 @@
   'use strict';
   var config = JSON.parse(document.getElementById('candex-explorer-config').textContent);
   var editors = { query: config.query, variables: config.variables, headers: config.headers };
+  // A link may carry a query and variables (`/graphql?variables={"id":"…"}`), as GraphiQL's
+  // own examples do; headers never come from the URL, so tokens stay out of links and history.
+  var link = new URLSearchParams(window.location.search);
+  if (link.get('query')) { editors.query = link.get('query'); }
+  if (link.get('variables')) { editors.variables = link.get('variables'); }
   var generation = 0;
   var root = ReactDOM.createRoot(document.getElementById('graphiql'));
 
