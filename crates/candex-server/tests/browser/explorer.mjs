@@ -30,7 +30,11 @@ const browser = spawn(chromium, [
   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
   'about:blank',
 ], { stdio: ['ignore', 'ignore', 'pipe'] });
-process.on('exit', () => { browser.kill('SIGKILL'); rmSync(profile, { recursive: true, force: true }); });
+process.on('exit', () => {
+  browser.kill('SIGKILL');
+  // Chromium may still be writing its profile for a moment after the kill.
+  try { rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }); } catch { /* left in tmp */ }
+});
 setTimeout(() => fail('timed out after 60 s'), 60_000).unref();
 
 const devtools = await new Promise((resolve, reject) => {
