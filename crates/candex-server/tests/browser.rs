@@ -18,7 +18,8 @@ fn chromium() -> String {
 
 /// Why the browser check cannot run here, if it cannot.
 fn missing_tools() -> Option<String> {
-    let runs = |program: &str, args: &[&str]| Command::new(program).args(args).output().is_ok_and(|o| o.status.success());
+    let runs =
+        |program: &str, args: &[&str]| Command::new(program).args(args).output().is_ok_and(|o| o.status.success());
     if !runs(&chromium(), &["--version"]) {
         return Some(format!("`{}` not found (apt-get install chromium, or set CANDEX_TEST_CHROMIUM)", chromium()));
     }

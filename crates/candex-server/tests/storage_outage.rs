@@ -63,7 +63,8 @@ async fn an_ingest_with_a_file_answers_503_with_a_json_error_when_storage_is_dow
     assert!(started.elapsed() < Duration::from_secs(25), "answered before the request timeout");
 
     // Nothing half-done: the application was not recorded, and the server still serves.
-    let (status, page) = server.request(reqwest::Method::GET, &format!("/positions/{position}/applications"), None).await;
+    let (status, page) =
+        server.request(reqwest::Method::GET, &format!("/positions/{position}/applications"), None).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["applications"].as_array().map(Vec::len), Some(0), "{page}");
     // An application without files does not need the storage.

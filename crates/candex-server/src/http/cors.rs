@@ -41,7 +41,8 @@ pub fn parse_origin(value: &str) -> Result<String, String> {
     if value == "*" {
         return Ok(value.to_owned());
     }
-    let url = url::Url::parse(value).map_err(|e| format!("{value:?} is not an origin ({e}); write https://app.example.com"))?;
+    let url = url::Url::parse(value)
+        .map_err(|e| format!("{value:?} is not an origin ({e}); write https://app.example.com"))?;
     let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none() && url.username().is_empty();
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || !bare || value.ends_with('/') {
         return Err(format!("{value:?} is not an origin: write scheme://host[:port], as in https://app.example.com"));

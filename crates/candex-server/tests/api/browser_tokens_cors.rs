@@ -84,10 +84,8 @@ async fn by_default_no_origin_is_allowed() {
 async fn an_invalid_origin_is_refused_at_start() {
     let database = candex_testkit::scratch_store().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let settings = candex_server::Settings {
-        cors_allowed_origins: vec!["https://a.example/path".into()],
-        ..Default::default()
-    };
+    let settings =
+        candex_server::Settings { cors_allowed_origins: vec!["https://a.example/path".into()], ..Default::default() };
     let error = candex_server::Application::build(settings, database.store.clone(), listener).await.err().unwrap();
     assert!(format!("{error:#}").contains("not an origin"), "{error:#}");
 }

@@ -3,8 +3,8 @@
 mod attachments;
 mod authentication;
 mod authorization;
-mod browser_tokens_cors;
 mod browser_tokens;
+mod browser_tokens_cors;
 mod erasure;
 mod events;
 mod field_errors;

@@ -73,7 +73,10 @@ async fn the_explorer_is_served_from_candex_alone_with_a_strict_csp() {
     // No inline script: every <script> either loads a same-origin file or is a JSON data block.
     for tag in html.split("<script").skip(1) {
         let head = &tag[..tag.find('>').unwrap()];
-        assert!(head.contains(" src=\"/assets/") || head.contains("type=\"application/json\""), "inline script: {head}");
+        assert!(
+            head.contains(" src=\"/assets/") || head.contains("type=\"application/json\""),
+            "inline script: {head}"
+        );
     }
     assert_eq!(assert_assets_served(&server, &html).await, 4, "React, ReactDOM, GraphiQL and the page script");
 
