@@ -36,6 +36,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server: GraphQL, partner tokens and the operator API on one listener.
+    ///
+    /// Also serves the GraphQL explorer (GET /graphql in a browser, no internet needed), the
+    /// operator API reference (/operator/v1/reference), GET /healthz (liveness), GET /readyz
+    /// (503 while the database or the attachment storage is unusable) and GET /metrics.
+    /// Refuses to start when the database or the attachment storage does not work.
     Serve(Box<ServeArgs>),
     /// Manage hirers, partners, relationships, job ads and candidates directly in the database,
     /// purge expired data, and look at webhook delivery (prints JSON).
