@@ -36,6 +36,9 @@ pub struct Settings {
     pub graphql: GraphqlLimits,
     /// Request budgets per source address, client id and partner.
     pub rate_limits: RateLimits,
+    /// Origins whose pages may call `/graphql` and download attachments with a browser token
+    /// (CORS), as `scheme://host[:port]`, or `*` for any; empty (the default) allows none.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 /// Connection and request-time limits of the HTTP server; every one bounds what a client
@@ -193,6 +196,7 @@ impl Default for Settings {
             http: HttpLimits::default(),
             graphql: GraphqlLimits::default(),
             rate_limits: RateLimits::default(),
+            cors_allowed_origins: Vec::new(),
         }
     }
 }
@@ -219,6 +223,7 @@ impl std::fmt::Debug for Settings {
             .field("http", &self.http)
             .field("graphql", &self.graphql)
             .field("rate_limits", &self.rate_limits)
+            .field("cors_allowed_origins", &self.cors_allowed_origins)
             .finish()
     }
 }

@@ -10,6 +10,9 @@ use serde::Serialize;
 
 use crate::operator::service::ServiceError;
 
+/// `Retry-After` of a storage failure: long enough for a restarted service to come back.
+const STORAGE_RETRY_AFTER_SECS: u64 = 5;
+
 /// An error answered by a plain HTTP route.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -46,6 +49,10 @@ pub enum ApiError {
     /// The database is unreachable (503).
     #[error("service temporarily unavailable")]
     Unavailable,
+    /// Attachment storage failed or is unreachable (503, with `Retry-After`); logged once
+    /// here with its cause, never shown.
+    #[error("attachment storage is temporarily unavailable; retry later")]
+    StorageUnavailable(#[source] crate::storage::BlobError),
     /// Anything unexpected (500); logged once here, never shown.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -56,7 +63,8 @@ pub enum ApiError {
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
     /// `UNAUTHENTICATED`, `FORBIDDEN`, `BAD_REQUEST`, `UNSUPPORTED_MEDIA_TYPE`, `BAD_USER_INPUT`,
-    /// `PAYLOAD_TOO_LARGE`, `NOT_FOUND`, `CONFLICT`, `RATE_LIMITED`, `UNAVAILABLE` or `INTERNAL_SERVER_ERROR`.
+    /// `PAYLOAD_TOO_LARGE`, `NOT_FOUND`, `CONFLICT`, `RATE_LIMITED`, `UNAVAILABLE`, `STORAGE_UNAVAILABLE`
+    /// or `INTERNAL_SERVER_ERROR`.
     pub code: &'static str,
     /// A message safe to show.
     pub message: String,
@@ -79,6 +87,7 @@ impl ApiError {
             Self::Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
             Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
+            Self::StorageUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "STORAGE_UNAVAILABLE"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR"),
         }
     }
@@ -90,9 +99,13 @@ impl IntoResponse for ApiError {
         if let Self::Internal(e) = &self {
             tracing::error!(error.cause_chain = ?e, "operator request failed: {e:#}");
         }
+        if let Self::StorageUnavailable(e) = &self {
+            tracing::error!(error.cause_chain = ?e, "attachment storage failed: {e}");
+        }
         let message = self.to_string();
         let retry_after = match &self {
             Self::RateLimited(wait) => Some(crate::http::rate_limit::retry_after_secs(*wait)),
+            Self::StorageUnavailable(_) => Some(STORAGE_RETRY_AFTER_SECS),
             _ => None,
         };
         let invalid_fields = match self {
@@ -119,7 +132,25 @@ impl From<ServiceError> for ApiError {
             ServiceError::Store(StoreError::Unavailable(_)) => Self::Unavailable,
             ServiceError::Store(other) => Self::Internal(anyhow::Error::new(other)),
             ServiceError::TooLarge(fields) => Self::TooLarge(fields),
-            ServiceError::Blobs(e) => Self::Internal(anyhow::Error::new(e)),
+            ServiceError::Blobs(e) => Self::from(e),
+        }
+    }
+}
+
+impl From<crate::storage::BlobError> for ApiError {
+    /// A failing or unreachable storage is `503 STORAGE_UNAVAILABLE`; a blob the database
+    /// references but the storage lacks, or a misconfiguration, is internal.
+    fn from(e: crate::storage::BlobError) -> Self {
+        use crate::storage::BlobError;
+        match e {
+            BlobError::Storage(object_store::Error::NotFound { .. }) | BlobError::Config(_) => {
+                Self::Internal(anyhow::Error::new(e))
+            }
+            BlobError::Storage(_) => Self::StorageUnavailable(e),
+            BlobError::TooLarge { limit } => {
+                Self::TooLarge(FieldErrors::single("", format!("the file is larger than {limit} bytes")))
+            }
+            BlobError::Source(message) => Self::BadRequest(message),
         }
     }
 }

@@ -32,6 +32,7 @@ pub struct Application {
     state: AppState,
     body_limit: usize,
     http: HttpLimits,
+    cors_allowed_origins: Vec<String>,
     dispatcher: Option<Dispatcher>,
 }
 
@@ -39,6 +40,12 @@ impl Application {
     /// Builds the server on an already bound listener (port 0 is fine; see [`Self::local_addr`]).
     pub async fn build(settings: Settings, store: Arc<dyn Store>, listener: TcpListener) -> anyhow::Result<Self> {
         let local_addr = listener.local_addr().context("failed to read the listener address")?;
+        let cors_allowed_origins = settings
+            .cors_allowed_origins
+            .iter()
+            .map(|o| crate::http::cors::parse_origin(o).map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<Vec<_>>>()
+            .context("invalid CORS origin")?;
         let public_url = match &settings.public_url {
             Some(url) => url.as_str().trim_end_matches('/').to_owned(),
             None => default_public_url(local_addr),
@@ -89,6 +96,8 @@ impl Application {
             blobs,
             attachments: Arc::new(settings.attachments.clone()),
             max_body_bytes: settings.max_body_bytes,
+            readiness: Arc::default(),
+            explorer: Arc::default(),
             webhook_metrics,
         };
         Ok(Self {
@@ -97,6 +106,7 @@ impl Application {
             state,
             body_limit: settings.max_body_bytes,
             http: settings.http,
+            cors_allowed_origins,
             dispatcher: webhook_dispatcher,
         })
     }
@@ -111,6 +121,20 @@ impl Application {
         &self.state.public_url
     }
 
+    /// Prefills the explorer's `$id` with `profile_id` (the demo's example profile).
+    pub fn set_explorer_profile_id(&mut self, profile_id: String) {
+        self.state.explorer =
+            Arc::new(crate::graphql::explorer::ExplorerSettings { example_profile_id: Some(profile_id) });
+    }
+
+    /// Checks that the database answers and that the attachment storage can be written, read
+    /// and deleted from (a probe object), each within a few seconds. `candex serve` refuses
+    /// to start when this fails; `/readyz` repeats the read-only part while serving.
+    pub async fn check_dependencies(&self) -> Result<(), crate::http::readiness::Unready> {
+        crate::http::readiness::check_database(self.state.store.as_ref()).await?;
+        crate::http::readiness::check_storage(&self.state.blobs, true).await
+    }
+
     /// The operator use cases, e.g. for loading demo data before serving.
     pub fn operator(&self) -> Arc<OperatorService> {
         self.state.operator.clone()
@@ -122,7 +146,7 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
         let dispatching = self.dispatcher.map(|d| tokio::spawn(d.run(stop.clone())));
-        let router = router(self.state, self.body_limit, self.http.request_timeout);
+        let router = router(self.state, self.body_limit, self.http.request_timeout, &self.cors_allowed_origins);
         crate::http::serve::serve(self.listener, router, self.http, shutdown).await;
         stop.cancel();
         if let Some(task) = dispatching {
@@ -143,19 +167,25 @@ fn default_public_url(addr: SocketAddr) -> String {
 }
 
 /// Every route of the server; a request taking longer than `request_timeout` (body reading
-/// included) is answered `408`.
-pub fn router(state: AppState, body_limit: usize, request_timeout: Duration) -> Router {
-    Router::new()
-        .route("/graphql", post(crate::graphql::graphql_handler).get(crate::graphql::explorer))
-        .route("/oauth/token", post(crate::auth::oauth::token))
-        .route("/auth/token", post(crate::auth::browser::token))
-        .route("/healthz", get(crate::http::healthz))
-        .route("/metrics", get(crate::http::metrics))
-        .nest("/operator/v1", crate::operator::routes::router())
+/// included) is answered `408`. The routes a browser token may call from another origin
+/// (`/graphql` and attachment downloads) answer CORS for `cors_origins`.
+pub fn router(state: AppState, body_limit: usize, request_timeout: Duration, cors_origins: &[String]) -> Router {
+    let browser_token_routes = Router::new()
+        .route("/graphql", post(crate::graphql::graphql_handler).get(crate::graphql::explorer::explorer))
         .route(
             &crate::attachments::download::route_path(&state.scheme),
             get(crate::attachments::download::download).head(crate::attachments::download::download),
         )
+        .layer(crate::http::cors::layer(cors_origins));
+    Router::new()
+        .merge(browser_token_routes)
+        .route("/assets/{file}", get(crate::http::assets::serve))
+        .route("/oauth/token", post(crate::auth::oauth::token))
+        .route("/auth/token", post(crate::auth::browser::token))
+        .route("/healthz", get(crate::http::healthz))
+        .route("/readyz", get(crate::http::readiness::readyz))
+        .route("/metrics", get(crate::http::metrics))
+        .nest("/operator/v1", crate::operator::routes::router())
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, request_timeout))
         .layer(CatchPanicLayer::new())

@@ -40,6 +40,10 @@ pub struct AppState {
     pub attachments: Arc<crate::attachments::AttachmentSettings>,
     /// Largest accepted JSON body in bytes.
     pub max_body_bytes: usize,
+    /// The last readiness check, shared by `/readyz` callers.
+    pub readiness: Arc<crate::http::readiness::Readiness>,
+    /// What the GraphQL explorer page is prefilled with.
+    pub explorer: Arc<crate::graphql::explorer::ExplorerSettings>,
     /// Webhook delivery metrics, shared with the dispatcher.
     pub webhook_metrics: crate::webhooks::metrics::WebhookMetrics,
 }

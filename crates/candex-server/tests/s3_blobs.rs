@@ -36,6 +36,8 @@ async fn blobs_round_trip_through_an_s3_compatible_store() {
     assert!(created.status().is_success(), "bucket creation: {}", created.status());
     let location = BlobLocation::parse(&format!("s3://{bucket}/blobs"), Some(&endpoint)).expect("location");
     let store = BlobStore::open(&location).expect("open");
+    store.check_writable().await.expect("the start-up check passes (and leaves nothing behind)");
+    store.check().await.expect("the readiness check passes");
 
     // 12 MiB in 1 MiB chunks: more than two 5 MiB parts of a multipart upload.
     let content: Vec<u8> = (0..12 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();

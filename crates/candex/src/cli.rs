@@ -22,7 +22,8 @@ use crate::telemetry::LogFormat;
                   CANDEX_DATABASE), default sqlite://candex.db."
 )]
 pub struct Cli {
-    /// Log format on stderr.
+    /// Log format on stderr: text (coloured only on a terminal, and never with NO_COLOR set)
+    /// or json (one object per line).
     #[arg(long, global = true, env = "CANDEX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
@@ -35,6 +36,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server: GraphQL, partner tokens and the operator API on one listener.
+    ///
+    /// Also serves the GraphQL explorer (GET /graphql in a browser, no internet needed), the
+    /// operator API reference (/operator/v1/reference), GET /healthz (liveness), GET /readyz
+    /// (503 while the database or the attachment storage is unusable) and GET /metrics.
+    /// Refuses to start when the database or the attachment storage does not work.
     Serve(Box<ServeArgs>),
     /// Manage hirers, partners, relationships, job ads and candidates directly in the database,
     /// purge expired data, and look at webhook delivery (prints JSON).
@@ -143,6 +149,12 @@ pub struct ServeArgs {
     /// start and kept in the database, shared by every instance on that database.
     #[arg(long, env = "CANDEX_TOKEN_SIGNING_KEY", hide_env_values = true)]
     pub token_signing_key: Option<String>,
+
+    /// An origin (scheme://host[:port]) whose pages may call /graphql and download attachments
+    /// with a browser token (CORS); repeat for several, or `*` for any. None by default. The
+    /// environment variable takes a comma-separated list.
+    #[arg(long = "cors-allow-origin", value_name = "ORIGIN", env = "CANDEX_CORS_ALLOW_ORIGINS", value_delimiter = ',')]
+    pub cors_allow_origins: Vec<String>,
 
     #[command(flatten)]
     pub webhooks: WebhookArgs,

@@ -240,7 +240,7 @@ pub fn print(info: &DemoInfo, public_url: &str, operator_key: &str) {
         query_body.to_string().replace('\'', "'\\''")
     ));
     out.push_str(&format!(
-        "GraphQL explorer: {public_url}/graphql   Operator API: {public_url}/operator/v1/openapi.json\n"
+        "GraphQL explorer: {public_url}/graphql   Operator API: {public_url}/operator/v1/reference (OpenAPI: {public_url}/operator/v1/openapi.json)\n"
     ));
     print!("{out}");
 }

@@ -169,3 +169,92 @@ async fn acknowledged_ingests_survive_sigkill_and_their_events_are_delivered() {
         .await;
     assert!(arrived, "undelivered after restart: {} of 25 arrived", delivered(&receiver).len());
 }
+
+/// Starts `candex serve` with stderr piped and `extra` arguments and environment, returns its
+/// log lines up to and including the "listening" line (read within 60 s), and stops it.
+fn startup_log(args: &[&str], env: &[(&str, &str)]) -> Vec<String> {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("logs.db").display());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_candex"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &db])
+        .args(args)
+        .env_remove("CANDEX_LOG_FORMAT")
+        .env_remove("NO_COLOR")
+        .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start candex");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut lines = Vec::new();
+    while !lines.iter().any(|l: &String| l.contains("candex is listening on")) {
+        let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(remaining) {
+            Ok(line) => lines.push(line),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("candex did not start; log:\n{}", lines.join("\n"));
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    lines
+}
+
+#[test]
+fn text_logs_to_a_pipe_carry_no_colour_codes() {
+    let lines = startup_log(&[], &[]);
+    assert!(lines.len() >= 2, "{lines:?}");
+    for line in &lines {
+        assert!(!line.contains("\x1b["), "ANSI escape in piped log: {line:?}");
+        assert!(serde_json::from_str::<Value>(line).is_err(), "text, not JSON: {line}");
+    }
+}
+
+#[test]
+fn json_logs_are_one_object_per_line_by_flag_or_environment() {
+    for (args, env) in [(&["--log-format", "json"][..], &[][..]), (&[][..], &[("CANDEX_LOG_FORMAT", "json")][..])] {
+        let lines = startup_log(args, env);
+        for line in &lines {
+            assert!(!line.contains("\x1b["), "ANSI escape in JSON log: {line:?}");
+            let object: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+            assert!(object["timestamp"].is_string() && object["level"].is_string(), "{object}");
+        }
+        let listening = lines.last().unwrap();
+        let object: Value = serde_json::from_str(listening).unwrap();
+        assert_eq!(object["level"], "INFO");
+        assert!(object["fields"]["message"].as_str().unwrap().starts_with("candex is listening on http://127.0.0.1:"));
+    }
+}
+
+#[test]
+fn serve_refuses_to_start_on_unusable_attachment_storage() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("refuse.db").display());
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_candex"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &db])
+        .args(["--blobs", "s3://candex-stopped/blobs", "--blobs-endpoint", &endpoint])
+        .envs([("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_REGION", "us-east-1")])
+        .output()
+        .expect("run candex");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("refusing to start: attachment storage s3://candex-stopped/blobs is not usable"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("candex is listening"), "{stderr}");
+}

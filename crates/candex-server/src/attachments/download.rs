@@ -263,8 +263,8 @@ pub async fn download(
     match state.blobs.read(&meta.sha256, range).await {
         Ok(stream) => (status, out, Body::from_stream(stream)).into_response(),
         Err(e) => {
-            tracing::error!(attachment.id = %meta.id, error = %e, "attachment blob unreadable: {e:#}");
-            crate::error::ApiError::Internal(anyhow::Error::new(e)).into_response()
+            tracing::warn!(attachment.id = %meta.id, "attachment blob unreadable");
+            crate::error::ApiError::from(e).into_response()
         }
     }
 }

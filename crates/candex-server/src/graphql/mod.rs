@@ -1,9 +1,10 @@
 //! The SEEK-compatible GraphQL API: schema construction, the `/graphql` handler (token →
-//! [`access::Access`]) and the explorer page.
+//! [`access::Access`]) and the explorer page ([`explorer`]).
 
 pub mod access;
 pub mod doc_cache;
 pub mod error;
+pub mod explorer;
 pub mod field_errors;
 pub mod guard;
 pub mod mutation;
@@ -19,10 +20,9 @@ pub mod webhook_rules;
 
 use std::sync::Arc;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use candex_domain::Scheme;
 use candex_store::Store;
 
@@ -189,9 +189,4 @@ fn label_request_errors(response: &mut async_graphql::Response) {
             None => guard::coded_extensions(guard::VALIDATION_FAILED, None),
         });
     }
-}
-
-/// `GET /graphql`: the GraphiQL explorer.
-pub async fn explorer() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").title("candex GraphQL explorer").finish())
 }

@@ -1,5 +1,5 @@
 //! HTTP handlers of `/operator/v1`: parse, call the service, shape the response. Every route
-//! requires the operator key except the OpenAPI document.
+//! requires the operator key except the OpenAPI document and its reference page.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -22,6 +22,7 @@ type ApiResult<T> = Result<T, ApiError>;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi_json))
+        .route("/reference", get(super::reference::reference))
         .route("/hirers", post(create_hirer).get(list_hirers))
         .route("/partners", post(create_partner).get(list_partners))
         .route("/partners/{partner_id}/relationships/{hirer_id}", put(set_relationships))
@@ -119,6 +120,7 @@ pub async fn create_position(
 
 /// Filter of `GET /positions`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PositionFilter {
     /// Only this hirer's job ads.
@@ -174,6 +176,7 @@ pub async fn close_position(
 
 /// Paging of `GET /positions/{id}/applications`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// `nextCursor` of the previous page.

@@ -10,6 +10,7 @@
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
@@ -26,6 +27,16 @@ const LOCAL_PART_BYTES: usize = 1024 * 1024;
 const S3_PART_BYTES: usize = 5 * 1024 * 1024;
 /// Parts in flight per upload.
 const PARTS_IN_FLIGHT: usize = 2;
+/// How long one S3 request may take to connect, and in all, before it counts as failed.
+const S3_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+const S3_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Retries of a failed S3 request, and the time they may take together: an unreachable
+/// service is reported (503) within seconds rather than after object_store's default
+/// 10 retries over up to 3 minutes, longer than any request may take.
+const S3_RETRIES: usize = 3;
+const S3_RETRY_TIMEOUT: Duration = Duration::from_secs(10);
+/// The key the readiness check reads and the start-up check writes, reads and deletes.
+const PROBE_KEY: &str = "candex-probe";
 
 /// Where blobs live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,8 +107,8 @@ pub enum BlobError {
     /// The source of the bytes failed (client disconnected, unreadable file).
     #[error("could not read the file: {0}")]
     Source(String),
-    /// The storage failed.
-    #[error("blob storage failed")]
+    /// The storage failed or could not be reached.
+    #[error("blob storage failed: {0}")]
     Storage(#[from] object_store::Error),
 }
 
@@ -136,7 +147,22 @@ impl BlobStore {
                 (Arc::new(fs), LOCAL_PART_BYTES)
             }
             BlobLocation::S3 { bucket, prefix, endpoint } => {
-                let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+                let retry = object_store::RetryConfig {
+                    max_retries: S3_RETRIES,
+                    retry_timeout: S3_RETRY_TIMEOUT,
+                    backoff: object_store::BackoffConfig {
+                        init_backoff: Duration::from_millis(100),
+                        max_backoff: Duration::from_secs(2),
+                        base: 2.0,
+                    },
+                };
+                let client = object_store::ClientOptions::new()
+                    .with_connect_timeout(S3_CONNECT_TIMEOUT)
+                    .with_timeout(S3_REQUEST_TIMEOUT);
+                let mut builder = object_store::aws::AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .with_retry(retry)
+                    .with_client_options(client);
                 if let Some(endpoint) = endpoint {
                     builder = builder.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
                 }
@@ -155,6 +181,25 @@ impl BlobStore {
     /// Where the blobs are, for logs.
     pub fn location(&self) -> &str {
         &self.location
+    }
+
+    /// Whether the storage answers: reads the probe key (absent is fine). For readiness.
+    pub async fn check(&self) -> Result<(), BlobError> {
+        match self.inner.head(&Path::from(PROBE_KEY)).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether the storage can be written: writes, reads back and deletes the probe key. For
+    /// the start-up check, so that missing credentials or a missing bucket are found before
+    /// the first upload.
+    pub async fn check_writable(&self) -> Result<(), BlobError> {
+        let key = Path::from(PROBE_KEY);
+        self.inner.put(&key, Bytes::from_static(b"candex start-up check").into()).await?;
+        self.inner.head(&key).await?;
+        self.inner.delete(&key).await?;
+        Ok(())
     }
 
     /// The key of a content hash.
@@ -277,7 +322,11 @@ impl BlobWriter {
             return Err(BlobError::Config("the upload already ended".into()));
         };
         if let Err(e) = writer.shutdown().await {
-            let _ = writer.abort().await;
+            // No `abort` here: a writer whose shutdown failed is in object_store's "flushing"
+            // state, where `abort` panics ("Already shut down"). A failed multipart completion
+            // has already aborted its upload, and a failed single put wrote nothing; the
+            // temporary key is removed if it exists.
+            drop(writer);
             let _ = self.store.inner.delete(&self.tmp).await;
             return Err(BlobError::Storage(object_store::Error::Generic { store: "blobs", source: Box::new(e) }));
         }

@@ -55,6 +55,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         http: http_limits(&args.limits),
         graphql: graphql_limits(&args.limits),
         rate_limits: rate_limits(&args.limits),
+        cors_allowed_origins: args.cors_allow_origins.clone(),
         ..Settings::default()
     };
     match &operator_key {
@@ -63,12 +64,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
             "no operator key configured (--operator-key / CANDEX_OPERATOR_KEY): the operator API answers 401"
         ),
     }
-    let app = Application::build(settings, store.clone(), listener).await?;
+    let mut app = Application::build(settings, store.clone(), listener).await?;
+    // Refuse to start on a database or attachment storage that does not work (wrong bucket,
+    // credentials, endpoint, or a folder that cannot be written): better now, with the cause,
+    // than a failing first upload. Later outages are reported by /readyz.
+    app.check_dependencies().await.context("refusing to start")?;
     if args.demo {
         let blobs = candex_server::storage::BlobStore::open(&blob_location)?;
         let info =
             demo::ensure(store, scheme, app.public_url(), blobs).await.context("failed to load the demo data")?;
         demo::print(&info, app.public_url(), operator_key.as_deref().unwrap_or(DEMO_OPERATOR_KEY));
+        app.set_explorer_profile_id(info.example_profile_id.clone());
     }
     // Install the signal handlers before announcing readiness, so that a SIGTERM sent right
     // after the "listening" line is a graceful shutdown and not the default termination.
