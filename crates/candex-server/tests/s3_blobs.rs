@@ -45,19 +45,21 @@ async fn blobs_round_trip_through_an_s3_compatible_store() {
     for chunk in content.chunks(1024 * 1024) {
         writer.write(Bytes::copy_from_slice(chunk)).await.expect("write");
     }
-    let blob = writer.finish().await.expect("finish");
+    let blob = writer.finish().await.expect("finish").place().await.expect("place");
     let expected: String = Sha256::digest(&content).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(blob.sha256, expected);
     assert_eq!(blob.size, content.len() as u64);
-    assert!(blob.created);
     assert!(store.exists(&blob.sha256).await.expect("exists"));
     assert_eq!(read_all(&store, &blob.sha256, None).await, content);
     assert_eq!(read_all(&store, &blob.sha256, Some(5_000_000..5_000_100)).await, content[5_000_000..5_000_100]);
 
-    // The same content again is recognised, not stored twice.
+    // The same content again replaces the one blob.
     let mut again = store.writer(64 * 1024 * 1024);
     again.write(Bytes::from(content.clone())).await.expect("write again");
-    assert!(!again.finish().await.expect("finish again").created);
+    let placed = again.finish().await.expect("finish again").place().await.expect("place again");
+    assert_eq!(placed, blob, "the same content key");
+    let listed: Vec<_> = store.list_blobs().try_collect().await.expect("list");
+    assert_eq!(listed.len(), 1, "{listed:?}");
 
     // Over the limit: refused, and nothing is left behind.
     let mut small = store.writer(1024);

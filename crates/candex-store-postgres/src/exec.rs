@@ -107,6 +107,7 @@ impl Transaction for Tx {
         let key = match lock {
             Lock::EventOrder => locks::EVENT_ORDER,
             Lock::SigningKeys => locks::SIGNING_KEYS,
+            Lock::Blobs => locks::BLOBS,
         };
         locks::lock(&mut self.0, key)
     }

@@ -17,6 +17,9 @@ pub(crate) const EVENT_ORDER: i64 = 0x6361_6e64_6578_6576;
 /// The first signing key: ASCII "candexsk".
 pub(crate) const SIGNING_KEYS: i64 = 0x6361_6e64_6578_736b;
 
+/// Blob deletion against blob leases: ASCII "candexbl" (see `migrations/0008_blob_leases.sql`).
+pub(crate) const BLOBS: i64 = 0x6361_6e64_6578_626c;
+
 /// Takes the advisory lock `key` for the rest of the transaction (again, if already held).
 pub(crate) async fn lock(tx: &mut Transaction<'_, Postgres>, key: i64) -> StoreResult<()> {
     sqlx::query("select pg_advisory_xact_lock($1)").bind(key).execute(&mut **tx).await.map_err(map_err)?;

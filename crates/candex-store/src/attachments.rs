@@ -1,11 +1,13 @@
-//! The attachments area of the store: attachment rows (the blobs themselves live in blob storage) and their retention.
+//! The attachments area of the store: attachment rows (the blobs themselves live in blob
+//! storage), their retention, and the leases and lock that keep blob deletion from racing an
+//! upload of the same content.
 
 use async_trait::async_trait;
 use candex_domain::{AttachmentId, CandidateProfileId};
 use chrono::{DateTime, Utc};
 
 use crate::rows::{self, StoredRow};
-use crate::sql::{to_json, Exec, Row, SqlBackend, Transaction};
+use crate::sql::{to_json, Exec, Lock, Row, SqlBackend, Transaction};
 use crate::*;
 
 /// Attachment rows (the blobs themselves live in blob storage) and their retention.
@@ -18,7 +20,8 @@ pub trait AttachmentStore: Send + Sync {
     /// One attachment with its application's hirer and its job ad's closing time, in one
     /// statement, for download access checks and retention.
     async fn get_attachment(&self, attachment_id: &AttachmentId) -> StoreResult<Option<AttachmentAccess>>;
-    /// Whether any stored attachment row has this content hash (blob deletion asks first).
+    /// Whether any stored attachment row has this content hash (blob deletion itself checks
+    /// under the blob lock: [`lock_blobs`](Self::lock_blobs)).
     async fn attachment_blob_referenced(&self, sha256: &str) -> StoreResult<bool>;
     /// Deletes the attachment rows of applications to job ads closed before `closed_before`,
     /// returning how many went and which content hashes no row references any more.
@@ -26,6 +29,64 @@ pub trait AttachmentStore: Send + Sync {
         &self,
         closed_before: DateTime<Utc>,
     ) -> StoreResult<PurgedAttachments>;
+
+    /// Records and commits a lease on the content `sha256`, taken `at`, for an upload whose
+    /// bytes are hashed but whose attachment row is not committed yet. Waits for a blob
+    /// deletion in progress ([`lock_blobs`](Self::lock_blobs)): once this returns, no deletion
+    /// deletes the content until the lease is released or older than the caller's grace, so
+    /// the upload may then (re)write the content's blob and rely on it.
+    async fn lease_blob(&self, sha256: &str, at: DateTime<Utc>) -> StoreResult<BlobLeaseId>;
+    /// Deletes these leases (their attachment rows are committed, or their upload is given
+    /// up); unknown ones are ignored.
+    async fn release_blob_leases(&self, leases: &[BlobLeaseId]) -> StoreResult<()>;
+    /// Deletes the leases taken before `before` (left by crashed uploads); returns how many.
+    async fn expire_blob_leases(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+    /// Starts a blob deletion: a write transaction holding the lock that
+    /// [`lease_blob`](Self::lease_blob) needs, so that between the check
+    /// ([`BlobLock::deletable`]) and the [`release`](BlobLock::release) no upload can claim
+    /// the content. The caller deletes the blobs in between and must not write to this store
+    /// meanwhile (on SQLite the lock is the one writer connection). Dropping the lock
+    /// releases it too.
+    async fn lock_blobs(&self) -> StoreResult<Box<dyn BlobLock>>;
+}
+
+/// A blob deletion in progress, holding the blob lock (see [`AttachmentStore::lock_blobs`]).
+#[async_trait]
+pub trait BlobLock: Send {
+    /// Of `candidates` (content hashes), those no attachment row references and no lease taken
+    /// at or after `leased_since` claims, each once, in binary order: the blobs that may be
+    /// deleted before [`release`](Self::release). One statement whatever their number.
+    async fn deletable(&mut self, candidates: &[String], leased_since: DateTime<Utc>) -> StoreResult<Vec<String>>;
+    /// Ends the deletion and releases the lock.
+    async fn release(self: Box<Self>) -> StoreResult<()>;
+}
+
+/// [`BlobLock`] on a SQL backend: its write transaction, holding [`Lock::Blobs`].
+struct SqlBlobLock<B: SqlBackend> {
+    tx: B::Tx,
+}
+
+#[async_trait]
+impl<B: SqlBackend> BlobLock for SqlBlobLock<B> {
+    async fn deletable(&mut self, candidates: &[String], leased_since: DateTime<Utc>) -> StoreResult<Vec<String>> {
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let select = format!(
+            "select distinct l.value{} as sha256 from ({}) as l
+             where not exists (select 1 from attachments a where a.sha256 = l.value)
+               and not exists (select 1 from blob_leases b where b.sha256 = l.value and b.leased_at >= $2)
+             order by sha256",
+            B::BINARY,
+            B::list("$1"),
+        );
+        let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
+        self.tx.all(stmt!(select, candidates, leased_since), sha256::<B>).await
+    }
+
+    async fn release(self: Box<Self>) -> StoreResult<()> {
+        self.tx.commit().await
+    }
 }
 
 #[async_trait]
@@ -87,6 +148,47 @@ impl<B: SqlBackend> AttachmentStore for B {
         tx.commit().await?;
         Ok(PurgedAttachments { rows, unreferenced_sha256 })
     }
+
+    #[tracing::instrument(skip_all)]
+    async fn lease_blob(&self, sha256: &str, at: DateTime<Utc>) -> StoreResult<BlobLeaseId> {
+        let mut tx = self.begin().await?;
+        tx.lock(Lock::Blobs).await?;
+        let insert = "insert into blob_leases (sha256, leased_at) values ($1, $2) returning id";
+        let id = tx.optional(stmt!(insert, sha256, at), lease_id::<B>).await?;
+        tx.commit().await?;
+        id.ok_or_else(|| StoreError::Rejected("the lease was not recorded".into()))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn release_blob_leases(&self, leases: &[BlobLeaseId]) -> StoreResult<()> {
+        if leases.is_empty() {
+            return Ok(());
+        }
+        // Leases live for one upload, so the table holds only those in flight (and crashed
+        // ones until the sweep): matching by text keeps one statement for any number.
+        let ids: Vec<String> = leases.iter().map(|l| l.0.to_string()).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let delete = format!("delete from blob_leases where cast(id as text) in ({})", B::list("$1"));
+        self.writer().execute(stmt!(delete, ids)).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn expire_blob_leases(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.writer().execute(stmt!("delete from blob_leases where leased_at < $1", before)).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn lock_blobs(&self) -> StoreResult<Box<dyn BlobLock>> {
+        let mut tx = self.begin().await?;
+        tx.lock(Lock::Blobs).await?;
+        Ok(Box::new(SqlBlobLock::<B> { tx }))
+    }
+}
+
+/// An `id` column of `blob_leases`.
+fn lease_id<B: SqlBackend>(row: &Row<B>) -> StoreResult<BlobLeaseId> {
+    StoredRow::<B::Db>::new(row).int("id").map(BlobLeaseId)
 }
 
 /// An attachment with its application's hirer and its job ad's closing time.

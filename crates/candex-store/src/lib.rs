@@ -25,7 +25,7 @@ mod webhooks;
 use async_trait::async_trait;
 
 pub use applications::{ApplicationSql, ApplicationStore};
-pub use attachments::AttachmentStore;
+pub use attachments::{AttachmentStore, BlobLock};
 pub use erasure::ErasureStore;
 pub use error::StoreError;
 pub use events::*;

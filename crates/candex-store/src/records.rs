@@ -367,6 +367,12 @@ pub struct PurgedAttachments {
     pub unreferenced_sha256: Vec<String>,
 }
 
+/// A lease an upload holds on a content hash from the moment its bytes are hashed until its
+/// attachment row commits (or its request fails): while it is newer than the orphan grace, no
+/// blob deletion deletes that content. Numbered by the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BlobLeaseId(pub i64);
+
 /// A candidate's questionnaire submission with the questionnaire it answers, read in one
 /// statement.
 #[derive(Debug, Clone, PartialEq)]

@@ -299,6 +299,10 @@ pub enum Lock {
     EventOrder,
     /// The first signing key, so instances starting together store exactly one.
     SigningKeys,
+    /// Blob deletion against blob leases: held by every transaction that records a lease and
+    /// by every blob deletion from its check to its commit, so no upload's claim on a content
+    /// hash lands between a deletion's check and its deletion.
+    Blobs,
 }
 
 /// A SQL backend as the shared area implementations see it: where reads and writes run, how
@@ -311,7 +315,7 @@ pub trait SqlBackend: Send + Sync + 'static {
     where
         Self: 'p;
     /// A write transaction.
-    type Tx: Transaction<Row = <Self::Db as Columns>::Row>;
+    type Tx: Transaction<Row = <Self::Db as Columns>::Row> + 'static;
 
     /// A short name of the backend for logs and `/healthz` (`sqlite`, `postgres`).
     const NAME: &'static str;

@@ -78,6 +78,7 @@ macro_rules! __conformance_stories {
             questionnaires::questionnaire_submission_round_trip,
             attachments::attachments_stored_with_their_application,
             attachments::attachment_retention_purge,
+            attachments::blob_leases_guard_deletion,
             erasure::erasure_redacts_everything_personal,
             events::events_enter_the_streams_of_entitled_partners,
             events::event_paging_and_filters,

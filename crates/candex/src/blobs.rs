@@ -41,6 +41,7 @@ pub fn settings(database: &str, args: &BlobArgs) -> anyhow::Result<(BlobLocation
         max_bytes: args.attachment_max_bytes,
         types,
         retention_days: args.attachment_retention_days,
+        orphan_grace: std::time::Duration::from_secs(args.orphan_grace_secs),
     };
     Ok((location, settings))
 }

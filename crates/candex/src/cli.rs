@@ -90,6 +90,12 @@ pub struct BlobArgs {
     /// Days attachments are kept after their job ad closes; then rows and files are deleted.
     #[arg(long, env = "CANDEX_ATTACHMENT_RETENTION_DAYS", default_value_t = candex_server::attachments::policy::DEFAULT_RETENTION_DAYS)]
     pub attachment_retention_days: u32,
+
+    /// Seconds an upload may take: files no application references, and temporary files, are
+    /// deleted by the orphan sweep (`serve` hourly, `admin purge`) only once older than this.
+    /// Must exceed the longest upload; 0 is safe only while no server or import runs.
+    #[arg(long, env = "CANDEX_ORPHAN_GRACE_SECS", default_value_t = candex_server::attachments::policy::DEFAULT_ORPHAN_GRACE_SECS)]
+    pub orphan_grace_secs: u64,
 }
 
 /// `candex serve`.
@@ -300,8 +306,10 @@ pub enum AdminCommand {
     #[command(subcommand)]
     Candidate(CandidateCommand),
     /// Delete attachments kept longer than the retention period after their job ad closed
-    /// (rows, then files no attachment references), and events and webhook delivery records
-    /// older than the event retention. `serve` also does this every hour.
+    /// (rows, then files no attachment references), orphaned files (no attachment references
+    /// them, older than --orphan-grace-secs) and temporary files of unfinished uploads, and
+    /// events and webhook delivery records older than the event retention. `serve` also does
+    /// this every hour.
     Purge {
         #[command(flatten)]
         db: DatabaseArgs,

@@ -24,6 +24,9 @@ pub struct AcceptedType {
     pub content_type: String,
 }
 
+/// The default `--orphan-grace-secs`: an hour, far longer than any upload.
+pub const DEFAULT_ORPHAN_GRACE_SECS: u64 = 3600;
+
 /// Attachment limits and retention.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachmentSettings {
@@ -33,6 +36,9 @@ pub struct AttachmentSettings {
     pub types: Vec<AcceptedType>,
     /// Days attachments are kept after their job ad closes.
     pub retention_days: u32,
+    /// How long an upload may take (its lease on its content, and its temporary file, are
+    /// respected this long); the orphan sweep leaves younger blobs and temporary files alone.
+    pub orphan_grace: std::time::Duration,
 }
 
 impl Default for AttachmentSettings {
@@ -44,6 +50,7 @@ impl Default for AttachmentSettings {
                 .map(|(ext, ct, _)| AcceptedType { extension: (*ext).to_owned(), content_type: (*ct).to_owned() })
                 .collect(),
             retention_days: DEFAULT_RETENTION_DAYS,
+            orphan_grace: std::time::Duration::from_secs(DEFAULT_ORPHAN_GRACE_SECS),
         }
     }
 }

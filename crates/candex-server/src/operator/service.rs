@@ -291,7 +291,9 @@ impl OperatorService {
     }
 
     /// Ingests applications with their uploaded attachment files in one transaction: all or
-    /// nothing. On failure the caller still owns the uploads (see [`Self::discard_uploads`]).
+    /// nothing. Once the rows are committed the uploads' leases are released (the rows keep
+    /// the blobs now); on failure the caller still owns the uploads (see
+    /// [`Self::discard_uploads`]).
     pub async fn ingest_prepared(
         &self,
         prepared: Vec<PreparedApplication>,
@@ -301,6 +303,7 @@ impl OperatorService {
         }
         let (apps, uploads): (Vec<NewApplication>, Vec<Vec<UploadedAttachment>>) =
             prepared.into_iter().map(|p| (p.app, p.attachments)).unzip();
+        let leases: Vec<candex_store::BlobLeaseId> = uploads.iter().flatten().map(|u| u.lease).collect();
         let mut uploads = uploads.into_iter();
         let mut questionnaire_responses = self.match_questionnaire_responses(&apps).await?.into_iter();
         let now = candex_domain::time::now_ms();
@@ -329,6 +332,7 @@ impl OperatorService {
             )),
             other => ServiceError::Store(other),
         })?;
+        self.release_leases(&leases).await;
         self.waker.wake();
         Ok(ingested)
     }

@@ -1,11 +1,14 @@
 //! Attachment blob storage on `object_store`: a local folder (the default) or an S3-compatible
 //! bucket, content-addressed by SHA-256 (`sha256/<hex>` keys).
 //!
-//! Writes stream: each chunk is hashed and counted as it goes to a temporary key (a multipart
-//! upload once it outgrows one part), the size limit is enforced chunk by chunk, and the
-//! finished object is moved to its content key, or dropped when that key already exists. At no
-//! point is a whole file held in memory. Reads stream too, optionally one byte range.
-//! Deleting a blob is the caller's decision: only when no attachment row references its hash.
+//! Writes stream: each chunk is hashed and counted as it goes to a temporary key (`tmp/…`, a
+//! multipart upload once it outgrows one part), the size limit is enforced chunk by chunk, and
+//! the finished object ([`TempBlob`]) is moved over its content key, always, once the caller
+//! has leased the hash in the database (so the content is its own even if a deletion removed
+//! an identical blob a moment before). At no point is a whole file held in memory. Reads
+//! stream too, optionally one byte range. Deleting a blob is the caller's decision: only under
+//! the store's blob lock, when no attachment row references its hash and no lease claims it.
+//! The orphan sweep lists blobs and temporary files as streams.
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -13,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
@@ -119,8 +123,15 @@ pub struct StoredBlob {
     pub sha256: String,
     /// Size in bytes.
     pub size: u64,
-    /// True when this write created the content key (false: identical content existed).
-    pub created: bool,
+}
+
+/// A blob in storage, as the orphan sweep lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedBlob {
+    /// SHA-256 of the content, lowercase hex.
+    pub sha256: String,
+    /// When it was last written.
+    pub last_modified: DateTime<Utc>,
 }
 
 /// The attachment blob store; cheap to clone.
@@ -129,6 +140,9 @@ pub struct BlobStore {
     inner: Arc<dyn ObjectStore>,
     part_bytes: usize,
     location: Arc<str>,
+    /// The folder of a local store: object_store's listing hides the staging files of
+    /// unfinished local writes (`tmp/<id>#1`), which the sweep must see.
+    local_dir: Option<Arc<std::path::Path>>,
 }
 
 impl std::fmt::Debug for BlobStore {
@@ -175,7 +189,11 @@ impl BlobStore {
             }
             BlobLocation::Memory => (Arc::new(object_store::memory::InMemory::new()), LOCAL_PART_BYTES),
         };
-        Ok(Self { inner, part_bytes, location: location.to_string().into() })
+        let local_dir = match location {
+            BlobLocation::Local(dir) => Some(Arc::from(dir.as_path())),
+            _ => None,
+        };
+        Ok(Self { inner, part_bytes, location: location.to_string().into(), local_dir })
     }
 
     /// Where the blobs are, for logs.
@@ -246,14 +264,94 @@ impl BlobStore {
         }
     }
 
-    /// Deletes the blob `sha256`; a missing blob is fine. The caller has checked that no
-    /// attachment row references it.
+    /// Deletes the blob `sha256`; a missing blob is fine. The caller holds the store's blob
+    /// lock and has checked that nothing references or leases it.
     pub async fn delete(&self, sha256: &str) -> Result<(), BlobError> {
-        match self.inner.delete(&Self::key(sha256)?).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(e.into()),
+        self.delete_many(std::slice::from_ref(&sha256.to_owned())).await
+    }
+
+    /// Deletes these blobs (in bulk where the storage can: S3 deletes up to 1,000 keys per
+    /// request); missing ones are fine. As for [`delete`](Self::delete).
+    pub async fn delete_many(&self, sha256: &[String]) -> Result<(), BlobError> {
+        let keys: Vec<Path> = sha256.iter().map(|s| Self::key(s)).collect::<Result<_, _>>()?;
+        let keys = futures::stream::iter(keys.into_iter().map(Ok)).boxed();
+        let mut results = self.inner.delete_stream(keys);
+        while let Some(result) = results.next().await {
+            match result {
+                Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Streams every blob under `sha256/` (object_store lists in pages, so memory stays flat
+    /// whatever their number). Keys that are not a content hash are skipped.
+    pub fn list_blobs(&self) -> BoxStream<'static, Result<ListedBlob, BlobError>> {
+        self.inner
+            .list(Some(&Path::from("sha256")))
+            .map_err(BlobError::from)
+            .try_filter_map(|meta| async move {
+                let Some(name) = meta.location.filename() else { return Ok(None) };
+                Ok(Self::key(name).is_ok().then(|| ListedBlob { sha256: name.to_owned(), last_modified: meta.last_modified }))
+            })
+            .boxed()
+    }
+
+    /// Deletes the temporary files (under `tmp/`) last written before `before`: what uploads
+    /// cut off by a crash left. On a local folder this includes the staging files of
+    /// unfinished writes, which object_store's listing hides; on S3, unfinished multipart
+    /// uploads are invisible to listing and need the bucket's lifecycle rule. Returns how
+    /// many were deleted.
+    pub async fn delete_temp_before(&self, before: DateTime<Utc>) -> Result<u64, BlobError> {
+        if let Some(dir) = &self.local_dir {
+            let tmp = dir.join("tmp");
+            let before = std::time::SystemTime::from(before);
+            let generic = |source: Box<dyn std::error::Error + Send + Sync>| {
+                BlobError::Storage(object_store::Error::Generic { store: "blobs", source })
+            };
+            return tokio::task::spawn_blocking(move || delete_old_files(&tmp, before))
+                .await
+                .map_err(|e| generic(Box::new(e)))?
+                .map_err(|e| generic(Box::new(e)));
+        }
+        let mut listing = self.inner.list(Some(&Path::from("tmp")));
+        let mut deleted = 0;
+        while let Some(meta) = listing.try_next().await? {
+            if meta.last_modified < before {
+                match self.inner.delete(&meta.location).await {
+                    Ok(()) => deleted += 1,
+                    Err(object_store::Error::NotFound { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(deleted)
+    }
+}
+
+/// Deletes the files directly in `dir` last modified before `before`, reading the folder as a
+/// stream; a missing folder has none. Returns how many were deleted.
+fn delete_old_files(dir: &std::path::Path, before: std::time::SystemTime) -> std::io::Result<u64> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut deleted = 0;
+    for entry in entries {
+        let entry = entry?;
+        let Ok(meta) = entry.metadata() else { continue };
+        if !meta.is_file() || meta.modified()? >= before {
+            continue;
+        }
+        match std::fs::remove_file(entry.path()) {
+            Ok(()) => deleted += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
         }
     }
+    Ok(deleted)
 }
 
 /// Creates a missing blob folder (and missing parents) readable by its owner only, and warns
@@ -315,9 +413,9 @@ impl BlobWriter {
         Ok(())
     }
 
-    /// Completes the upload and moves it to its content key (dropping it when identical
-    /// content is already stored).
-    pub async fn finish(mut self) -> Result<StoredBlob, BlobError> {
+    /// Completes the upload to its temporary key and names its content: the caller leases
+    /// the hash, then [`places`](TempBlob::place) it.
+    pub async fn finish(mut self) -> Result<TempBlob, BlobError> {
         let Some(mut writer) = self.writer.take() else {
             return Err(BlobError::Config("the upload already ended".into()));
         };
@@ -331,16 +429,7 @@ impl BlobWriter {
             return Err(BlobError::Storage(object_store::Error::Generic { store: "blobs", source: Box::new(e) }));
         }
         let sha256 = hex::encode(std::mem::take(&mut self.hasher).finalize());
-        let key = BlobStore::key(&sha256)?;
-        let inner = &self.store.inner;
-        let created = if self.store.exists(&sha256).await? {
-            inner.delete(&self.tmp).await?;
-            false
-        } else {
-            inner.rename(&self.tmp, &key).await?;
-            true
-        };
-        Ok(StoredBlob { sha256, size: self.written, created })
+        Ok(TempBlob { store: self.store.clone(), tmp: self.tmp.clone(), blob: StoredBlob { sha256, size: self.written } })
     }
 
     /// Abandons the upload, removing whatever was written.
@@ -366,6 +455,41 @@ impl Drop for BlobWriter {
                     let _ = writer.abort().await;
                 });
             }
+        }
+    }
+}
+
+/// A complete upload at its temporary key, its content known. Dropped without
+/// [`place`](Self::place) or [`discard`](Self::discard), the temporary file stays until the
+/// orphan sweep.
+#[derive(Debug)]
+pub struct TempBlob {
+    store: BlobStore,
+    tmp: Path,
+    blob: StoredBlob,
+}
+
+impl TempBlob {
+    /// SHA-256 of the content, lowercase hex.
+    pub fn sha256(&self) -> &str {
+        &self.blob.sha256
+    }
+
+    /// Moves the file over its content key, replacing identical content stored before (the
+    /// caller holds a lease on the hash, so no deletion removes it afterwards).
+    pub async fn place(self) -> Result<StoredBlob, BlobError> {
+        let key = BlobStore::key(&self.blob.sha256)?;
+        if let Err(e) = self.store.inner.rename(&self.tmp, &key).await {
+            let _ = self.store.inner.delete(&self.tmp).await;
+            return Err(e.into());
+        }
+        Ok(self.blob)
+    }
+
+    /// Deletes the temporary file.
+    pub async fn discard(self) {
+        if let Err(e) = self.store.inner.delete(&self.tmp).await {
+            tracing::warn!(error = %e, "failed to delete a temporary upload; the orphan sweep will");
         }
     }
 }
@@ -431,12 +555,25 @@ mod tests {
         let mut w = store.writer(10);
         w.write(Bytes::from_static(b"hello ")).await.unwrap();
         w.write(Bytes::from_static(b"you")).await.unwrap();
-        let blob = w.finish().await.unwrap();
+        let blob = w.finish().await.unwrap().place().await.unwrap();
         assert_eq!(blob.sha256, hex::encode(Sha256::digest(b"hello you")));
-        assert!((blob.size, blob.created) == (9, true));
+        assert_eq!(blob.size, 9);
         let mut again = store.writer(10);
         again.write(Bytes::from_static(b"hello you")).await.unwrap();
-        assert!(!again.finish().await.unwrap().created, "identical content is stored once");
+        assert_eq!(again.finish().await.unwrap().place().await.unwrap(), blob, "identical content, one key");
+        let listed: Vec<ListedBlob> = store.list_blobs().try_collect().await.unwrap();
+        assert_eq!(listed.iter().map(|b| b.sha256.as_str()).collect::<Vec<_>>(), [blob.sha256.as_str()]);
+        assert_eq!(std::fs::read_dir(dir.path().join("b/tmp")).unwrap().count(), 0, "no temporary file left");
+
+        // A temporary file (a finished one, and a local staging file that listing hides) is
+        // swept once older than the cut-off.
+        let mut left = store.writer(10);
+        left.write(Bytes::from_static(b"cut off")).await.unwrap();
+        let left = left.finish().await.unwrap();
+        std::fs::write(dir.path().join("b/tmp/abc#1"), b"partial").unwrap();
+        assert_eq!(store.delete_temp_before(Utc::now() - chrono::Duration::hours(1)).await.unwrap(), 0);
+        assert_eq!(store.delete_temp_before(Utc::now() + chrono::Duration::seconds(1)).await.unwrap(), 2);
+        drop(left);
 
         let part: Vec<Bytes> = store.read(&blob.sha256, Some(2..5)).await.unwrap().try_collect().await.unwrap();
         assert_eq!(part.concat(), b"llo");

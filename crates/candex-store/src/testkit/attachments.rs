@@ -1,5 +1,6 @@
 //! Stories about attachments: rows stored atomically with their application, read per profile
-//! and one by one with access data, blob references, and the retention purge.
+//! and one by one with access data, blob references, the retention purge, and the blob leases
+//! and lock that keep blob deletion from racing an upload.
 
 use candex_domain::IdKind;
 use chrono::Duration;
@@ -130,4 +131,61 @@ pub async fn attachment_retention_purge(store: &dyn Store) {
     let again =
         store.purge_attachments_of_positions_closed_before(closed_at + Duration::milliseconds(1)).await.expect("again");
     assert!(!again.unreferenced_sha256.contains(&gone));
+}
+
+/// Blob deletion is checked under the blob lock: of the candidate hashes, only those no row
+/// references and no lease newer than the cut-off claims may be deleted; a lease waits while a
+/// deletion holds the lock and is recorded after it; released and expired leases stop
+/// claiming their content.
+pub async fn blob_leases_guard_deletion(store: &dyn Store) {
+    let tag = tag();
+    let unique = |c: char| -> String {
+        let mut s: String = tag.bytes().map(|b| format!("{b:02x}")).collect();
+        s.truncate(60);
+        format!("{s:0<60}{}", c.to_string().repeat(4))
+    };
+    let (referenced, leased, free, late) = (unique('1'), unique('2'), unique('3'), unique('4'));
+    let h = hirer(store, &format!("{tag} hirer")).await;
+    let open = open_position(store, &h.id, "Leaser").await;
+    let mut app = application(&open, person("Lea Lease", &format!("lea.{tag}@example.com")), t(0));
+    app.attachments = vec![new_attachment('1', "cv.pdf", Some("Resume"))];
+    app.attachments[0].sha256 = referenced.clone();
+    store.ingest_applications(std::slice::from_ref(&app)).await.expect("ingest");
+
+    let leased_at = t(10_000);
+    let lease = store.lease_blob(&leased, leased_at).await.expect("lease");
+    let all = vec![late.clone(), free.clone(), leased.clone(), referenced.clone(), free.clone()];
+    let mut sorted_free_late = vec![free.clone(), late.clone()];
+    sorted_free_late.sort();
+
+    let mut lock = store.lock_blobs().await.expect("lock");
+    let deletable = lock.deletable(&all, leased_at).await.expect("deletable");
+    assert_eq!(deletable, sorted_free_late, "neither the referenced nor the leased content, each once");
+    let mut with_lapsed = vec![free.clone(), late.clone(), leased.clone()];
+    with_lapsed.sort();
+    let lapsed = lock.deletable(&all, leased_at + Duration::milliseconds(1)).await.expect("deletable");
+    assert_eq!(lapsed, with_lapsed, "a lease older than the cut-off no longer claims its content");
+    assert!(lock.deletable(&[], leased_at).await.expect("none").is_empty());
+
+    // While the lock is held, a new lease waits for it.
+    let waiting = tokio::time::timeout(std::time::Duration::from_millis(300), store.lease_blob(&late, t(20_000))).await;
+    assert!(waiting.is_err(), "a lease was recorded while a deletion held the blob lock");
+    lock.release().await.expect("release the lock");
+    let late_lease = store.lease_blob(&late, t(20_000)).await.expect("lease after the deletion");
+
+    let mut lock = store.lock_blobs().await.expect("lock again");
+    assert_eq!(lock.deletable(&all, leased_at).await.expect("deletable"), vec![free.clone()]);
+    lock.release().await.expect("release");
+
+    // Released leases claim nothing; expired ones are deleted.
+    store.release_blob_leases(&[lease, late_lease]).await.expect("release leases");
+    store.release_blob_leases(&[]).await.expect("release none");
+    let mut lock = store.lock_blobs().await.expect("lock once more");
+    let mut expected = vec![free.clone(), late.clone(), leased.clone()];
+    expected.sort();
+    assert_eq!(lock.deletable(&all, leased_at).await.expect("deletable"), expected);
+    drop(lock);
+    let old = store.lease_blob(&free, t(-1_000_000)).await.expect("an old lease");
+    assert!(store.expire_blob_leases(t(-999_999)).await.expect("expire") >= 1);
+    store.release_blob_leases(&[old]).await.expect("releasing an expired lease is harmless");
 }

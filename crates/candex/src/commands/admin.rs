@@ -104,6 +104,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
             let svc = service_with_blobs(&db.database, &blobs).await?;
             let now = chrono::Utc::now();
             let report = svc.purge_expired_attachments(now).await.map_err(service_error)?;
+            let orphans = svc.sweep_orphans(now).await.map_err(service_error)?;
             let cutoff = now - chrono::Duration::days(i64::try_from(event_retention_days).unwrap_or(i64::MAX));
             let events = svc.store().purge_events_before(cutoff).await?;
             if compact {
@@ -112,6 +113,8 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
             print_json(&serde_json::json!({
                 "attachmentsDeleted": report.attachments,
                 "blobsDeleted": report.blobs,
+                "orphanBlobsDeleted": orphans.blobs,
+                "tempFilesDeleted": orphans.temp_files,
                 "eventsDeleted": events.events,
                 "webhookRequestsDeleted": events.requests,
                 "compacted": compact,

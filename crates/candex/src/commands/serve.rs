@@ -137,8 +137,9 @@ fn rate_limits(args: &LimitArgs) -> RateLimits {
     }
 }
 
-/// Purges expired attachments (`--attachment-retention-days`) and events with their delivery
-/// records (`--event-retention-days`) now and every hour.
+/// Purges expired attachments (`--attachment-retention-days`), orphaned and temporary files
+/// (older than `--orphan-grace-secs`) and events with their delivery records
+/// (`--event-retention-days`) now and every hour.
 fn spawn_retention(
     operator: std::sync::Arc<candex_server::operator::service::OperatorService>,
     event_retention: Duration,
@@ -151,6 +152,9 @@ fn spawn_retention(
             let now = chrono::Utc::now();
             if let Err(e) = operator.purge_expired_attachments(now).await {
                 tracing::warn!(error = %e, "attachment retention purge failed; retrying in an hour");
+            }
+            if let Err(e) = operator.sweep_orphans(now).await {
+                tracing::warn!(error = %e, "orphaned file sweep failed; retrying in an hour");
             }
             match operator.store().purge_events_before(now - event_retention).await {
                 Ok(purged) if purged.events + purged.requests > 0 => {
