@@ -101,7 +101,8 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 /// A file part whose bytes trickle in.
 fn trickled(name: &str, bytes: Bytes) -> reqwest::multipart::Part {
     let len = bytes.len() as u64;
-    let chunks: Vec<Bytes> = (0..bytes.len()).step_by(CHUNK).map(|i| bytes.slice(i..(i + CHUNK).min(bytes.len()))).collect();
+    let chunks: Vec<Bytes> =
+        (0..bytes.len()).step_by(CHUNK).map(|i| bytes.slice(i..(i + CHUNK).min(bytes.len()))).collect();
     let stream = futures::stream::iter(chunks).then(|chunk| async move {
         tokio::time::sleep(CHUNK_EVERY).await;
         Ok::<_, std::io::Error>(chunk)
@@ -126,7 +127,8 @@ async fn ingest_until_killed(
 ) {
     let client = reqwest::Client::new();
     for n in 0.. {
-        let own = Bytes::from(format!("%PDF-1.4 own file of worker {worker} round {round} #{n} {}", "o".repeat(300 * 1024)));
+        let own =
+            Bytes::from(format!("%PDF-1.4 own file of worker {worker} round {round} #{n} {}", "o".repeat(300 * 1024)));
         let common = shared[(worker + n) % SHARED].clone();
         let mut body = minimal_application(&position, &format!("w{worker}.r{round}.n{n}@example.org"));
         body["attachments"] = json!([{"file": "own", "seekRoleCode": "Resume"}, {"file": "common"}]);
@@ -162,7 +164,10 @@ async fn kill_9_during_ingest_then_a_purge_leaves_no_orphan_and_every_acknowledg
         (0..SHARED)
             .map(|i| {
                 let mut bytes = format!("%PDF-1.4 shared {i} ").into_bytes();
-                bytes.extend((0..SHARED_BYTES as u32).map(|b| (b.wrapping_mul(2_654_435_761).wrapping_add(i as u32) >> 24) as u8));
+                bytes.extend(
+                    (0..SHARED_BYTES as u32)
+                        .map(|b| (b.wrapping_mul(2_654_435_761).wrapping_add(i as u32) >> 24) as u8),
+                );
                 Bytes::from(bytes)
             })
             .collect(),

@@ -293,7 +293,9 @@ impl BlobStore {
             .map_err(BlobError::from)
             .try_filter_map(|meta| async move {
                 let Some(name) = meta.location.filename() else { return Ok(None) };
-                Ok(Self::key(name).is_ok().then(|| ListedBlob { sha256: name.to_owned(), last_modified: meta.last_modified }))
+                Ok(Self::key(name)
+                    .is_ok()
+                    .then(|| ListedBlob { sha256: name.to_owned(), last_modified: meta.last_modified }))
             })
             .boxed()
     }
@@ -429,7 +431,11 @@ impl BlobWriter {
             return Err(BlobError::Storage(object_store::Error::Generic { store: "blobs", source: Box::new(e) }));
         }
         let sha256 = hex::encode(std::mem::take(&mut self.hasher).finalize());
-        Ok(TempBlob { store: self.store.clone(), tmp: self.tmp.clone(), blob: StoredBlob { sha256, size: self.written } })
+        Ok(TempBlob {
+            store: self.store.clone(),
+            tmp: self.tmp.clone(),
+            blob: StoredBlob { sha256, size: self.written },
+        })
     }
 
     /// Abandons the upload, removing whatever was written.
