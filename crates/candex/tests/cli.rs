@@ -488,8 +488,8 @@ fn import_streams_attachment_files_from_paths_and_admin_purge_runs() {
     let purged = t.candex(&["admin", "purge"]).json();
     assert_eq!(
         purged,
-        json!({"attachmentsDeleted": 0, "blobsDeleted": 0, "eventsDeleted": 0, "webhookRequestsDeleted": 0,
-               "compacted": false}),
+        json!({"attachmentsDeleted": 0, "blobsDeleted": 0, "orphanBlobsDeleted": 0, "tempFilesDeleted": 0,
+               "eventsDeleted": 0, "webhookRequestsDeleted": 0, "compacted": false}),
         "nothing is past retention"
     );
     let stored = applicant_names(&t.store(), &position);
