@@ -36,6 +36,10 @@ pub struct Settings {
     pub graphql: GraphqlLimits,
     /// Request budgets per source address, client id and partner.
     pub rate_limits: RateLimits,
+    /// Let partners record process history on application profiles and read it back
+    /// (`seekProcessHistory`, the operator API): candex's extension, off by default, when
+    /// behaviour is exactly SEEK's (process history is for uploaded candidates only).
+    pub process_history_on_applications: bool,
 }
 
 /// Connection and request-time limits of the HTTP server; every one bounds what a client
@@ -193,6 +197,7 @@ impl Default for Settings {
             http: HttpLimits::default(),
             graphql: GraphqlLimits::default(),
             rate_limits: RateLimits::default(),
+            process_history_on_applications: false,
         }
     }
 }
@@ -219,6 +224,7 @@ impl std::fmt::Debug for Settings {
             .field("http", &self.http)
             .field("graphql", &self.graphql)
             .field("rate_limits", &self.rate_limits)
+            .field("process_history_on_applications", &self.process_history_on_applications)
             .finish()
     }
 }

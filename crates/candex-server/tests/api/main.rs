@@ -12,6 +12,7 @@ mod helpers;
 mod limits;
 mod live_and_snapshot;
 mod operator;
+mod process_history;
 mod questionnaires;
 mod schema;
 mod seed_query;

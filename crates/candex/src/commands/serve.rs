@@ -55,6 +55,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         http: http_limits(&args.limits),
         graphql: graphql_limits(&args.limits),
         rate_limits: rate_limits(&args.limits),
+        process_history_on_applications: args.process_history_on_applications,
         ..Settings::default()
     };
     match &operator_key {
