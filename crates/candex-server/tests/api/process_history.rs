@@ -227,10 +227,8 @@ async fn the_extension_records_reads_pages_updates_and_deletes_history_on_applic
     assert!(updated["positionProfile"].is_null(), "the job ad was left out of the update");
 
     // The operator API reads the application's history back.
-    let (status, page) = w
-        .app
-        .operator(Method::GET, &format!("/candidate-profiles/{}/process-history?limit=2", w.profile), None)
-        .await;
+    let (status, page) =
+        w.app.operator(Method::GET, &format!("/candidate-profiles/{}/process-history?limit=2", w.profile), None).await;
     assert_eq!(status, 200, "{page}");
     let items = page["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
@@ -242,21 +240,13 @@ async fn the_extension_records_reads_pages_updates_and_deletes_history_on_applic
     let next = page["nextCursor"].as_str().unwrap();
     let (_, rest) = w
         .app
-        .operator(
-            Method::GET,
-            &format!("/candidate-profiles/{}/process-history?after={next}", w.profile),
-            None,
-        )
+        .operator(Method::GET, &format!("/candidate-profiles/{}/process-history?after={next}", w.profile), None)
         .await;
     assert_eq!(rest["items"].as_array().unwrap().len(), 1, "{rest}");
     assert!(rest.get("nextCursor").is_none() || rest["nextCursor"].is_null());
     let (status, _) = w
         .app
-        .operator(
-            Method::GET,
-            "/candidate-profiles/seekAnzPublicTest:candidateProfile:apply:x/process-history",
-            None,
-        )
+        .operator(Method::GET, "/candidate-profiles/seekAnzPublicTest:candidateProfile:apply:x/process-history", None)
         .await;
     assert_eq!(status, 404);
 
