@@ -114,6 +114,13 @@ pub trait ProcessHistoryStore: Send + Sync {
         after_seq: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<ProcessHistoryItem>>;
+    /// The first `limit` items of each of `profile_ids`, in one statement (the first page of
+    /// `seekProcessHistory` for a list of profiles), by profile and then in recording order.
+    async fn first_process_history_pages(
+        &self,
+        profile_ids: &[ObjectId],
+        limit: u32,
+    ) -> StoreResult<Vec<ProcessHistoryItem>>;
 }
 
 /// Items with their profile's hirer; the caller adds the `where`.
@@ -268,5 +275,32 @@ impl<B: SqlBackend> ProcessHistoryStore for B {
     ) -> StoreResult<Vec<ProcessHistoryItem>> {
         let select = format!("{ITEMS} where i.profile_id = $1 and ($2 is null or i.seq > $2) order by i.seq limit $3");
         self.reader().all(stmt!(select, profile_id, after_seq, limit), item::<B::Db>).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn first_process_history_pages(
+        &self,
+        profile_ids: &[ObjectId],
+        limit: u32,
+    ) -> StoreResult<Vec<ProcessHistoryItem>> {
+        if profile_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Numbered per profile by a window function (SQLite 3.25+, PostgreSQL), so the page of
+        // every profile comes from one index range each, in one statement.
+        let select = format!(
+            "select * from (
+                 select i.seq, i.id, i.profile_id, p.hirer_id, i.partner_id, i.idempotency_id, i.action_date,
+                        i.position_profile_id, i.details, i.created_at, i.updated_at,
+                        row_number() over (partition by i.profile_id order by i.seq) as n
+                 from process_history_items i join profiles p on p.profile_id = i.profile_id
+                 where i.profile_id in ({})
+             ) numbered
+             where n <= $2
+             order by profile_id{}, seq",
+            B::list("$1"),
+            B::BINARY
+        );
+        self.reader().all(stmt!(select, profile_ids, limit), item::<B::Db>).await
     }
 }

@@ -28,6 +28,7 @@ use candex_store::{
 
 use super::access::Access;
 use super::error::{bad_user_input, internal};
+use super::prefetch::Prefetched;
 use super::relay::{page, Page, PageInfo};
 use super::seq_paging::{decode_cursor, encode_cursor};
 use super::types::process::*;
@@ -256,8 +257,18 @@ pub async fn history_page(
     };
     let after = after.as_deref().map(|c| decode_cursor(c, "/after")).transpose()?;
     ctx.data_unchecked::<Access>().charge_nested_load()?;
-    let store = &ctx.data_unchecked::<SchemaContext>().store;
-    let mut items = store.page_process_history(&profile.profile_id, after, limit + 1).await.map_err(internal)?;
+    // A list of profiles (an events page, `Candidate.profiles`) loaded every first page ahead.
+    let prefetched = match after {
+        None => ctx.data_opt::<Prefetched>().and_then(|p| p.history(&profile.profile_id, limit + 1)),
+        Some(_) => None,
+    };
+    let mut items = match prefetched {
+        Some(items) => items,
+        None => {
+            let store = &ctx.data_unchecked::<SchemaContext>().store;
+            store.page_process_history(&profile.profile_id, after, limit + 1).await.map_err(internal)?
+        }
+    };
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
     let edges: Vec<CandidateProcessHistoryItemEdge> = items

@@ -124,6 +124,18 @@ pub async fn process_history_lifecycle(store: &dyn Store) {
     let rest = store.page_process_history(&app.profile_id, Some(page[1].seq), 2).await.expect("page 2");
     assert_eq!(ids(&rest), vec![third.id.clone()]);
     assert!(store.page_process_history(&app.profile_id, Some(rest[0].seq), 2).await.expect("end").is_empty());
+    // The first page of several profiles at once: each profile's first items, profile by profile.
+    let mut both = vec![app.profile_id.clone(), other_app.profile_id.clone()];
+    both.sort();
+    let pages = store.first_process_history_pages(&both, 2).await.expect("pages");
+    let mut expected = vec![
+        (app.profile_id.clone(), vec![first.id.clone(), second.id.clone()]),
+        (other_app.profile_id.clone(), vec![elsewhere.id.clone()]),
+    ];
+    expected.sort();
+    let expected: Vec<ObjectId> = expected.into_iter().flat_map(|(_, ids)| ids).collect();
+    assert_eq!(ids(&pages), expected);
+    assert!(store.first_process_history_pages(&[], 2).await.expect("none").is_empty());
 
     // An update replaces date, job ad and details, and keeps the rest.
     let update = ProcessHistoryUpdate {
