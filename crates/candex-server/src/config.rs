@@ -39,6 +39,10 @@ pub struct Settings {
     /// Origins whose pages may call `/graphql` and download attachments with a browser token
     /// (CORS), as `scheme://host[:port]`, or `*` for any; empty (the default) allows none.
     pub cors_allowed_origins: Vec<String>,
+    /// Let partners record process history on application profiles and read it back
+    /// (`seekProcessHistory`, the operator API): candex's extension, off by default, when
+    /// behaviour is exactly SEEK's (process history is for uploaded candidates only).
+    pub process_history_on_applications: bool,
 }
 
 /// Connection and request-time limits of the HTTP server; every one bounds what a client
@@ -197,6 +201,7 @@ impl Default for Settings {
             graphql: GraphqlLimits::default(),
             rate_limits: RateLimits::default(),
             cors_allowed_origins: Vec::new(),
+            process_history_on_applications: false,
         }
     }
 }
@@ -224,6 +229,7 @@ impl std::fmt::Debug for Settings {
             .field("graphql", &self.graphql)
             .field("rate_limits", &self.rate_limits)
             .field("cors_allowed_origins", &self.cors_allowed_origins)
+            .field("process_history_on_applications", &self.process_history_on_applications)
             .finish()
     }
 }

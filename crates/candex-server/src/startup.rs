@@ -79,6 +79,7 @@ impl Application {
             public_url: public_url.clone(),
             webhook_targets: settings.webhooks.target_policy(),
             dispatcher: dispatcher.clone(),
+            process_history_on_applications: settings.process_history_on_applications,
         });
         let field_types = Arc::new(crate::graphql::field_errors::FieldTypes::from_sdl(&schema.sdl()));
         let state = AppState {

@@ -1,6 +1,8 @@
 //! No N+1: counts the SQL statements the driver executes for one `candidateProfile` request and
 //! shows the count does not grow with the number of employment, education, certification or
-//! qualification entries, nor with the number of questionnaire questions answered. Its own test binary, because it installs a global tracing subscriber
+//! qualification entries, nor with the number of questionnaire questions answered, and that a
+//! page of events costs the same for 1 and 20 events (profiles, job ads, and with process
+//! history on applications each profile's `seekProcessHistory`). Its own test binary, because it installs a global tracing subscriber
 //! that counts sqlx's per-statement events (target `sqlx::query`).
 
 #[path = "api/helpers.rs"]
@@ -235,6 +237,61 @@ async fn statements_per_candidate_profile_do_not_grow_with_list_sizes() {
     }
     println!(
         "SQL statements per events page with inline job ads: {} (1 event) vs {} (3 events)",
+        counts[1].1, counts[2].1
+    );
+    assert_eq!(counts[1].1, counts[2].1, "statement count grew with the page size: {counts:?}");
+
+    // With process history on applications: a page of events fetching each profile's first
+    // page of process history loads every first page in one statement.
+    let app = TestApp::spawn_with(|mut s| {
+        s.process_history_on_applications = true;
+        s
+    })
+    .await;
+    let hirer = app.create_hirer("History").await;
+    let partner = app.create_partner("History ATS").await;
+    app.relate(&partner, &hirer, &["ApplicationExport"]).await;
+    let position = app.create_position(&hirer, "Barista").await;
+    let token = app.token(&partner).await;
+    let create = "mutation ($input: CreateCandidateProcessHistoryItemInput!) {
+        createCandidateProcessHistoryItem(input: $input) { __typename } }";
+    for i in 0..20 {
+        let (profile, _) = app.apply(&position, &format!("history{i}@example.com")).await;
+        for (key, status) in [("a", "HirerShortlist"), ("b", "Interview")] {
+            let item = json!({"action": {"code": "StatusChange"}, "actionDate": "2024-05-01T09:30:00.000Z",
+                "idempotencyId": key, "primaryParties": [], "status": {"code": status}});
+            let input =
+                json!({"input": {"candidateProfile": {"profileId": profile}, "candidateProcessHistoryItem": item}});
+            let r = app.graphql(Some(&token), create, input).await;
+            assert_eq!(
+                r["data"]["createCandidateProcessHistoryItem"]["__typename"],
+                "CreateCandidateProcessHistoryItemPayload_Success",
+                "{r}"
+            );
+        }
+    }
+    let history = "query($n: Int) { events(schemeId: \"seekAnzPublicTest\", last: $n,
+        filter: {eventTypeCodes: [\"CandidateApplicationCreated\"]}) { edges { node {
+          ... on CandidateApplicationCreatedEvent { candidateApplicationProfile { profileId { value }
+            seekProcessHistory(first: 1) { edges { node { status { code } } } pageInfo { hasNextPage } } } } } } } }";
+    let mut counts = Vec::new();
+    for n in [1usize, 1, 20] {
+        counter.store(0, Ordering::SeqCst);
+        let r = app.graphql(Some(&token), history, json!({"n": n})).await;
+        let count = counter.load(Ordering::SeqCst);
+        assert!(r.get("errors").is_none(), "{r}");
+        let edges = r["data"]["events"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), n, "{r}");
+        for edge in edges {
+            let page = &edge["node"]["candidateApplicationProfile"]["seekProcessHistory"];
+            assert_eq!(page["edges"][0]["node"]["status"]["code"], "HirerShortlist", "{r}");
+            assert_eq!(page["edges"].as_array().unwrap().len(), 1, "{r}");
+            assert_eq!(page["pageInfo"]["hasNextPage"], true, "{r}");
+        }
+        counts.push((n, count));
+    }
+    println!(
+        "SQL statements per events page with inline process history: {} (1 event) vs {} (20 events)",
         counts[1].1, counts[2].1
     );
     assert_eq!(counts[1].1, counts[2].1, "statement count grew with the page size: {counts:?}");

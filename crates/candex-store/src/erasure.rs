@@ -11,7 +11,8 @@ use crate::*;
 pub trait ErasureStore: Send + Sync {
     /// Erases a candidate in one transaction, as SEEK redacts: the live person becomes
     /// `Person::redacted()` (and never matches a new application again), every profile's
-    /// snapshot is emptied, questionnaire responses and attachment rows are deleted.
+    /// snapshot is emptied, questionnaire responses, process history items and attachment rows
+    /// are deleted.
     /// Identifiers stay valid. Returns the content hashes no attachment references any more,
     /// for the caller to delete from blob storage. `NotFound` for an unknown candidate.
     ///
@@ -42,6 +43,7 @@ impl<B: SqlBackend> ErasureStore for B {
         let profiles = tx.execute(stmt!(empty, candidate_id, to_json(&Snapshot::default())?, now)).await?;
         const OF_CANDIDATE: &str = "profile_id in (select profile_id from profiles where candidate_id = $1)";
         tx.execute(stmt!(format!("delete from questionnaire_submissions where {OF_CANDIDATE}"), candidate_id)).await?;
+        tx.execute(stmt!(format!("delete from process_history_items where {OF_CANDIDATE}"), candidate_id)).await?;
         let delete = format!("delete from attachments where {OF_CANDIDATE} returning sha256");
         let hashes = tx.all(stmt!(delete, candidate_id), crate::attachments::sha256::<B>).await?;
         let unreferenced_blobs = crate::attachments::unreferenced::<B>(&mut tx, &hashes).await?;

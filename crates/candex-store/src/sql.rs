@@ -360,7 +360,8 @@ pub trait SqlBackend: Send + Sync + 'static {
 }
 
 /// The tables that hold a candidate's personal data, for [`SqlBackend::compact`].
-pub const PERSONAL_DATA_TABLES: [&str; 4] = ["candidates", "profiles", "questionnaire_submissions", "attachments"];
+pub const PERSONAL_DATA_TABLES: [&str; 5] =
+    ["candidates", "profiles", "questionnaire_submissions", "process_history_items", "attachments"];
 
 /// The rows of backend `B`.
 pub type Row<B> = <<B as SqlBackend>::Db as Columns>::Row;

@@ -13,6 +13,7 @@ mod events;
 mod keys;
 mod parties;
 mod positions;
+mod process_history;
 mod questionnaires;
 
 use candex_domain::person::{Communication, Email, PersonName};
@@ -85,6 +86,8 @@ macro_rules! __conformance_stories {
             events::delivery_claims_batches_leases_and_backoff,
             events::replays_requeue_and_are_recorded,
             events::event_retention_purge,
+            process_history::process_history_lifecycle,
+            process_history::erasure_deletes_process_history,
         }
     };
 }

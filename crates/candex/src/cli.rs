@@ -117,6 +117,13 @@ pub struct ServeArgs {
     #[arg(long, env = "CANDEX_DEMO")]
     pub demo: bool,
 
+    /// Let partners record process history (shortlisted, interviewed, offered, …) on
+    /// application profiles, read it back in `seekProcessHistory`, and let the operator API
+    /// read it. Off by default: then, as at SEEK, process history is for uploaded candidates
+    /// only and every application's `seekProcessHistory` is null.
+    #[arg(long, env = "CANDEX_PROCESS_HISTORY_ON_APPLICATIONS")]
+    pub process_history_on_applications: bool,
+
     /// Key the job board uses for /operator/v1 (Authorization: Bearer). Without one the
     /// operator API is disabled, except with --demo, which uses `demo-operator-key`.
     #[arg(long, env = "CANDEX_OPERATOR_KEY", hide_env_values = true)]

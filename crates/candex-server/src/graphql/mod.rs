@@ -9,6 +9,7 @@ pub mod field_errors;
 pub mod guard;
 pub mod mutation;
 pub mod prefetch;
+pub mod process_history;
 pub mod query;
 pub mod query_events;
 pub mod relay;
@@ -30,11 +31,15 @@ use crate::state::AppState;
 use transport::MediaType;
 
 /// The schema type.
-pub type CandexSchema = Schema<Query, mutation::Mutation, EmptySubscription>;
+pub type CandexSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// The query root: the export reads, and the event and webhook reads.
+/// The query root: the export reads, the event and webhook reads, and process history.
 #[derive(Default, MergedObject)]
-pub struct Query(query::Query, query_events::EventQueries);
+pub struct Query(query::Query, query_events::EventQueries, process_history::ProcessHistoryQueries);
+
+/// The mutation root: the webhook mutations and the process history mutations.
+#[derive(Default, MergedObject)]
+pub struct Mutation(mutation::Mutation, process_history::ProcessHistoryMutations);
 
 /// Deepest query accepted; SEEK's documented queries need about 8 levels, introspection 13.
 pub const MAX_DEPTH: usize = 16;
@@ -65,11 +70,14 @@ pub struct SchemaContext {
     pub webhook_targets: crate::webhooks::ssrf::TargetPolicy,
     /// Wakes the webhook dispatcher after a replay queues work.
     pub dispatcher: crate::webhooks::Waker,
+    /// Whether partners may record process history on application profiles (candex's
+    /// extension; SEEK keeps process history for uploaded candidates only).
+    pub process_history_on_applications: bool,
 }
 
 /// Builds the schema; the only constructor, shared by the server, tests and SDL export.
 pub fn build_schema(context: SchemaContext) -> CandexSchema {
-    Schema::build(Query::default(), mutation::Mutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(context)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -78,7 +86,7 @@ pub fn build_schema(context: SchemaContext) -> CandexSchema {
 
 /// The schema's SDL, for compatibility checks.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), mutation::Mutation, EmptySubscription).finish().sdl()
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish().sdl()
 }
 
 /// `POST /graphql`: verifies the bearer token (if any) once, takes one request from the

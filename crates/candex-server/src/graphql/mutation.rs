@@ -1,4 +1,4 @@
-//! The `Mutation` root: the five webhook mutations (create, update delivery, update signing,
+//! The webhook part of the `Mutation` root: the five webhook mutations (create, update delivery, update signing,
 //! delete, replay). Partner tokens only. Invalid input answers `BAD_USER_INPUT` naming each
 //! field by JSON pointer (`/input/webhookSubscription/url`, …); another partner's subscription
 //! is refused exactly like a missing one. A signing secret is never returned, logged or echoed.
@@ -20,7 +20,7 @@ pub const MAX_REPLAY_EVENT_IDS: usize = 100;
 
 const SUB: &str = "/input/webhookSubscription";
 
-/// The mutation root.
+/// The webhook mutations, merged into [`super::Mutation`].
 #[derive(Default)]
 pub struct Mutation;
 
@@ -42,7 +42,7 @@ fn subscription_id(raw: &str) -> async_graphql::Result<ObjectId> {
     ObjectId::parse_as(raw.trim(), IdKind::WebhookSubscription).map_err(|_| no_such_subscription())
 }
 
-#[Object]
+#[Object(name = "WebhookMutations")]
 impl Mutation {
     /// Subscribes the partner to one event type at a URL; a subscription with the same event
     /// type, scheme, URL and hirer answers `Conflict` naming it.

@@ -251,3 +251,61 @@ pub struct ApplicationUpload {
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
 }
+
+/// One item of a candidate profile's process history, as the partner recorded it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessHistoryItemResponse {
+    /// Item id (`candidateProcessHistoryItem(id)`).
+    pub id: String,
+    /// The partner that recorded it.
+    pub partner_id: String,
+    /// The partner's idempotency key.
+    pub idempotency_id: String,
+    /// When the action happened (RFC 3339).
+    pub action_date: String,
+    /// What happened: `{code, name, description, seekUrl}` (SEEK's action codes).
+    #[schema(value_type = Object)]
+    pub action: candex_domain::process::ProcessAction,
+    /// Where the candidate stands (`HirerShortlist`, `Interview`, `Offer`, `Unsuccessful`, …).
+    pub status: Option<String>,
+    /// The job ad it concerns.
+    pub position_profile_id: Option<String>,
+    /// The people and organisations involved, in SEEK's `CandidateProcessParty` shape.
+    #[schema(value_type = Vec<Object>)]
+    pub primary_parties: Vec<candex_domain::process::ProcessParty>,
+    /// Source name.
+    pub seek_source: Option<String>,
+    /// When it was recorded (RFC 3339).
+    pub create_date_time: String,
+    /// When it last changed (RFC 3339).
+    pub update_date_time: String,
+}
+
+impl From<candex_store::ProcessHistoryItem> for ProcessHistoryItemResponse {
+    fn from(i: candex_store::ProcessHistoryItem) -> Self {
+        Self {
+            id: i.id.into_string(),
+            partner_id: i.partner_id.into_string(),
+            idempotency_id: i.idempotency_id,
+            action_date: format_rfc3339_ms(&i.action_date),
+            action: i.details.action,
+            status: i.details.status,
+            position_profile_id: i.position_profile_id.map(candex_domain::PositionProfileId::into_string),
+            primary_parties: i.details.primary_parties,
+            seek_source: i.details.seek_source,
+            create_date_time: format_rfc3339_ms(&i.created_at),
+            update_date_time: format_rfc3339_ms(&i.updated_at),
+        }
+    }
+}
+
+/// A page of a candidate profile's process history.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessHistoryPage {
+    /// Items in recording order.
+    pub items: Vec<ProcessHistoryItemResponse>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}

@@ -13,10 +13,11 @@ use crate::error::ErrorBody;
     paths(
         routes::create_hirer, routes::list_hirers, routes::create_partner, routes::list_partners,
         routes::set_relationships, routes::create_position, routes::list_positions, routes::get_position, routes::close_position,
-        routes::list_applications, routes::ingest_application, routes::update_person, routes::erase_candidate,
+        routes::list_applications, routes::list_process_history, routes::ingest_application, routes::update_person, routes::erase_candidate,
     ),
     components(schemas(ErrorBody, NameInput, RelationshipsInput, HirerResponse, PartnerResponse, RelationshipsResponse,
-        PositionResponse, ApplicationResponse, CandidateResponse, ApplicationsPage, ApplicationListItem, ErasedResponse, ApplicationUpload)),
+        PositionResponse, ApplicationResponse, CandidateResponse, ApplicationsPage, ApplicationListItem, ErasedResponse, ApplicationUpload,
+        ProcessHistoryPage, ProcessHistoryItemResponse)),
     modifiers(&OperatorKey)
 )]
 struct OperatorApi;

@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/positions/{id}", get(get_position))
         .route("/positions/{id}/close", post(close_position))
         .route("/positions/{id}/applications", get(list_applications))
+        .route("/candidate-profiles/{id}/process-history", get(list_process_history))
         // The handler applies its own limits: 1 MiB for JSON, the attachment limits for multipart.
         .route("/applications", post(ingest_application).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/candidates/{candidate_id}/person", put(update_person))
@@ -198,6 +199,19 @@ pub async fn list_applications(
     params: Result<Query<PageParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<ApplicationsPage>> {
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let (limit, after) = page_params(&params)?;
+    let mut rows = state.operator.list_applications(&id, after, limit + 1).await?;
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| encode_cursor(r.seq))
+    } else {
+        None
+    };
+    Ok(Json(ApplicationsPage { applications: rows.iter().map(Into::into).collect(), next_cursor }))
+}
+
+/// `limit` (1 to 200, default 50) and `after` of a page request, every problem named.
+fn page_params(params: &PageParams) -> ApiResult<(u32, Option<i64>)> {
     let mut errors = FieldErrors::new();
     let limit = match params.limit.as_deref().map(str::parse::<u32>) {
         None => 50,
@@ -211,15 +225,34 @@ pub async fn list_applications(
         errors.add("/after", "is not a cursor returned by this endpoint");
         None
     });
-    let limit = errors.into_result(limit).map_err(ApiError::Invalid)?;
-    let mut rows = state.operator.list_applications(&id, after, limit + 1).await?;
-    let next_cursor = if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| encode_cursor(r.seq))
+    errors.into_result((limit, after)).map_err(ApiError::Invalid)
+}
+
+/// List a candidate profile's process history (statuses such as shortlisted, interviewed,
+/// offered, rejected) in recording order: what partners recorded on the application with
+/// `--process-history-on-applications`, so a job board can show candidates where their
+/// application stands. Empty unless the extension is (or was) on.
+#[utoipa::path(get, path = "/operator/v1/candidate-profiles/{id}/process-history", tag = "applications",
+    params(("id" = String, Path, description = "Candidate profile id"), PageParams),
+    responses((status = 200, body = ProcessHistoryPage), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("operator_key" = [])))]
+pub async fn list_process_history(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    params: Result<Query<PageParams>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<ProcessHistoryPage>> {
+    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let (limit, after) = page_params(&params)?;
+    let mut items = state.operator.list_process_history(&id, after, limit + 1).await?;
+    let next_cursor = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|i| encode_cursor(i.seq))
     } else {
         None
     };
-    Ok(Json(ApplicationsPage { applications: rows.iter().map(Into::into).collect(), next_cursor }))
+    Ok(Json(ProcessHistoryPage { items: items.into_iter().map(Into::into).collect(), next_cursor }))
 }
 
 fn encode_cursor(seq: i64) -> String {

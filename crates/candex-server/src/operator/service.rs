@@ -407,6 +407,23 @@ impl OperatorService {
         let position = self.get_position(position_id).await?;
         self.store.page_position_applications(&position.profile_id, after_seq, limit).await.map_err(ServiceError::Store)
     }
+
+    /// One page of a candidate profile's process history in recording order, after `after_seq`
+    /// (what partners recorded with `--process-history-on-applications`). `NotFound` for an
+    /// unknown profile.
+    pub async fn list_process_history(
+        &self,
+        profile_id: &str,
+        after_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<candex_store::ProcessHistoryItem>, ServiceError> {
+        let id = candex_domain::CandidateProfileId::parse(profile_id)
+            .map_err(|_| ServiceError::NotFound("candidate profile"))?;
+        if self.store.get_profile(&id).await.map_err(ServiceError::Store)?.is_none() {
+            return Err(ServiceError::NotFound("candidate profile"));
+        }
+        self.store.page_process_history(&id, after_seq, limit).await.map_err(ServiceError::Store)
+    }
 }
 
 fn not_found_or_store(e: StoreError) -> ServiceError {

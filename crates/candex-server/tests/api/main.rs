@@ -14,6 +14,7 @@ mod limits;
 mod live_and_snapshot;
 mod operator;
 mod pages;
+mod process_history;
 mod questionnaires;
 mod schema;
 mod seed_query;

@@ -56,6 +56,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         graphql: graphql_limits(&args.limits),
         rate_limits: rate_limits(&args.limits),
         cors_allowed_origins: args.cors_allow_origins.clone(),
+        process_history_on_applications: args.process_history_on_applications,
         ..Settings::default()
     };
     match &operator_key {
