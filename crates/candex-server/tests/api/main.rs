@@ -5,6 +5,7 @@ mod authentication;
 mod authorization;
 mod browser_tokens;
 mod browser_tokens_cors;
+mod clients;
 mod erasure;
 mod events;
 mod field_errors;
