@@ -85,6 +85,7 @@ macro_rules! __conformance_stories {
             events::delivery_claims_batches_leases_and_backoff,
             events::replays_requeue_and_are_recorded,
             events::event_retention_purge,
+            events::erasure_reaches_partners_sent_or_entitled,
         }
     };
 }

@@ -5,6 +5,7 @@ mod authentication;
 mod authorization;
 mod browser_tokens;
 mod erasure;
+mod erasure_events;
 mod events;
 mod field_errors;
 mod front_door;
