@@ -703,6 +703,44 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_erasure_is_due_work_and_settles_the_candidates_applications() {
+        let dir = tempfile::tempdir().expect("dir");
+        let state = State::open(&dir.path().join("state.db")).await.expect("open");
+        let mut applied = app("e1", "p1");
+        applied.candidate_id = Some("c".into());
+        let mut pending = app("e2", "p2");
+        pending.candidate_id = Some("c".into());
+        let erased = InboxEvent {
+            event_id: "x".into(),
+            type_code: CANDIDATE_ERASED.into(),
+            profile_id: None,
+            candidate_id: Some("c".into()),
+            hirer_id: Some("h".into()),
+        };
+        state.save_page("s", &[applied, pending, erased], Some("c1")).await.expect("save");
+        state.finish("e1", "p1", "somewhere").await.expect("finish");
+        let due = state.due(0, 10).await.expect("due");
+        assert_eq!(
+            due.iter().map(|p| p.type_code.as_str()).collect::<Vec<_>>(),
+            [APPLICATION_CREATED, CANDIDATE_ERASED]
+        );
+        let profiles = state.profiles_of("c").await.expect("profiles");
+        assert_eq!(
+            profiles,
+            [
+                KnownProfile { profile_id: "p1".into(), location: Some("somewhere".into()) },
+                KnownProfile { profile_id: "p2".into(), location: None },
+            ]
+        );
+        assert!(!state.is_erased("c").await.expect("erased"));
+        state.finish_erasure("x", "c", &profiles, 1, &[]).await.expect("finish erasure");
+        assert!(state.is_erased("c").await.expect("erased"));
+        assert!(state.due(0, 10).await.expect("due").is_empty(), "the pending application is settled too");
+        assert_eq!(state.exported_location("p1").await.expect("loc"), None);
+        assert_eq!(state.counts().await.expect("counts"), Counts { done: 2, skipped: 1, ..Counts::default() });
+    }
+
+    #[tokio::test]
     async fn due_batches_merge_pending_and_retryable_failures_in_inbox_order() {
         let dir = tempfile::tempdir().expect("dir");
         let state = State::open(&dir.path().join("state.db")).await.expect("open");

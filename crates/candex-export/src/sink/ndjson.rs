@@ -369,6 +369,83 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_erasure_rewrites_the_file_without_the_candidates_lines_and_files() {
+        use crate::state::KnownProfile;
+        let dir = tempfile::tempdir().expect("dir");
+        let (file, blobs) = (dir.path().join("out.ndjson"), dir.path().join("files"));
+        let state = State::open(&dir.path().join("state.db")).await.expect("state");
+        let sink = NdjsonSink::open(Some(&file), &blobs, &state).await.expect("open");
+        // p1 and p2 are the erased candidate's (p2 by its candidateId only), p3 someone else's;
+        // p1 and p3 share one file, p2 has its own.
+        let (shared, own) = ("ab".repeat(32), "cd".repeat(32));
+        for (n, candidate, sha) in [(1, "gone", &shared), (2, "gone", &own), (3, "kept", &shared)] {
+            let event = InboxEvent {
+                event_id: format!("e{n}"),
+                type_code: APPLICATION_CREATED.into(),
+                profile_id: Some(format!("p{n}")),
+                candidate_id: Some(candidate.into()),
+                hirer_id: None,
+            };
+            state.enqueue(&[event]).await.expect("enqueue");
+            let mut export = export(sink.staging(&export(PathBuf::new(), n).meta).await.expect("staging"), n);
+            export.meta.candidate_id = Some(candidate.into());
+            let staged = export.staging.join("a");
+            std::fs::write(&staged, sha.as_bytes()).expect("stage");
+            export.attachments.push(FetchedAttachment {
+                id: None,
+                seek_role_code: None,
+                descriptions: vec![],
+                file_name: "a".into(),
+                original_filename: None,
+                content_type: None,
+                size: 64,
+                sha256: sha.clone(),
+                source_url: String::new(),
+                fetched_at: String::new(),
+                blob: None,
+                staged,
+            });
+            sink.commit(export, &state).await.expect("commit");
+        }
+        let erasure = Erasure {
+            event_id: "erase".into(),
+            candidate_id: "gone".into(),
+            profiles: vec![KnownProfile { profile_id: "p1".into(), location: Some("x".into()) }],
+        };
+        assert_eq!(sink.erase(&erasure, &state).await.expect("erase"), 2, "p1 by id, p2 by candidate");
+        let text = std::fs::read_to_string(&file).expect("read");
+        assert_eq!(text.lines().count(), 1);
+        assert!(text.contains("\"p3\"") && !text.contains("gone"), "{text}");
+        assert!(blobs.join(format!("ab/{shared}")).exists(), "still used by p3");
+        assert!(!blobs.join(format!("cd/{own}")).exists(), "used only by an erased line");
+        assert!(state.is_erased("gone").await.expect("erased"));
+        // The committed length followed the rewrite: appending and reopening agree.
+        commit(&sink, &state, 4).await;
+        drop(sink);
+        NdjsonSink::open(Some(&file), &blobs, &state).await.expect("reopen");
+        assert_eq!(std::fs::read_to_string(&file).expect("read").lines().count(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_rewrite_that_replaced_the_file_before_the_state_caught_up_is_accepted() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (file, blobs) = (dir.path().join("out.ndjson"), dir.path().join("files"));
+        let state = State::open(&dir.path().join("state.db")).await.expect("state");
+        let sink = NdjsonSink::open(Some(&file), &blobs, &state).await.expect("open");
+        commit(&sink, &state, 1).await;
+        commit(&sink, &state, 2).await;
+        drop(sink);
+        // A crash right after an erasure's rename: the file is shorter than committed, but it
+        // is exactly the announced rewrite.
+        let first = std::fs::read_to_string(&file).expect("read").lines().next().expect("line").to_owned() + "\n";
+        std::fs::write(&file, &first).expect("rewrite");
+        state.set_meta(REWRITE_KEY, &first.len().to_string()).await.expect("announce");
+        NdjsonSink::open(Some(&file), &blobs, &state).await.expect("accepted");
+        assert_eq!(state.meta(COMMITTED_KEY).await.expect("meta"), Some(first.len().to_string()));
+        assert_eq!(state.meta(REWRITE_KEY).await.expect("meta"), None);
+    }
+
+    #[tokio::test]
     async fn an_unrecorded_tail_is_cut_off_on_reopen() {
         let dir = tempfile::tempdir().expect("dir");
         let (file, blobs) = (dir.path().join("out.ndjson"), dir.path().join("files"));
