@@ -899,3 +899,54 @@ async fn an_erasure_reaches_every_output_of_candex_export() {
         assert!(!std::fs::read_to_string(&ndjson).unwrap().contains(id.as_str()), "{id} is back");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_erasure_reaches_postgres_tables() {
+    const GONE: &str = "Zqxpgerasedmarker";
+    let Some(scratch) = candex_testkit::ScratchDatabase::from_env().await else {
+        return;
+    };
+    let url = scratch.url();
+    let mut w = World::new(&[]).await;
+    let (_, candidate) = w.ingest_marked(GONE, "gone@example.com", 1).await;
+    w.ingest_marked(GONE, "gone@example.com", 2).await;
+    let (kept, _) = w.ingest_marked("Kwvpgkeptmarker", "kept@example.com", 3).await;
+    let root = tempfile::tempdir().expect("dir");
+    let blobs = root.path().join("files");
+    let blobs_arg = blobs.display().to_string();
+    let (output, summary) = w.sync(&url, &["--blobs", &blobs_arg]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(summary["profiles"], json!(3));
+    assert!(!holding(&blobs, GONE).is_empty());
+
+    let res = w
+        .http
+        .delete(format!("{}/operator/v1/candidates/{candidate}", w.server.base))
+        .bearer_auth(OPERATOR_KEY)
+        .send()
+        .await
+        .expect("erase");
+    assert_eq!(res.status(), 200);
+    let (output, summary) = w.sync(&url, &["--blobs", &blobs_arg]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!((summary["erasedCandidates"].clone(), summary["erasedProfiles"].clone()), (json!(1), json!(2)));
+
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let like = format!("%{GONE}%");
+    for (table, column) in
+        [("candex_profiles", "profile::text"), ("candex_candidates", "given_name"), ("candex_attachments", "file_name")]
+    {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE {column} LIKE $1"))
+            .bind(&like)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "{table} still holds the erased candidate");
+    }
+    let profiles: Vec<String> =
+        sqlx::query_scalar("SELECT profile_id FROM candex_profiles").fetch_all(&pool).await.unwrap();
+    assert_eq!(profiles, [kept]);
+    pool.close().await;
+    assert!(holding(&blobs, GONE).is_empty(), "files of the erased candidate are left");
+    assert!(!holding(&blobs, "Kwvpgkeptmarker").is_empty(), "the other candidate's files stay");
+}
