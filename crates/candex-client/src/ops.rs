@@ -350,7 +350,8 @@ pub struct EventsVariables<'a> {
     pub first: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<&'a str>,
-    /// Only on the first page (SEEK applies `afterDateTime` to the initial query only; then cursors).
+    /// `afterDateTime` only on the first page (SEEK applies it to the initial query only; then
+    /// cursors); `eventTypeCodes` on every page when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filter: Option<EventsFilter<'a>>,
 }
