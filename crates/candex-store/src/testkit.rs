@@ -88,6 +88,7 @@ macro_rules! __conformance_stories {
             events::event_retention_purge,
             process_history::process_history_lifecycle,
             process_history::erasure_deletes_process_history,
+            events::erasure_reaches_partners_sent_or_entitled,
         }
     };
 }

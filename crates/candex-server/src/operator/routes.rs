@@ -329,6 +329,8 @@ pub async fn update_person(
 /// Erase a candidate as SEEK redacts deleted candidates: `formattedName` and `given` become
 /// `redacted`, `family` null, contact details, histories, attachments (and their files) and
 /// questionnaire answers are removed. Every identifier stays valid; erasing twice is harmless.
+/// Partners that hold or may read the candidate's applications are told with a
+/// `CandidateErased` event (a candex extension), written in the same transaction.
 #[utoipa::path(delete, path = "/operator/v1/candidates/{candidate_id}", tag = "candidates",
     params(("candidate_id" = String, Path, description = "Candidate id")),
     responses((status = 200, body = ErasedResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),

@@ -385,10 +385,12 @@ impl OperatorService {
 
     /// Erases a candidate as SEEK redacts deleted candidates: person redacted, profiles
     /// emptied, answers and attachments deleted, then the blobs nobody else uses. Ids stay
-    /// valid; erasing twice is harmless.
+    /// valid; erasing twice is harmless. Partners that may hold the candidate's applications
+    /// are told with a `CandidateErased` event (a candex extension), written with the erasure.
     pub async fn erase_candidate(&self, candidate_id: &str) -> Result<ErasedCandidate, ServiceError> {
         let id = CandidateId::parse(candidate_id).map_err(|_| ServiceError::NotFound("candidate"))?;
-        let erased = self.store.erase_candidate(&id).await.map_err(not_found_or_store)?;
+        let erased = self.store.erase_candidate(&id, &self.stamp()).await.map_err(not_found_or_store)?;
+        self.waker.wake();
         // The rows are gone and committed: a blob that fails to delete here is only an orphan
         // (never served again), so it is logged rather than failing the erasure.
         if let Err(e) = self.delete_unreferenced_blobs(&erased.unreferenced_blobs).await {

@@ -7,6 +7,7 @@ mod browser_tokens;
 mod browser_tokens_cors;
 mod clients;
 mod erasure;
+mod erasure_events;
 mod events;
 mod field_errors;
 mod front_door;

@@ -189,7 +189,7 @@ pub async fn erasure_deletes_process_history(store: &dyn Store) {
         store.create_process_history_item(item, 10).await.expect("create");
     }
 
-    store.erase_candidate(&done[0].candidate_id).await.expect("erase");
+    store.erase_candidate(&done[0].candidate_id, &crate::testkit::stamp()).await.expect("erase");
     for (item, app) in items[..2].iter().zip([&first, &second]) {
         assert_eq!(store.get_process_history_item(&item.id).await.expect("get"), None, "erased");
         assert!(store.page_process_history(&app.profile_id, None, 10).await.expect("page").is_empty());
