@@ -1,9 +1,7 @@
 //! The applications area of the store: applications: candidates, their profile snapshots, and the reads behind `candidateProfile`.
 
 use async_trait::async_trait;
-use candex_domain::{
-    CandidateId, CandidateProfileId, EventType, PartnerId, Person, PositionProfileId,
-};
+use candex_domain::{CandidateId, CandidateProfileId, EventType, PartnerId, Person, PositionProfileId};
 
 use crate::rows::{self, StoredRow, ViewBuilder};
 use crate::sql::{to_json, Exec, Lock, Outbox, SqlBackend, Transaction};

@@ -91,7 +91,8 @@ impl<B: SqlBackend> KeyStore for B {
         let due = "select kid from signing_keys where retire_at <= $1 and retired_at is null";
         let kids = tx.all(stmt!(due, now), |row| rows::StoredRow::<B::Db>::new(row).text("kid")).await?;
         let empty: &[u8] = &[];
-        let retire = "update signing_keys set secret = $2, retired_at = $1 where retire_at <= $1 and retired_at is null";
+        let retire =
+            "update signing_keys set secret = $2, retired_at = $1 where retire_at <= $1 and retired_at is null";
         tx.execute(stmt!(retire, now, empty)).await?;
         tx.commit().await?;
         Ok(kids)

@@ -20,10 +20,8 @@ use serde::de::DeserializeOwned;
 
 use crate::{
     ApplicationSummary, Attachment, Candidate, Event, Hirer, NewAttachment, Partner, PartnerCredentials, PartnerGrant,
-    Position,
-    PositionStatus, ProfileView, RelatedHirer, Replay, ReplayRequest, SecretKind, SigningKey, StoreError, StoreResult,
-    StoredSecret,
-    WebhookAttemptRecord, WebhookRequestRecord, WebhookSubscription,
+    Position, PositionStatus, ProfileView, RelatedHirer, Replay, ReplayRequest, SecretKind, SigningKey, StoreError,
+    StoreResult, StoredSecret, WebhookAttemptRecord, WebhookRequestRecord, WebhookSubscription,
 };
 
 // --- decoding -------------------------------------------------------------------------------

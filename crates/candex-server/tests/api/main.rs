@@ -4,6 +4,7 @@ mod attachments;
 mod authentication;
 mod authorization;
 mod browser_tokens;
+mod credentials;
 mod erasure;
 mod events;
 mod field_errors;

@@ -4,7 +4,7 @@
 use candex_domain::{IdKind, RelationshipType};
 
 use super::{
-    application, assert_conflict, at, assert_not_found, hirer, new_id, open_position, partner, person, stamp, t, tag,
+    application, assert_conflict, assert_not_found, at, hirer, new_id, open_position, partner, person, stamp, t, tag,
 };
 use crate::{Store, StoreError};
 
