@@ -108,7 +108,10 @@ fn serve_needs_a_master_key_outside_the_demo() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no master key configured"), "{stderr}");
-    assert!(stderr.contains("candex admin master-key generate --out") && stderr.contains("--master-key-file"), "{stderr}");
+    assert!(
+        stderr.contains("candex admin master-key generate --out") && stderr.contains("--master-key-file"),
+        "{stderr}"
+    );
 
     let db = format!("sqlite://{}", dir.path().join("demo.db").display());
     let server = start(&["--demo", "--database", &db]);

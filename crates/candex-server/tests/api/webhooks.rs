@@ -118,19 +118,27 @@ async fn an_ingest_is_delivered_signed_within_seconds_and_recorded() {
     assert!(event["id"].as_str().unwrap().starts_with("seekAnzPublicTest:event:events:"));
     chrono::DateTime::parse_from_rfc3339(event["createDateTime"].as_str().unwrap()).expect("RFC 3339 time");
 
-    // The delivery shows in the partner's diagnostics.
-    let res = w
-        .app
-        .graphql(
-            Some(&w.token),
-            "query($id: String!) { webhookRequestsForSubscription(subscriptionId: $id) { edges { node {
-                requestId statusCode descriptionCode latencyMs
-                attempts { event { id { value } } webhookSubscription { id { value } } }
-            } } } }",
-            json!({"id": subscription}),
-        )
-        .await;
-    let edges = res["data"]["webhookRequestsForSubscription"]["edges"].as_array().expect("edges").clone();
+    // The delivery shows in the partner's diagnostics: recorded once the receiver answered,
+    // so polled (the receiver may see the request before the record commits).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let (res, edges) = loop {
+        let res = w
+            .app
+            .graphql(
+                Some(&w.token),
+                "query($id: String!) { webhookRequestsForSubscription(subscriptionId: $id) { edges { node {
+                    requestId statusCode descriptionCode latencyMs
+                    attempts { event { id { value } } webhookSubscription { id { value } } }
+                } } } }",
+                json!({"id": subscription}),
+            )
+            .await;
+        let edges = res["data"]["webhookRequestsForSubscription"]["edges"].as_array().expect("edges").clone();
+        if !edges.is_empty() || std::time::Instant::now() > deadline {
+            break (res, edges);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(edges.len(), 1, "{res}");
     let node = &edges[0]["node"];
     assert_eq!(node["requestId"], request_id.as_str());
