@@ -214,7 +214,9 @@ async fn statements_per_candidate_profile_do_not_grow_with_list_sizes() {
         counts[1].1, counts[2].1
     );
     assert_eq!(counts[1].1, counts[2].1, "statement count grew with the page size: {counts:?}");
-    assert!(counts[2].1 <= 5, "too many statements for a page of events: {counts:?}");
+    // 5 reads, plus the token revocation check by primary key (candidateProfile folds it into
+    // its one statement; an events page does not yet).
+    assert!(counts[2].1 <= 6, "too many statements for a page of events: {counts:?}");
 
     // A page of job-ad events fetching each job ad inline: one statement for the page's ads.
     let positions = "query($n: Int) { events(schemeId: \"seekAnzPublicTest\", last: $n,
