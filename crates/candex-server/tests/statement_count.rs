@@ -25,23 +25,35 @@ impl<S: tracing::Subscriber> Layer<S> for StatementCounter {
         if event.metadata().target() != "sqlx::query" {
             return;
         }
-        // Pragmas run when the pool opens a connection, not per request: leave them out.
-        struct Summary(String);
-        impl tracing::field::Visit for Summary {
+        // Pragmas run when the pool opens a connection, not per request, and the webhook
+        // dispatcher, woken by the test's ingests, may run its statements while a request is
+        // measured; no request measured here touches a webhook table: leave both out.
+        #[derive(Default)]
+        struct Statement {
+            summary: String,
+            sql: String,
+        }
+        impl tracing::field::Visit for Statement {
             fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                if field.name() == "summary" {
-                    self.0 = format!("{value:?}");
+                match field.name() {
+                    "summary" => self.summary = format!("{value:?}"),
+                    "db.statement" => self.sql = format!("{value:?}"),
+                    _ => {}
                 }
             }
             fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-                if field.name() == "summary" {
-                    self.0 = value.to_owned();
+                match field.name() {
+                    "summary" => self.summary = value.to_owned(),
+                    "db.statement" => self.sql = value.to_owned(),
+                    _ => {}
                 }
             }
         }
-        let mut summary = Summary(String::new());
-        event.record(&mut summary);
-        if !summary.0.trim_start_matches('"').to_ascii_lowercase().starts_with("pragma") {
+        let mut statement = Statement::default();
+        event.record(&mut statement);
+        let pragma = statement.summary.trim_start_matches('"').to_ascii_lowercase().starts_with("pragma");
+        let dispatcher = statement.sql.contains("webhook_") || statement.summary.contains("webhook_");
+        if !pragma && !dispatcher {
             self.0.fetch_add(1, Ordering::SeqCst);
         }
     }
@@ -216,7 +228,9 @@ async fn statements_per_candidate_profile_do_not_grow_with_list_sizes() {
         counts[1].1, counts[2].1
     );
     assert_eq!(counts[1].1, counts[2].1, "statement count grew with the page size: {counts:?}");
-    assert!(counts[2].1 <= 5, "too many statements for a page of events: {counts:?}");
+    // 5 reads, plus the token revocation check by primary key (candidateProfile folds it into
+    // its one statement; an events page does not yet).
+    assert!(counts[2].1 <= 6, "too many statements for a page of events: {counts:?}");
 
     // A page of job-ad events fetching each job ad inline: one statement for the page's ads.
     let positions = "query($n: Int) { events(schemeId: \"seekAnzPublicTest\", last: $n,

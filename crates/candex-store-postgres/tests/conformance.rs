@@ -107,7 +107,7 @@ async fn instances_starting_together_migrate_once() {
         .fetch_all(stores[0].pool())
         .await
         .expect("versions");
-    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
     for store in stores {
         store.ping().await.expect("ping");
         store.close().await;
@@ -150,12 +150,7 @@ async fn an_unreachable_server_is_unavailable() {
 }
 
 fn key(kid: String) -> SigningKey {
-    SigningKey {
-        secret: kid.as_bytes().to_vec(),
-        kid,
-        algorithm: "HS256".to_owned(),
-        created_at: testkit::at(1_700_000_000_000),
-    }
+    SigningKey::new(kid.clone(), "HS256".to_owned(), kid.into_bytes(), testkit::at(1_700_000_000_000))
 }
 
 /// Instances starting together each try to store their own first key; they all end up

@@ -63,6 +63,7 @@ macro_rules! __conformance_stories {
             @with [$($mode)*]
             parties::hirers_round_trip_and_list,
             parties::partners_round_trip_and_credentials,
+            parties::client_secret_rotation_and_token_revocation,
             parties::relationships_set_replace_and_revoke,
             parties::related_hirers_page_forward_and_backward,
             parties::related_hirers_filters_and_name_search,
@@ -74,6 +75,8 @@ macro_rules! __conformance_stories {
             applications::update_candidate_person_rules,
             applications::position_applications_paging,
             keys::signing_key_insert_if_absent,
+            keys::signing_key_rotation_supersedes_and_retires,
+            keys::stored_secrets_replace_only_unchanged_values,
             keys::timestamps_round_trip_exactly,
             questionnaires::questionnaire_position_round_trip,
             questionnaires::questionnaire_submission_round_trip,

@@ -14,6 +14,7 @@ use super::types::webhook::WebhookSubscription;
 use super::types::webhook_mutation::*;
 use super::webhook_rules::{self as rules, Invalid};
 use super::SchemaContext;
+use crate::auth::master_key::Purpose;
 
 /// Most events one replay may name.
 pub const MAX_REPLAY_EVENT_IDS: usize = 100;
@@ -73,8 +74,11 @@ impl Mutation {
             // Every refusal was reported by `invalid.finish()`; answer rather than panic.
             return Err(bad_user_input(SUB, "is invalid"));
         };
+        let id = ObjectId::mint(&sc.scheme, IdKind::WebhookSubscription, &mut rand::thread_rng());
+        // Stored sealed with the master key, bound to the subscription's id.
+        let secret = secret.map(|s| sc.master_key.seal(Purpose::WebhookSecret, id.as_str(), s.as_bytes()));
         let new = NewWebhookSubscription {
-            id: ObjectId::mint(&sc.scheme, IdKind::WebhookSubscription, &mut rand::thread_rng()),
+            id,
             partner_id,
             scheme_id: s.scheme_id,
             event_type,
@@ -164,6 +168,7 @@ impl Mutation {
             // Every refusal was reported by `invalid.finish()`; answer rather than panic.
             return Err(bad_user_input(SUB, "is invalid"));
         };
+        let secret = secret.map(|s| sc.master_key.seal(Purpose::WebhookSecret, id.as_str(), s.as_bytes()));
         let updated = sc
             .store
             .update_webhook_subscription_signing(partner_id, &id, algorithm, secret.as_deref(), now_ms())

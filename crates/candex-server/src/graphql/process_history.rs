@@ -125,12 +125,12 @@ impl ProcessHistoryMutations {
             // Every refusal was reported by `invalid.finish()`; answer rather than panic.
             return Err(bad_user_input(ITEM, "is invalid"));
         };
-        let Some((profile, relationships)) =
+        let Some((profile, grant)) =
             sc.store.get_profile_for_partner(&profile_id, &partner_id).await.map_err(internal)?
         else {
             return Err(bad_user_input(PROFILE_ID, "no such candidate profile"));
         };
-        access.prime(profile.hirer_id(), relationships);
+        access.prime_grant(profile.hirer_id(), grant)?;
         access.require(profile.hirer_id(), NEEDS, "candidate profile").await?;
         if !sc.process_history_on_applications {
             return Err(bad_user_input(

@@ -69,6 +69,42 @@ impl PartnerResponse {
     }
 }
 
+/// A partner's new client secret (shown only here) after a rotation.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientSecretResponse {
+    /// Partner id.
+    pub partner_id: String,
+    /// The new client secret. The previous one stays valid until it is retired.
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for ClientSecretResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientSecretResponse").field("partner_id", &self.partner_id).finish_non_exhaustive()
+    }
+}
+
+/// What retiring a partner's previous client secret did.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RetiredSecretResponse {
+    /// Partner id.
+    pub partner_id: String,
+    /// Whether a previous secret was retired (false: there was none).
+    pub retired: bool,
+}
+
+/// A partner's token revocation.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokedTokensResponse {
+    /// Partner id.
+    pub partner_id: String,
+    /// Tokens issued before this time (RFC 3339) are refused on every instance.
+    pub tokens_not_before: String,
+}
+
 /// The relationships a partner holds with a hirer.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -26,6 +26,9 @@ pub fn router() -> Router<AppState> {
         .route("/hirers", post(create_hirer).get(list_hirers))
         .route("/partners", post(create_partner).get(list_partners))
         .route("/partners/{partner_id}/relationships/{hirer_id}", put(set_relationships))
+        .route("/partners/{partner_id}/client-secrets", post(rotate_client_secret))
+        .route("/partners/{partner_id}/client-secrets/retire", post(retire_client_secret))
+        .route("/partners/{partner_id}/tokens/revoke", post(revoke_tokens))
         .route("/positions", post(create_position).get(list_positions))
         .route("/positions/{id}", get(get_position))
         .route("/positions/{id}/close", post(close_position))
@@ -103,6 +106,57 @@ pub async fn set_relationships(
     let set = state.operator.set_relationships(&partner_id, &hirer_id, input.relationship_type_codes).await?;
     tracing::info!(partner.id = %partner_id, hirer.id = %hirer_id, codes = ?set.codes(), "set relationships of partner `{partner_id}`");
     Ok(Json(RelationshipsResponse { partner_id, hirer_id, relationship_type_codes: set.codes() }))
+}
+
+/// Rotate a partner's client secret: a new secret, returned only here; the previous one stays
+/// valid until it is retired (at most two at a time: `409` until then).
+#[utoipa::path(post, path = "/operator/v1/partners/{partner_id}/client-secrets", tag = "partners",
+    params(("partner_id" = String, Path, description = "Partner id")),
+    responses((status = 201, body = ClientSecretResponse), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("operator_key" = [])))]
+pub async fn rotate_client_secret(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(partner_id): Path<String>,
+) -> ApiResult<(StatusCode, Json<ClientSecretResponse>)> {
+    let client_secret = state.operator.rotate_client_secret(&partner_id).await?;
+    tracing::info!(partner.id = %partner_id, "rotated the client secret of partner `{partner_id}`");
+    Ok((StatusCode::CREATED, Json(ClientSecretResponse { partner_id, client_secret })))
+}
+
+/// Retire a partner's previous client secret: from now on only the newest one works. Tokens
+/// already issued stay valid until they expire or are revoked.
+#[utoipa::path(post, path = "/operator/v1/partners/{partner_id}/client-secrets/retire", tag = "partners",
+    params(("partner_id" = String, Path, description = "Partner id")),
+    responses((status = 200, body = RetiredSecretResponse), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("operator_key" = [])))]
+pub async fn retire_client_secret(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(partner_id): Path<String>,
+) -> ApiResult<Json<RetiredSecretResponse>> {
+    let retired = state.operator.retire_client_secret(&partner_id).await?;
+    tracing::info!(partner.id = %partner_id, retired, "retired the previous client secret of partner `{partner_id}`");
+    Ok(Json(RetiredSecretResponse { partner_id, retired }))
+}
+
+/// Revoke every token issued to a partner so far, on every instance at once; the partner
+/// requests new ones with its client credentials.
+#[utoipa::path(post, path = "/operator/v1/partners/{partner_id}/tokens/revoke", tag = "partners",
+    params(("partner_id" = String, Path, description = "Partner id")),
+    responses((status = 200, body = RevokedTokensResponse), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("operator_key" = [])))]
+pub async fn revoke_tokens(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(partner_id): Path<String>,
+) -> ApiResult<Json<RevokedTokensResponse>> {
+    let at = state.operator.revoke_tokens(&partner_id).await?;
+    tracing::info!(partner.id = %partner_id, "revoked the tokens of partner `{partner_id}`");
+    Ok(Json(RevokedTokensResponse { partner_id, tokens_not_before: candex_domain::time::format_rfc3339_ms(&at) }))
 }
 
 /// Post a job ad for a hirer.

@@ -183,6 +183,37 @@ impl OperatorService {
         Ok(CreatedPartner { partner, client_secret: creds.client_secret })
     }
 
+    /// Gives a partner a new client secret, returned once; the previous one stays valid
+    /// until [`OperatorService::retire_client_secret`]. `Conflict` while a previous secret is
+    /// still valid.
+    pub async fn rotate_client_secret(&self, partner_id: &str) -> Result<String, ServiceError> {
+        let partner_id = PartnerId::parse(partner_id).map_err(|_| ServiceError::NotFound("partner"))?;
+        let creds = {
+            let mut rng = self.rng.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            secrets::generate(&mut *rng)
+        };
+        self.store.rotate_client_secret(&partner_id, &creds.client_secret_hash).await.map_err(|e| match e {
+            StoreError::Rejected(message) => ServiceError::Conflict(message),
+            other => not_found_or_store(other),
+        })?;
+        Ok(creds.client_secret)
+    }
+
+    /// Retires a partner's previous client secret; `false` when there was none.
+    pub async fn retire_client_secret(&self, partner_id: &str) -> Result<bool, ServiceError> {
+        let partner_id = PartnerId::parse(partner_id).map_err(|_| ServiceError::NotFound("partner"))?;
+        self.store.retire_previous_client_secret(&partner_id).await.map_err(not_found_or_store)
+    }
+
+    /// Revokes every token issued to a partner until now; returns the revocation time. The
+    /// partner gets new tokens with its client credentials as usual.
+    pub async fn revoke_tokens(&self, partner_id: &str) -> Result<chrono::DateTime<chrono::Utc>, ServiceError> {
+        let partner_id = PartnerId::parse(partner_id).map_err(|_| ServiceError::NotFound("partner"))?;
+        let now = chrono::Utc::now();
+        self.store.revoke_partner_tokens(&partner_id, now).await.map_err(not_found_or_store)?;
+        Ok(now)
+    }
+
     /// Replaces the relationships a partner holds with a hirer; an empty list revokes.
     pub async fn set_relationships(
         &self,

@@ -6,6 +6,7 @@ mod authorization;
 mod browser_tokens;
 mod browser_tokens_cors;
 mod clients;
+mod credentials;
 mod erasure;
 mod erasure_events;
 mod events;
