@@ -163,7 +163,10 @@ def candex_serve(name, db, port, extra=()):
     return Proc(name, [CANDEX, "serve", "--database", db, "--listen", f"127.0.0.1:{port}",
                        "--token-lifetime", "86400", "--rate-partner", "0",
                        "--rate-anonymous-per-address", "0", *extra],
-                r"candex is listening on http://", env={"RUST_LOG": "warn,candex=info"})
+                r"candex is listening on http://",
+                # A fixed master key (KEK): benchmarks need no secrecy, but candex refuses to
+                # start without one outside --demo.
+                env={"RUST_LOG": "warn,candex=info", "CANDEX_MASTER_KEY": "YmVuY2htYXJrLW1hc3Rlci1rZXktMzItYnl0ZXMhISE="})
 
 
 # ---------------------------------------------------------------- load generators

@@ -1,6 +1,9 @@
 //! `EventsPager`: pages the `events` stream forward from a cursor until `hasNextPage` is false.
 
-use crate::ops::{EventEdge, EventsData, EventsFilter, EventsVariables, EVENTS_QUERY};
+use crate::ops::{
+    EventEdge, EventsData, EventsFilter, EventsVariables, CANDEX_EVENT_TYPE_CODES, EVENTS_QUERY,
+    EVENTS_WITH_ERASURES_QUERY,
+};
 use crate::{Client, ClientError};
 
 /// One page of events and the cursor to persist once the page has been processed.
@@ -22,13 +25,22 @@ pub struct EventsPager {
     page_size: u32,
     after: Option<String>,
     since: Option<String>,
+    erasures: bool,
     done: bool,
 }
 
 impl EventsPager {
     /// A pager over `scheme_id` starting after `cursor` (`None`: from the start of the stream).
     pub fn new(client: Client, scheme_id: impl Into<String>, cursor: Option<String>) -> Self {
-        Self { client, scheme_id: scheme_id.into(), page_size: 100, after: cursor, since: None, done: false }
+        Self {
+            client,
+            scheme_id: scheme_id.into(),
+            page_size: 100,
+            after: cursor,
+            since: None,
+            erasures: false,
+            done: false,
+        }
     }
 
     /// Page size (`first`), 1..=100; default 100.
@@ -44,6 +56,13 @@ impl EventsPager {
         self
     }
 
+    /// Also reads candex's `CandidateErased` events (with their `candidateId` and `hirerId`):
+    /// only for a server whose schema has them ([`Client::supports_erasure_events`]).
+    pub fn with_erasures(mut self, erasures: bool) -> Self {
+        self.erasures = erasures;
+        self
+    }
+
     /// The cursor after the last page returned.
     pub fn cursor(&self) -> Option<&str> {
         self.after.as_deref()
@@ -54,13 +73,17 @@ impl EventsPager {
         if self.done {
             return Ok(None);
         }
-        let filter = match (&self.after, &self.since) {
-            (None, Some(since)) => Some(EventsFilter { after_date_time: Some(since.as_str()) }),
+        let after_date_time = match (&self.after, &self.since) {
+            (None, Some(since)) => Some(since.as_str()),
             _ => None,
         };
+        let event_type_codes = self.erasures.then_some(&CANDEX_EVENT_TYPE_CODES[..]);
+        let filter = (after_date_time.is_some() || event_type_codes.is_some())
+            .then_some(EventsFilter { after_date_time, event_type_codes });
         let vars =
             EventsVariables { scheme_id: &self.scheme_id, first: self.page_size, after: self.after.as_deref(), filter };
-        let data: EventsData = self.client.graphql(EVENTS_QUERY, &vars).await?;
+        let query = if self.erasures { EVENTS_WITH_ERASURES_QUERY } else { EVENTS_QUERY };
+        let data: EventsData = self.client.graphql(query, &vars).await?;
         let connection = data.events.unwrap_or_default();
         let has_next = connection.page_info.has_next_page;
         if let Some(cursor) =

@@ -13,6 +13,21 @@ use crate::{Client, ClientError};
 pub const CANDIDATE_PROFILE_QUERY: &str = include_str!("../graphql/candidate_profile.graphql");
 /// One page of the `events` stream.
 pub const EVENTS_QUERY: &str = include_str!("../graphql/events.graphql");
+/// [`EVENTS_QUERY`] plus candex's `CandidateErasedEvent` extension: only for servers that have it.
+pub const EVENTS_WITH_ERASURES_QUERY: &str = include_str!("../graphql/events_with_erasures.graphql");
+/// The event types a candex server with the erasure extension knows: SEEK's and `CandidateErased`.
+/// Listed in `eventTypeCodes`, because candex leaves its extension types out of an `events`
+/// query that names none.
+pub const CANDEX_EVENT_TYPE_CODES: [&str; 6] = [
+    "CandidateApplicationCreated",
+    "CandidateErased",
+    "CandidateProfilePurchased",
+    "HirerRelationshipChanged",
+    "PositionProfileClosed",
+    "PositionProfilePosted",
+];
+/// Whether the server's schema has candex's `CandidateErasedEvent` (introspection; SEEK allows it).
+pub const ERASURE_PROBE_QUERY: &str = r#"query ErasureProbe { __type(name: "CandidateErasedEvent") { name } }"#;
 
 /// `ObjectIdentifier { value }`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -335,7 +350,8 @@ pub struct EventsVariables<'a> {
     pub first: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<&'a str>,
-    /// Only on the first page (SEEK applies `afterDateTime` to the initial query only; then cursors).
+    /// `afterDateTime` only on the first page (SEEK applies it to the initial query only; then
+    /// cursors); `eventTypeCodes` on every page when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filter: Option<EventsFilter<'a>>,
 }
@@ -347,6 +363,9 @@ pub struct EventsFilter<'a> {
     /// Stream time after which to start (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after_date_time: Option<&'a str>,
+    /// Only these event types (every page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_type_codes: Option<&'a [&'a str]>,
 }
 
 /// `data` of [`EVENTS_QUERY`].
@@ -416,7 +435,22 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// `data` of [`ERASURE_PROBE_QUERY`].
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct ErasureProbe {
+    #[serde(rename = "__type")]
+    found: Option<serde_json::Value>,
+}
+
 impl Client {
+    /// Whether the server has candex's `CandidateErased` events (a candex server that has the
+    /// extension; never SEEK), asked once through introspection.
+    pub async fn supports_erasure_events(&self) -> Result<bool, ClientError> {
+        let probe: ErasureProbe = self.graphql(ERASURE_PROBE_QUERY, &serde_json::json!({})).await?;
+        Ok(probe.found.is_some_and(|t| !t.is_null()))
+    }
+
     /// Fetches one profile through [`CANDIDATE_PROFILE_QUERY`]; `Ok(None)` if it does not exist.
     pub async fn candidate_profile(&self, id: &str) -> Result<Option<CandidateProfile>, ClientError> {
         let data: CandidateProfileData =

@@ -17,17 +17,38 @@ pub enum EventType {
     PositionProfilePosted,
     /// A job ad was closed.
     PositionProfileClosed,
+    /// candex extension (SEEK has no such event): a candidate was erased, and every partner
+    /// that was sent or may read the candidate's applications should delete its copies.
+    /// Listed in `events` only when asked for by `eventTypeCodes`, and delivered only to
+    /// subscriptions of this type, so a partner that knows only SEEK's types sees SEEK's
+    /// behaviour.
+    CandidateErased,
 }
 
 impl EventType {
     /// Every type, in code order.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
+        Self::CandidateApplicationCreated,
+        Self::CandidateErased,
+        Self::CandidateProfilePurchased,
+        Self::HirerRelationshipChanged,
+        Self::PositionProfileClosed,
+        Self::PositionProfilePosted,
+    ];
+
+    /// SEEK's types, in code order: what an `events` query without `eventTypeCodes` lists.
+    pub const SEEK: [Self; 5] = [
         Self::CandidateApplicationCreated,
         Self::CandidateProfilePurchased,
         Self::HirerRelationshipChanged,
         Self::PositionProfileClosed,
         Self::PositionProfilePosted,
     ];
+
+    /// Whether the type is a candex extension, not one of SEEK's.
+    pub fn is_extension(self) -> bool {
+        !Self::SEEK.contains(&self)
+    }
 
     /// The SEEK type code.
     pub fn code(self) -> &'static str {
@@ -37,6 +58,7 @@ impl EventType {
             Self::HirerRelationshipChanged => "HirerRelationshipChanged",
             Self::PositionProfilePosted => "PositionProfilePosted",
             Self::PositionProfileClosed => "PositionProfileClosed",
+            Self::CandidateErased => "CandidateErased",
         }
     }
 
@@ -48,10 +70,11 @@ impl EventType {
     /// The relationships of which a partner must hold at least one with the event's hirer,
     /// when the event is created, for the event to enter its stream (SEEK's section 2 table).
     /// Empty for `HirerRelationshipChanged`, which goes to the one partner whose
-    /// relationships changed, whatever they became.
+    /// relationships changed, whatever they became. `CandidateErased` also goes to every
+    /// partner that was sent one of the candidate's applications, whatever it holds now.
     pub fn stream_relationships(self) -> &'static [RelationshipType] {
         match self {
-            Self::CandidateApplicationCreated => &[RelationshipType::ApplicationExport],
+            Self::CandidateApplicationCreated | Self::CandidateErased => &[RelationshipType::ApplicationExport],
             Self::CandidateProfilePurchased => &[RelationshipType::ProactiveSourcing],
             Self::HirerRelationshipChanged => &[],
             Self::PositionProfilePosted | Self::PositionProfileClosed => {
@@ -146,6 +169,9 @@ mod tests {
         assert_eq!(SigningAlgorithm::parse("SeekHmacSha512"), Some(SigningAlgorithm::SeekHmacSha512));
         assert_eq!(SigningAlgorithm::parse("seekhmacsha512"), None);
         assert_eq!(EventType::parse("CandidateApplicationUpdated"), None);
+        assert!(EventType::CandidateErased.is_extension());
+        assert!(EventType::SEEK.iter().all(|t| !t.is_extension()));
+        assert_eq!(EventType::ALL.iter().filter(|t| t.is_extension()).count(), 1);
     }
 
     #[test]

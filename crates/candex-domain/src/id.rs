@@ -79,6 +79,8 @@ pub enum IdKind {
     WebhookAttempt,
     /// A request to re-deliver a subscription's events.
     WebhookSubscriptionReplay,
+    /// One item of a candidate profile's process history.
+    CandidateProcessHistoryItem,
 }
 
 impl IdKind {
@@ -101,6 +103,7 @@ impl IdKind {
             Self::WebhookSubscription => "webhookSubscription",
             Self::WebhookAttempt => "webhookAttempt",
             Self::WebhookSubscriptionReplay => "webhookSubscriptionReplay",
+            Self::CandidateProcessHistoryItem => "candidateProcessHistoryItem",
         }
     }
 
@@ -119,6 +122,7 @@ impl IdKind {
             Self::ApplicationQuestionnaire => "seek",
             Self::QuestionnaireComponent => "seek",
             Self::QuestionChoice => "seek",
+            Self::CandidateProcessHistoryItem => "seek",
             Self::Event | Self::WebhookSubscription | Self::WebhookAttempt | Self::WebhookSubscriptionReplay => {
                 "events"
             }
@@ -144,6 +148,7 @@ impl IdKind {
             Self::WebhookSubscription => "webhook subscription",
             Self::WebhookAttempt => "webhook attempt",
             Self::WebhookSubscriptionReplay => "webhook subscription replay",
+            Self::CandidateProcessHistoryItem => "candidate process history item",
         }
     }
 }

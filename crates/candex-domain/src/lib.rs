@@ -8,6 +8,7 @@ pub mod id;
 pub mod input;
 pub mod person;
 pub mod position;
+pub mod process;
 pub mod questionnaire;
 pub mod relationship;
 pub mod snapshot;

@@ -1,5 +1,6 @@
 //! `Exporter`: fetches each due application's profile and attachments with bounded concurrency
-//! and commits them to the sink; polls the events stream into the inbox from the saved cursor.
+//! and commits them to the sink; carries out erasures (`CandidateErased`, a candex extension)
+//! alone, between exports; polls the events stream into the inbox from the saved cursor.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -13,8 +14,8 @@ use tokio_util::sync::CancellationToken;
 use crate::names::{safe_name, unique_name};
 use crate::progress::{Progress, Summary};
 pub use crate::sink::ProfileMeta;
-use crate::sink::{Export, FetchedAttachment, Sink};
-use crate::state::{InboxEvent, Pending};
+use crate::sink::{Erasure, Export, FetchedAttachment, Sink};
+use crate::state::{InboxEvent, Pending, CANDIDATE_ERASED};
 use crate::{ExportError, State};
 
 /// How many due events are read from the inbox at a time (memory stays flat in the backlog).
@@ -28,6 +29,8 @@ pub struct Exporter {
     concurrency: usize,
     progress: Progress,
     in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Whether the server has candex's erasure events, asked once.
+    erasures: tokio::sync::OnceCell<bool>,
 }
 
 fn now() -> String {
@@ -37,7 +40,15 @@ fn now() -> String {
 impl Exporter {
     /// An exporter running at most `concurrency` profile exports at once.
     pub fn new(client: Client, state: State, sink: Arc<dyn Sink>, concurrency: usize, progress: Progress) -> Self {
-        Self { client, state, sink, concurrency: concurrency.max(1), progress, in_flight: Mutex::new(HashMap::new()) }
+        Self {
+            client,
+            state,
+            sink,
+            concurrency: concurrency.max(1),
+            progress,
+            in_flight: Mutex::new(HashMap::new()),
+            erasures: tokio::sync::OnceCell::new(),
+        }
     }
 
     /// The client.
@@ -80,7 +91,9 @@ impl Exporter {
             None if cursor.is_none() => self.state.meta(&since_key).await?,
             None => None,
         };
-        let mut pager = EventsPager::new(self.client.clone(), scheme_id, cursor).since(since);
+        // A server with candex's erasure events (never SEEK) is asked for them too.
+        let erasures = *self.erasures.get_or_try_init(|| self.client.supports_erasure_events()).await?;
+        let mut pager = EventsPager::new(self.client.clone(), scheme_id, cursor).since(since).with_erasures(erasures);
         let mut new = 0;
         while !cancel.is_cancelled() {
             let Some(page) = pager.next_page().await? else { break };
@@ -131,8 +144,22 @@ impl Exporter {
                 }
             }
             while in_flight.len() < self.concurrency {
-                match queue.pop_front() {
-                    Some(pending) => in_flight.push(self.handle(pending, cancel)),
+                match queue.front() {
+                    // An erasure runs alone: the exports before it finish first (one of them may
+                    // be the candidate's, or share a file with it), and none starts meanwhile.
+                    Some(next) if next.type_code == CANDIDATE_ERASED => {
+                        if !in_flight.is_empty() {
+                            break;
+                        }
+                        if let Some(pending) = queue.pop_front() {
+                            self.erase(pending, cancel).await?;
+                        }
+                    }
+                    Some(_) => {
+                        if let Some(pending) = queue.pop_front() {
+                            in_flight.push(self.handle(pending, cancel));
+                        }
+                    }
                     None => break,
                 }
             }
@@ -145,9 +172,54 @@ impl Exporter {
         self.sink.tidy().await
     }
 
+    /// Carries out an erasure: every export of the candidate leaves the sink. Failures are
+    /// recorded and retried like failed exports.
+    async fn erase(&self, pending: Pending, cancel: &CancellationToken) -> Result<(), ExportError> {
+        if cancel.is_cancelled() {
+            return Ok(());
+        }
+        let candidate_id = pending.candidate_id.clone().unwrap_or_default();
+        let profiles = self.state.profiles_of(&candidate_id).await?;
+        let erasure = Erasure { event_id: pending.event_id.clone(), candidate_id, profiles };
+        match self.sink.erase(&erasure, &self.state).await {
+            Ok(removed) => {
+                tracing::info!(
+                    event = %pending.event_id,
+                    candidate = %erasure.candidate_id,
+                    profiles_removed = removed,
+                    "candidate erased: its exports are removed"
+                );
+                self.progress.erased(removed);
+                Ok(())
+            }
+            Err(e) if e.is_fatal() => Err(e),
+            Err(e) => {
+                tracing::warn!(
+                    event = %pending.event_id,
+                    candidate = %erasure.candidate_id,
+                    attempt = pending.attempts + 1,
+                    error = %e,
+                    "erasure failed; it will be retried"
+                );
+                self.state.fail(&pending.event_id, &e.to_string()).await?;
+                self.progress.failed();
+                Ok(())
+            }
+        }
+    }
+
     async fn handle(&self, pending: Pending, cancel: &CancellationToken) -> Result<(), ExportError> {
         if cancel.is_cancelled() {
             return Ok(());
+        }
+        // An application of a candidate erased meanwhile is never exported (erasures run
+        // alone, so none can start while this one runs).
+        if let Some(candidate) = pending.candidate_id.as_deref().filter(|c| !c.is_empty()) {
+            if self.state.is_erased(candidate).await? {
+                tracing::debug!(event = %pending.event_id, profile = %pending.profile_id, "candidate erased; skipped");
+                self.state.skip_erased(&pending.event_id).await?;
+                return Ok(());
+            }
         }
         let lock = self.profile_lock(&pending.profile_id);
         let guard = lock.lock().await;
@@ -289,6 +361,7 @@ mod tests {
         Pending {
             seq: 1,
             event_id: "e1".into(),
+            type_code: crate::state::APPLICATION_CREATED.into(),
             profile_id: "seekAnz:candidateProfile:apply:asked".into(),
             candidate_id: Some("c1".into()),
             hirer_id: Some("seekAnz:organization:seek:fromEvent".into()),

@@ -23,6 +23,10 @@ pub struct Stats {
     pub failures: AtomicU64,
     /// Exports rejected for good (profile gone or forbidden).
     pub rejected: AtomicU64,
+    /// Erasures carried out (`CandidateErased`).
+    pub erased_candidates: AtomicU64,
+    /// Exported profiles those erasures removed.
+    pub erased_profiles: AtomicU64,
 }
 
 impl Stats {
@@ -51,8 +55,12 @@ pub struct Summary {
     pub failures: u64,
     /// Exports rejected in this run: the profile is gone or may not be read (not retried).
     pub rejected: u64,
-    /// Application events still waiting (failed ones included).
+    /// Application and erasure events still waiting (failed ones included).
     pub pending: u64,
+    /// Erasures carried out in this run (candex's `CandidateErased` events).
+    pub erased_candidates: u64,
+    /// Exported profiles those erasures removed.
+    pub erased_profiles: u64,
     /// Wall-clock seconds.
     pub elapsed_secs: f64,
 }
@@ -74,8 +82,21 @@ impl std::fmt::Display for Summary {
             self.retries,
             self.token_requests,
             self.pending
-        )
+        )?;
+        if self.erased_candidates > 0 {
+            write!(
+                f,
+                "; {} erased: {} removed",
+                plural(self.erased_candidates, "candidate", "candidates"),
+                plural(self.erased_profiles, "profile", "profiles")
+            )?;
+        }
+        Ok(())
     }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `1.5 MiB`-style sizes.
@@ -192,6 +213,12 @@ impl Progress {
         self.tick();
     }
 
+    /// A candidate erased, with this many exported profiles removed.
+    pub fn erased(&self, profiles: u64) {
+        self.stats.erased_candidates.fetch_add(1, Ordering::Relaxed);
+        self.stats.erased_profiles.fetch_add(profiles, Ordering::Relaxed);
+    }
+
     /// Events newly recorded.
     pub fn events(&self, n: u64) {
         self.stats.events.fetch_add(n, Ordering::Relaxed);
@@ -228,6 +255,8 @@ impl Progress {
             failures: Stats::get(&self.stats.failures),
             rejected: Stats::get(&self.stats.rejected),
             pending,
+            erased_candidates: Stats::get(&self.stats.erased_candidates),
+            erased_profiles: Stats::get(&self.stats.erased_profiles),
             elapsed_secs: self.started.elapsed().as_secs_f64(),
         }
     }
@@ -244,6 +273,15 @@ impl Drop for Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_summary_mentions_erasures_only_when_there_were_some() {
+        let mut summary = Summary { profiles: 3, ..Summary::default() };
+        assert!(!summary.to_string().contains("erased"), "{summary}");
+        summary.erased_candidates = 1;
+        summary.erased_profiles = 2;
+        assert!(summary.to_string().ends_with("; 1 candidate erased: 2 profiles removed"), "{summary}");
+    }
 
     #[test]
     fn sizes_read_well() {

@@ -1,6 +1,8 @@
 //! `State`: the exporter's durable memory in one SQLite file — the inbox of events (deduplicated
 //! by event id, from polling and webhooks alike), the events cursor per scheme, what was exported
-//! where, and small sink bookkeeping. Every change is one transaction, fsynced before it returns.
+//! where, the candidates erased (so an erasure is done once and their later applications are
+//! not exported), and small sink bookkeeping. Every change is one transaction, fsynced before it
+//! returns.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -14,7 +16,8 @@ use crate::files::touch_private;
 use crate::ExportError;
 
 /// The layout version this build writes; a newer file is refused rather than misread.
-const SCHEMA_VERSION: i64 = 1;
+/// 2: erasures (`erased`, inbox rows of type `CandidateErased` are due work).
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS cursors (
@@ -44,14 +47,25 @@ CREATE TABLE IF NOT EXISTS exported (
     location TEXT NOT NULL,
     exported_at TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS inbox_candidate ON inbox (candidate_id) WHERE candidate_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS erased (
+    candidate_id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    profiles INTEGER NOT NULL,
+    erased_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 "#;
 
-/// The event type whose profile is exported; everything else is recorded and skipped.
+/// The event type whose profile is exported; everything else is recorded and skipped, except
+/// [`CANDIDATE_ERASED`].
 pub const APPLICATION_CREATED: &str = "CandidateApplicationCreated";
+
+/// candex's extension event: a candidate was erased, and its exported profiles are removed.
+pub const CANDIDATE_ERASED: &str = "CandidateErased";
 
 /// How an event reached the inbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,16 +133,22 @@ impl InboxEvent {
     fn is_export(&self) -> bool {
         self.type_code == APPLICATION_CREATED && self.profile_id.as_deref().is_some_and(|p| !p.is_empty())
     }
+
+    fn is_erasure(&self) -> bool {
+        self.type_code == CANDIDATE_ERASED && self.candidate_id.as_deref().is_some_and(|c| !c.is_empty())
+    }
 }
 
-/// An inbox event waiting to be exported.
+/// An inbox event waiting to be exported (or, for `CandidateErased`, carried out).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
     /// Inbox order.
     pub seq: i64,
     /// Event id.
     pub event_id: String,
-    /// The profile to export.
+    /// `CandidateApplicationCreated` or `CandidateErased`.
+    pub type_code: String,
+    /// The profile to export (empty for an erasure).
     pub profile_id: String,
     /// `candidateId` from the event, if any.
     pub candidate_id: Option<String>,
@@ -141,7 +161,7 @@ pub struct Pending {
 /// Inbox totals by status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
-    /// Application events not yet exported (including failures due for a retry).
+    /// Application and erasure events not yet done (including failures due for a retry).
     pub pending: u64,
     /// Exported.
     pub done: u64,
@@ -149,8 +169,18 @@ pub struct Counts {
     pub failed: u64,
     /// Rejected for good (profile gone or forbidden); retried only when asked.
     pub rejected: u64,
-    /// Events of other types (recorded, nothing to export).
+    /// Events of other types (recorded, nothing to export), and applications of erased
+    /// candidates.
     pub skipped: u64,
+}
+
+/// A candidate's applications as this exporter knows them, for an erasure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownProfile {
+    /// The profile.
+    pub profile_id: String,
+    /// Where its export went (`exported.location`), if it was exported.
+    pub location: Option<String>,
 }
 
 /// The state file. Cheap to clone; the first clone's owner holds the file's lock for its life.
@@ -259,11 +289,11 @@ impl State {
         // SQLite read every due row after `after_seq` and sorted them for each batch, so a
         // 100k backlog cost quadratic time and a sorter's worth of memory per batch.
         let rows = sqlx::query(
-            "SELECT seq, event_id, profile_id, candidate_id, hirer_id, attempts FROM ( \
-               SELECT * FROM (SELECT seq, event_id, profile_id, candidate_id, hirer_id, attempts FROM inbox \
+            "SELECT seq, event_id, type_code, profile_id, candidate_id, hirer_id, attempts FROM ( \
+               SELECT * FROM (SELECT seq, event_id, type_code, profile_id, candidate_id, hirer_id, attempts FROM inbox \
                               WHERE status = 'pending' AND seq > ?1 ORDER BY seq LIMIT ?3) \
                UNION ALL \
-               SELECT * FROM (SELECT seq, event_id, profile_id, candidate_id, hirer_id, attempts FROM inbox \
+               SELECT * FROM (SELECT seq, event_id, type_code, profile_id, candidate_id, hirer_id, attempts FROM inbox \
                               WHERE status = 'failed' AND seq > ?1 AND retry_at <= ?2 ORDER BY seq LIMIT ?3) \
              ) ORDER BY seq LIMIT ?3",
         )
@@ -278,6 +308,7 @@ impl State {
                 Ok(Pending {
                     seq: r.try_get("seq")?,
                     event_id: r.try_get("event_id")?,
+                    type_code: r.try_get("type_code")?,
                     profile_id: r.try_get::<Option<String>, _>("profile_id")?.unwrap_or_default(),
                     candidate_id: r.try_get("candidate_id")?,
                     hirer_id: r.try_get("hirer_id")?,
@@ -408,6 +439,111 @@ impl State {
         Ok(counts)
     }
 
+    /// Whether `candidate_id` was erased (an erasure event was carried out).
+    pub async fn is_erased(&self, candidate_id: &str) -> Result<bool, ExportError> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM erased WHERE candidate_id = ?")
+            .bind(candidate_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(ExportError::state)?;
+        Ok(found.is_some())
+    }
+
+    /// Marks an application event of an erased candidate skipped: it is never exported.
+    pub async fn skip_erased(&self, event_id: &str) -> Result<(), ExportError> {
+        sqlx::query(
+            "UPDATE inbox SET status = 'erased', finished_at = ?, last_error = NULL, retry_at = NULL \
+             WHERE event_id = ?",
+        )
+        .bind(now())
+        .bind(event_id)
+        .execute(&self.pool)
+        .await
+        .map_err(ExportError::state)?;
+        Ok(())
+    }
+
+    /// The candidate's applications this exporter has seen (by the `candidateId` of their
+    /// events), each with where it was exported, if it was. One candidate has few.
+    pub async fn profiles_of(&self, candidate_id: &str) -> Result<Vec<KnownProfile>, ExportError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT i.profile_id AS profile_id, x.location AS location FROM inbox i \
+             LEFT JOIN exported x ON x.profile_id = i.profile_id \
+             WHERE i.candidate_id = ? AND i.type_code = ? AND i.profile_id IS NOT NULL ORDER BY i.profile_id",
+        )
+        .bind(candidate_id)
+        .bind(APPLICATION_CREATED)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(ExportError::state)?;
+        rows.iter()
+            .map(|r| Ok(KnownProfile { profile_id: r.try_get("profile_id")?, location: r.try_get("location")? }))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(ExportError::state)
+    }
+
+    /// Records a carried-out erasure in one transaction: the event done, the candidate erased
+    /// (with how many exported profiles were removed), the profiles' export records and every
+    /// pending event of the candidate's applications dropped, and an optional sink value
+    /// (`meta[key] = value`, or the key removed when the value is `None`).
+    pub async fn finish_erasure(
+        &self,
+        event_id: &str,
+        candidate_id: &str,
+        profiles: &[KnownProfile],
+        removed: u64,
+        meta: &[(&str, Option<&str>)],
+    ) -> Result<(), ExportError> {
+        let at = now();
+        let mut tx = self.pool.begin().await.map_err(ExportError::state)?;
+        sqlx::query(
+            "UPDATE inbox SET status = 'done', finished_at = ?, last_error = NULL, retry_at = NULL WHERE event_id = ?",
+        )
+        .bind(&at)
+        .bind(event_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(ExportError::state)?;
+        sqlx::query(
+            "INSERT INTO erased (candidate_id, event_id, profiles, erased_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (candidate_id) DO UPDATE SET event_id = excluded.event_id, \
+             profiles = erased.profiles + excluded.profiles, erased_at = excluded.erased_at",
+        )
+        .bind(candidate_id)
+        .bind(event_id)
+        .bind(i64::try_from(removed).unwrap_or(i64::MAX))
+        .bind(&at)
+        .execute(&mut *tx)
+        .await
+        .map_err(ExportError::state)?;
+        sqlx::query(
+            "UPDATE inbox SET status = 'erased', finished_at = ?, retry_at = NULL \
+             WHERE candidate_id = ? AND type_code = ? AND status IN ('pending', 'failed', 'rejected')",
+        )
+        .bind(&at)
+        .bind(candidate_id)
+        .bind(APPLICATION_CREATED)
+        .execute(&mut *tx)
+        .await
+        .map_err(ExportError::state)?;
+        for profile in profiles {
+            sqlx::query("DELETE FROM exported WHERE profile_id = ?")
+                .bind(&profile.profile_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(ExportError::state)?;
+        }
+        update_meta(&mut tx, meta).await?;
+        tx.commit().await.map_err(ExportError::state)
+    }
+
+    /// Sets (`Some`) or removes (`None`) sink bookkeeping values, together.
+    pub async fn update_meta(&self, meta: &[(&str, Option<&str>)]) -> Result<(), ExportError> {
+        let mut tx = self.pool.begin().await.map_err(ExportError::state)?;
+        update_meta(&mut tx, meta).await?;
+        tx.commit().await.map_err(ExportError::state)
+    }
+
     /// Where `profile_id` was last exported, if it was.
     pub async fn exported_location(&self, profile_id: &str) -> Result<Option<String>, ExportError> {
         sqlx::query_scalar("SELECT location FROM exported WHERE profile_id = ?")
@@ -468,6 +604,25 @@ async fn set_meta(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, key: &str, value
     Ok(())
 }
 
+async fn update_meta(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    meta: &[(&str, Option<&str>)],
+) -> Result<(), ExportError> {
+    for (key, value) in meta {
+        match value {
+            Some(value) => set_meta(tx, key, value).await?,
+            None => {
+                sqlx::query("DELETE FROM meta WHERE key = ?")
+                    .bind(key)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(ExportError::state)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn insert_events(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     events: &[InboxEvent],
@@ -476,7 +631,7 @@ async fn insert_events(
     let at = now();
     let mut new = 0;
     for event in events {
-        let status = if event.is_export() { "pending" } else { "skipped" };
+        let status = if event.is_export() || event.is_erasure() { "pending" } else { "skipped" };
         let done = sqlx::query(
             "INSERT INTO inbox (event_id, type_code, profile_id, candidate_id, hirer_id, source, status, received_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
@@ -545,6 +700,44 @@ mod tests {
         assert_eq!(state.requeue_rejected().await.expect("requeue"), 1);
         assert_eq!(state.due(0, 10).await.expect("due").len(), 2);
         assert_eq!(state.exported_location("p1").await.expect("loc").as_deref(), Some("x"));
+    }
+
+    #[tokio::test]
+    async fn an_erasure_is_due_work_and_settles_the_candidates_applications() {
+        let dir = tempfile::tempdir().expect("dir");
+        let state = State::open(&dir.path().join("state.db")).await.expect("open");
+        let mut applied = app("e1", "p1");
+        applied.candidate_id = Some("c".into());
+        let mut pending = app("e2", "p2");
+        pending.candidate_id = Some("c".into());
+        let erased = InboxEvent {
+            event_id: "x".into(),
+            type_code: CANDIDATE_ERASED.into(),
+            profile_id: None,
+            candidate_id: Some("c".into()),
+            hirer_id: Some("h".into()),
+        };
+        state.save_page("s", &[applied, pending, erased], Some("c1")).await.expect("save");
+        state.finish("e1", "p1", "somewhere").await.expect("finish");
+        let due = state.due(0, 10).await.expect("due");
+        assert_eq!(
+            due.iter().map(|p| p.type_code.as_str()).collect::<Vec<_>>(),
+            [APPLICATION_CREATED, CANDIDATE_ERASED]
+        );
+        let profiles = state.profiles_of("c").await.expect("profiles");
+        assert_eq!(
+            profiles,
+            [
+                KnownProfile { profile_id: "p1".into(), location: Some("somewhere".into()) },
+                KnownProfile { profile_id: "p2".into(), location: None },
+            ]
+        );
+        assert!(!state.is_erased("c").await.expect("erased"));
+        state.finish_erasure("x", "c", &profiles, 1, &[]).await.expect("finish erasure");
+        assert!(state.is_erased("c").await.expect("erased"));
+        assert!(state.due(0, 10).await.expect("due").is_empty(), "the pending application is settled too");
+        assert_eq!(state.exported_location("p1").await.expect("loc"), None);
+        assert_eq!(state.counts().await.expect("counts"), Counts { done: 2, skipped: 1, ..Counts::default() });
     }
 
     #[tokio::test]

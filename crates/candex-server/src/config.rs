@@ -21,6 +21,10 @@ pub struct Settings {
     pub operator_key_hash: Option<[u8; 32]>,
     /// Partner token settings.
     pub tokens: TokenSettings,
+    /// The key-encryption key that seals the secrets kept in the database (signing keys,
+    /// webhook secrets). The binary always configures one; `Default` makes a random one, so
+    /// that servers built in code never store a secret in plain text.
+    pub master_key: crate::auth::master_key::MasterKey,
     /// Largest accepted request body in bytes (JSON).
     pub max_body_bytes: usize,
     /// Where attachment blobs live; `None` keeps them in memory (tests and embedding only:
@@ -39,6 +43,10 @@ pub struct Settings {
     /// Origins whose pages may call `/graphql` and download attachments with a browser token
     /// (CORS), as `scheme://host[:port]`, or `*` for any; empty (the default) allows none.
     pub cors_allowed_origins: Vec<String>,
+    /// Let partners record process history on application profiles and read it back
+    /// (`seekProcessHistory`, the operator API): candex's extension, off by default, when
+    /// behaviour is exactly SEEK's (process history is for uploaded candidates only).
+    pub process_history_on_applications: bool,
 }
 
 /// Connection and request-time limits of the HTTP server; every one bounds what a client
@@ -172,7 +180,8 @@ pub struct TokenSettings {
     pub accepted_audiences: Vec<String>,
     /// Token lifetime.
     pub lifetime: Duration,
-    /// HMAC signing key; `None` uses the key stored in the database (generated on first start).
+    /// HMAC signing key to install as the current key (see `TokenService::load`); `None` uses
+    /// the key stored in the database (generated on first start).
     pub signing_key: Option<Vec<u8>>,
 }
 
@@ -182,6 +191,7 @@ impl Default for Settings {
             public_url: None,
             scheme: Scheme::default(),
             operator_key_hash: None,
+            master_key: crate::auth::master_key::MasterKey::generate().0,
             tokens: TokenSettings {
                 issuer: None,
                 audience: None,
@@ -197,6 +207,7 @@ impl Default for Settings {
             graphql: GraphqlLimits::default(),
             rate_limits: RateLimits::default(),
             cors_allowed_origins: Vec::new(),
+            process_history_on_applications: false,
         }
     }
 }
@@ -215,6 +226,7 @@ impl std::fmt::Debug for Settings {
             .field("public_url", &self.public_url.as_ref().map(url::Url::as_str))
             .field("scheme", &self.scheme.as_str())
             .field("operator_key", &self.operator_key_hash.map(|_| "<configured>"))
+            .field("master_key", &self.master_key)
             .field("token_lifetime_s", &self.tokens.lifetime.as_secs())
             .field("signing_key", &self.tokens.signing_key.as_ref().map(|_| "<configured>"))
             .field("blobs", &self.blobs.as_ref().map(ToString::to_string))
@@ -224,6 +236,7 @@ impl std::fmt::Debug for Settings {
             .field("graphql", &self.graphql)
             .field("rate_limits", &self.rate_limits)
             .field("cors_allowed_origins", &self.cors_allowed_origins)
+            .field("process_history_on_applications", &self.process_history_on_applications)
             .finish()
     }
 }

@@ -50,7 +50,9 @@ impl Application {
             Some(url) => url.as_str().trim_end_matches('/').to_owned(),
             None => default_public_url(local_addr),
         };
-        let tokens = TokenService::load(store.as_ref(), &settings.tokens, &public_url).await?;
+        crate::auth::master_key::seal_plaintext_secrets(store.as_ref(), &settings.master_key).await?;
+        let key_store: Arc<dyn candex_store::KeyStore> = store.clone();
+        let tokens = TokenService::load(key_store, settings.master_key.clone(), &settings.tokens, &public_url).await?;
         let blobs =
             crate::storage::BlobStore::open(settings.blobs.as_ref().unwrap_or(&crate::storage::BlobLocation::Memory))
                 .context("failed to open attachment storage")?;
@@ -67,6 +69,7 @@ impl Application {
                     settings.scheme.clone(),
                     dispatcher.clone(),
                     webhook_metrics.clone(),
+                    settings.master_key.clone(),
                 )
                 .context("failed to build the webhook dispatcher")?,
             )
@@ -79,6 +82,8 @@ impl Application {
             public_url: public_url.clone(),
             webhook_targets: settings.webhooks.target_policy(),
             dispatcher: dispatcher.clone(),
+            process_history_on_applications: settings.process_history_on_applications,
+            master_key: settings.master_key.clone(),
         });
         let field_types = Arc::new(crate::graphql::field_errors::FieldTypes::from_sdl(&schema.sdl()));
         let state = AppState {

@@ -1,6 +1,8 @@
 //! No N+1: counts the SQL statements the driver executes for one `candidateProfile` request and
 //! shows the count does not grow with the number of employment, education, certification or
-//! qualification entries, nor with the number of questionnaire questions answered. Its own test binary, because it installs a global tracing subscriber
+//! qualification entries, nor with the number of questionnaire questions answered, and that a
+//! page of events costs the same for 1 and 20 events (profiles, job ads, and with process
+//! history on applications each profile's `seekProcessHistory`). Its own test binary, because it installs a global tracing subscriber
 //! that counts sqlx's per-statement events (target `sqlx::query`).
 
 #[path = "api/helpers.rs"]
@@ -23,23 +25,35 @@ impl<S: tracing::Subscriber> Layer<S> for StatementCounter {
         if event.metadata().target() != "sqlx::query" {
             return;
         }
-        // Pragmas run when the pool opens a connection, not per request: leave them out.
-        struct Summary(String);
-        impl tracing::field::Visit for Summary {
+        // Pragmas run when the pool opens a connection, not per request, and the webhook
+        // dispatcher, woken by the test's ingests, may run its statements while a request is
+        // measured; no request measured here touches a webhook table: leave both out.
+        #[derive(Default)]
+        struct Statement {
+            summary: String,
+            sql: String,
+        }
+        impl tracing::field::Visit for Statement {
             fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                if field.name() == "summary" {
-                    self.0 = format!("{value:?}");
+                match field.name() {
+                    "summary" => self.summary = format!("{value:?}"),
+                    "db.statement" => self.sql = format!("{value:?}"),
+                    _ => {}
                 }
             }
             fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-                if field.name() == "summary" {
-                    self.0 = value.to_owned();
+                match field.name() {
+                    "summary" => self.summary = value.to_owned(),
+                    "db.statement" => self.sql = value.to_owned(),
+                    _ => {}
                 }
             }
         }
-        let mut summary = Summary(String::new());
-        event.record(&mut summary);
-        if !summary.0.trim_start_matches('"').to_ascii_lowercase().starts_with("pragma") {
+        let mut statement = Statement::default();
+        event.record(&mut statement);
+        let pragma = statement.summary.trim_start_matches('"').to_ascii_lowercase().starts_with("pragma");
+        let dispatcher = statement.sql.contains("webhook_") || statement.summary.contains("webhook_");
+        if !pragma && !dispatcher {
             self.0.fetch_add(1, Ordering::SeqCst);
         }
     }
@@ -214,7 +228,9 @@ async fn statements_per_candidate_profile_do_not_grow_with_list_sizes() {
         counts[1].1, counts[2].1
     );
     assert_eq!(counts[1].1, counts[2].1, "statement count grew with the page size: {counts:?}");
-    assert!(counts[2].1 <= 5, "too many statements for a page of events: {counts:?}");
+    // 5 reads, plus the token revocation check by primary key (candidateProfile folds it into
+    // its one statement; an events page does not yet).
+    assert!(counts[2].1 <= 6, "too many statements for a page of events: {counts:?}");
 
     // A page of job-ad events fetching each job ad inline: one statement for the page's ads.
     let positions = "query($n: Int) { events(schemeId: \"seekAnzPublicTest\", last: $n,
@@ -235,6 +251,61 @@ async fn statements_per_candidate_profile_do_not_grow_with_list_sizes() {
     }
     println!(
         "SQL statements per events page with inline job ads: {} (1 event) vs {} (3 events)",
+        counts[1].1, counts[2].1
+    );
+    assert_eq!(counts[1].1, counts[2].1, "statement count grew with the page size: {counts:?}");
+
+    // With process history on applications: a page of events fetching each profile's first
+    // page of process history loads every first page in one statement.
+    let app = TestApp::spawn_with(|mut s| {
+        s.process_history_on_applications = true;
+        s
+    })
+    .await;
+    let hirer = app.create_hirer("History").await;
+    let partner = app.create_partner("History ATS").await;
+    app.relate(&partner, &hirer, &["ApplicationExport"]).await;
+    let position = app.create_position(&hirer, "Barista").await;
+    let token = app.token(&partner).await;
+    let create = "mutation ($input: CreateCandidateProcessHistoryItemInput!) {
+        createCandidateProcessHistoryItem(input: $input) { __typename } }";
+    for i in 0..20 {
+        let (profile, _) = app.apply(&position, &format!("history{i}@example.com")).await;
+        for (key, status) in [("a", "HirerShortlist"), ("b", "Interview")] {
+            let item = json!({"action": {"code": "StatusChange"}, "actionDate": "2024-05-01T09:30:00.000Z",
+                "idempotencyId": key, "primaryParties": [], "status": {"code": status}});
+            let input =
+                json!({"input": {"candidateProfile": {"profileId": profile}, "candidateProcessHistoryItem": item}});
+            let r = app.graphql(Some(&token), create, input).await;
+            assert_eq!(
+                r["data"]["createCandidateProcessHistoryItem"]["__typename"],
+                "CreateCandidateProcessHistoryItemPayload_Success",
+                "{r}"
+            );
+        }
+    }
+    let history = "query($n: Int) { events(schemeId: \"seekAnzPublicTest\", last: $n,
+        filter: {eventTypeCodes: [\"CandidateApplicationCreated\"]}) { edges { node {
+          ... on CandidateApplicationCreatedEvent { candidateApplicationProfile { profileId { value }
+            seekProcessHistory(first: 1) { edges { node { status { code } } } pageInfo { hasNextPage } } } } } } } }";
+    let mut counts = Vec::new();
+    for n in [1usize, 1, 20] {
+        counter.store(0, Ordering::SeqCst);
+        let r = app.graphql(Some(&token), history, json!({"n": n})).await;
+        let count = counter.load(Ordering::SeqCst);
+        assert!(r.get("errors").is_none(), "{r}");
+        let edges = r["data"]["events"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), n, "{r}");
+        for edge in edges {
+            let page = &edge["node"]["candidateApplicationProfile"]["seekProcessHistory"];
+            assert_eq!(page["edges"][0]["node"]["status"]["code"], "HirerShortlist", "{r}");
+            assert_eq!(page["edges"].as_array().unwrap().len(), 1, "{r}");
+            assert_eq!(page["pageInfo"]["hasNextPage"], true, "{r}");
+        }
+        counts.push((n, count));
+    }
+    println!(
+        "SQL statements per events page with inline process history: {} (1 event) vs {} (20 events)",
         counts[1].1, counts[2].1
     );
     assert_eq!(counts[1].1, counts[2].1, "statement count grew with the page size: {counts:?}");

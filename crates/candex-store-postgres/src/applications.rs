@@ -12,7 +12,8 @@ impl ApplicationSql for PgStore {
     const FORMATTED_NAME: &'static str = "c.person::json -> 'name' ->> 'formattedName'";
     const PROFILE_FOR_PARTNER: &'static str = candex_store::profile_select!(
         columns: ", (select string_agg(r.type_code, ',') from relationships r \
-                    where r.partner_id = $2 and r.hirer_id = pos.hirer_id) as rel_codes",
+                    where r.partner_id = $2 and r.hirer_id = pos.hirer_id) as rel_codes, \
+                  (select pa.tokens_not_before from partners pa where pa.id = $2) as tokens_not_before",
         "where p.profile_id = $1"
     );
 }

@@ -107,7 +107,7 @@ async fn instances_starting_together_migrate_once() {
         .fetch_all(stores[0].pool())
         .await
         .expect("versions");
-    assert_eq!(versions, vec![1, 2, 3, 4, 8]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8]);
     for store in stores {
         store.ping().await.expect("ping");
         store.close().await;
@@ -150,12 +150,7 @@ async fn an_unreachable_server_is_unavailable() {
 }
 
 fn key(kid: String) -> SigningKey {
-    SigningKey {
-        secret: kid.as_bytes().to_vec(),
-        kid,
-        algorithm: "HS256".to_owned(),
-        created_at: testkit::at(1_700_000_000_000),
-    }
+    SigningKey::new(kid.clone(), "HS256".to_owned(), kid.into_bytes(), testkit::at(1_700_000_000_000))
 }
 
 /// Instances starting together each try to store their own first key; they all end up
@@ -446,7 +441,9 @@ async fn compacting_after_an_erasure_leaves_no_erased_value_in_the_table_files()
     };
     assert!(holds(&personal_data_files(db.store.pool()).await), "the marker is in the table files before");
 
-    candex_store::ErasureStore::erase_candidate(&db.store, &done[0].candidate_id).await.expect("erase");
+    candex_store::ErasureStore::erase_candidate(&db.store, &done[0].candidate_id, &testkit::stamp())
+        .await
+        .expect("erase");
 
     // VACUUM FULL keeps row versions that a transaction still running may see (documented);
     // one started by other tests on this server can hold them for a moment, so compact again

@@ -32,6 +32,9 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
     ("webhook_requests.request_id", "webhook_requests_request_id_key"),
     ("webhook_attempts.id", "webhook_attempts_id_key"),
     ("webhook_replays.id", "webhook_replays_id_key"),
+    ("process_history_items.seq", "process_history_items_pkey"),
+    ("process_history_items.id", "process_history_items_id_key"),
+    ("process_history_items.profile_id, process_history_items.idempotency_id", "process_history_items_idempotency_key"),
 ];
 
 /// SQLite does not say which foreign key failed. The store checks every reference it is

@@ -47,14 +47,20 @@ pub(crate) async fn emit(tx: &mut Transaction<'_, Sqlite>, event: Outbox<'_>) ->
         None => {
             let codes: Vec<&str> =
                 event.event_type.stream_relationships().iter().map(|t: &RelationshipType| t.code()).collect();
+            // `?4`: the candidate whose earlier application events also name recipients
+            // (`CandidateErased`), else null, which selects nothing (`events_candidate_idx`).
             sqlx::query(
                 "insert into event_streams (partner_id, event_seq)
-                 select distinct partner_id, ?1 from relationships
-                 where hirer_id = ?2 and type_code in (select value from json_each(?3))",
+                 select partner_id, ?1 from relationships
+                 where hirer_id = ?2 and type_code in (select value from json_each(?3))
+                 union
+                 select st.partner_id, ?1 from events e join event_streams st on st.event_seq = e.seq
+                 where e.candidate_id = ?4 and e.type_code = 'CandidateApplicationCreated'",
             )
             .bind(seq)
             .bind(event.hirer_id.as_str())
             .bind(to_json(&codes)?)
+            .bind(event.past_recipients_of().map(|c| c.as_str()))
             .execute(&mut **tx)
             .await
             .map_err(map_err)?;

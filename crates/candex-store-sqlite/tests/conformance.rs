@@ -128,3 +128,59 @@ async fn profile_views_share_one_candidate_and_position() {
     assert!(std::sync::Arc::ptr_eq(&views[0].candidate, &views[2].candidate));
     assert!(std::sync::Arc::ptr_eq(&views[0].position, &views[1].position));
 }
+
+/// Migration 0006 widens the event type check by editing the schema (SQLite cannot alter a
+/// check): on a database holding events, streams and deliveries, every row stays, the file
+/// passes `integrity_check`, `CandidateErased` is accepted, and unknown codes are still
+/// refused by the same named constraint.
+#[tokio::test]
+async fn migration_0006_widens_the_event_check_and_keeps_every_row() {
+    let dir = TempDir::new().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+    let mut conn = SqliteConnection::connect(&url).await.expect("connect");
+    sqlx::raw_sql("pragma foreign_keys = on").execute(&mut conn).await.expect("fk");
+    for sql in [
+        include_str!("../migrations/0001_init.sql"),
+        include_str!("../migrations/0002_questionnaires.sql"),
+        include_str!("../migrations/0003_attachments.sql"),
+        include_str!("../migrations/0004_events.sql"),
+    ] {
+        sqlx::raw_sql(sql).execute(&mut conn).await.expect("older migration");
+    }
+    sqlx::raw_sql(
+        "insert into partners values ('p', 'P', 'c', 'h', 0);
+         insert into events (id, type_code, hirer_id, created_at, candidate_id)
+           values ('e1', 'CandidateApplicationCreated', 'h', 1, 'c1'), ('e2', 'PositionProfilePosted', 'h', 2, null);
+         insert into event_streams values ('p', 1), ('p', 2);",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("rows");
+    // As sqlx applies it: inside a transaction, foreign keys on.
+    let mut tx = conn.begin().await.expect("begin");
+    sqlx::raw_sql(include_str!("../migrations/0006_erasure_events.sql")).execute(&mut *tx).await.expect("0006");
+    tx.commit().await.expect("commit");
+
+    let check: String = sqlx::query_scalar("pragma integrity_check").fetch_one(&mut conn).await.expect("check");
+    assert_eq!(check, "ok");
+    let streams: i64 = sqlx::query_scalar("select count(*) from event_streams").fetch_one(&mut conn).await.expect("n");
+    assert_eq!(streams, 2, "no stream row cascaded away");
+    sqlx::query("insert into events (id, type_code, hirer_id, created_at) values ('e3', 'CandidateErased', 'h', 3)")
+        .execute(&mut conn)
+        .await
+        .expect("the new type is accepted");
+    let refused =
+        sqlx::query("insert into events (id, type_code, hirer_id, created_at) values ('e4', 'Bogus', 'h', 4)")
+            .execute(&mut conn)
+            .await
+            .expect_err("unknown codes are still refused");
+    assert!(refused.to_string().contains("events_type_code_check"), "{refused}");
+    let seq: i64 =
+        sqlx::query_scalar("select seq from events where id = 'e3'").fetch_one(&mut conn).await.expect("seq");
+    assert_eq!(seq, 3, "the sequence goes on");
+    let index: i64 = sqlx::query_scalar("select count(*) from sqlite_schema where name = 'events_candidate_idx'")
+        .fetch_one(&mut conn)
+        .await
+        .expect("index");
+    assert_eq!(index, 1);
+}

@@ -1,9 +1,7 @@
 //! The applications area of the store: applications: candidates, their profile snapshots, and the reads behind `candidateProfile`.
 
 use async_trait::async_trait;
-use candex_domain::{
-    CandidateId, CandidateProfileId, EventType, PartnerId, Person, PositionProfileId, RelationshipSet,
-};
+use candex_domain::{CandidateId, CandidateProfileId, EventType, PartnerId, Person, PositionProfileId};
 
 use crate::rows::{self, StoredRow, ViewBuilder};
 use crate::sql::{to_json, Exec, Lock, Outbox, SqlBackend, Transaction};
@@ -20,14 +18,15 @@ pub trait ApplicationStore: Send + Sync {
         -> StoreResult<Vec<IngestedApplication>>;
     /// Reads one profile with its live candidate and its job ad, in one round trip.
     async fn get_profile(&self, profile_id: &CandidateProfileId) -> StoreResult<Option<ProfileView>>;
-    /// Reads one profile as [`ApplicationStore::get_profile`] does, together with the relationships
-    /// `partner_id` holds with its hirer (empty when none), in one statement: the read behind
-    /// `candidateProfile`, which must authorise before it answers.
+    /// Reads one profile as [`ApplicationStore::get_profile`] does, together with what
+    /// `partner_id` holds with its hirer (its relationships, empty when none, and the time
+    /// before which its tokens are revoked), in one statement: the read behind
+    /// `candidateProfile`, which must authenticate and authorise before it answers.
     async fn get_profile_for_partner(
         &self,
         profile_id: &CandidateProfileId,
         partner_id: &PartnerId,
-    ) -> StoreResult<Option<(ProfileView, RelationshipSet)>>;
+    ) -> StoreResult<Option<(ProfileView, PartnerGrant)>>;
     /// Reads several profiles in one statement (a page of events fetching theirs inline), in
     /// no particular order; unknown ids are left out.
     async fn get_profiles(&self, profile_ids: &[CandidateProfileId]) -> StoreResult<Vec<ProfileView>>;
@@ -56,8 +55,9 @@ pub trait ApplicationSql {
     /// The candidate's formatted name from `c.person` (JSON text), as `formatted_name`.
     const FORMATTED_NAME: &'static str;
     /// The read behind `candidateProfile`: `profile_select!` for profile `$1` with the
-    /// relationships partner `$2` holds with its hirer joined by commas as `rel_codes`. A
-    /// constant, not built per call: it runs on every `candidateProfile` request.
+    /// relationships partner `$2` holds with its hirer joined by commas as `rel_codes`, and
+    /// the partner's `tokens_not_before`. A constant, not built per call: it runs on every
+    /// `candidateProfile` request.
     const PROFILE_FOR_PARTNER: &'static str;
 }
 
@@ -96,7 +96,7 @@ impl<B: SqlBackend + ApplicationSql> ApplicationStore for B {
         &self,
         profile_id: &CandidateProfileId,
         partner_id: &PartnerId,
-    ) -> StoreResult<Option<(ProfileView, RelationshipSet)>> {
+    ) -> StoreResult<Option<(ProfileView, PartnerGrant)>> {
         let stmt = stmt!(B::PROFILE_FOR_PARTNER, profile_id, partner_id);
         self.reader().optional(stmt, rows::view_with_relationships::<B::Db>).await
     }

@@ -14,6 +14,7 @@ mod events;
 mod keys;
 mod parties;
 mod positions;
+mod process_history;
 mod questionnaires;
 mod records;
 pub mod rows;
@@ -32,6 +33,9 @@ pub use events::*;
 pub use keys::KeyStore;
 pub use parties::{PartySql, PartyStore};
 pub use positions::PositionStore;
+pub use process_history::{
+    NewProcessHistoryItem, ProcessHistoryItem, ProcessHistoryStore, ProcessHistoryUpdate, ProcessHistoryWrite,
+};
 pub use questionnaires::QuestionnaireStore;
 pub use records::*;
 pub use webhooks::WebhookStore;
@@ -56,6 +60,7 @@ pub trait Store:
     + ErasureStore
     + EventStore
     + WebhookStore
+    + ProcessHistoryStore
     + Send
     + Sync
     + 'static

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use candex_domain::{EventType, HirerId, PartnerId, RelationshipSet, RelationshipType};
+use chrono::{DateTime, Utc};
 
 use crate::rows::{self, StoredRow};
 use crate::sql::{Exec, Lock, Outbox, Row, SqlBackend, Transaction};
@@ -25,6 +26,20 @@ pub trait PartyStore: Send + Sync {
     async fn find_partner_credentials(&self, client_id: &str) -> StoreResult<Option<PartnerCredentials>>;
     /// Lists every partner by name (operator use).
     async fn list_partners(&self) -> StoreResult<Vec<Partner>>;
+    /// Rotates a partner's client secret: `new_hash` becomes current and the current one
+    /// previous, both valid until [`PartyStore::retire_previous_client_secret`]. `NotFound`
+    /// for an unknown partner; `Rejected` while a previous secret is still valid (retire it
+    /// first: at most two secrets at a time).
+    async fn rotate_client_secret(&self, partner_id: &PartnerId, new_hash: &str) -> StoreResult<()>;
+    /// Retires the previous client secret; `false` when there was none. `NotFound` for an
+    /// unknown partner.
+    async fn retire_previous_client_secret(&self, partner_id: &PartnerId) -> StoreResult<bool>;
+    /// Revokes every token issued to the partner before `at` (a later revocation moves the
+    /// time on; an earlier one changes nothing). `NotFound` for an unknown partner.
+    async fn revoke_partner_tokens(&self, partner_id: &PartnerId, at: DateTime<Utc>) -> StoreResult<()>;
+    /// The time before which the partner's tokens are revoked (`None`: none revoked, or no
+    /// such partner).
+    async fn partner_tokens_not_before(&self, partner_id: &PartnerId) -> StoreResult<Option<DateTime<Utc>>>;
     /// Replaces the relationships a partner holds with a hirer; an empty list revokes all.
     /// `NotFound` when either side does not exist.
     ///
@@ -92,7 +107,8 @@ impl<B: SqlBackend + PartySql> PartyStore for B {
 
     #[tracing::instrument(skip_all)]
     async fn find_partner_credentials(&self, client_id: &str) -> StoreResult<Option<PartnerCredentials>> {
-        let select = "select id, name, client_id, client_secret_hash, created_at from partners where client_id = $1";
+        let select = "select id, name, client_id, client_secret_hash, previous_client_secret_hash, created_at
+                      from partners where client_id = $1";
         self.reader().optional(stmt!(select, client_id), rows::partner_credentials::<B::Db>).await
     }
 
@@ -101,6 +117,57 @@ impl<B: SqlBackend + PartySql> PartyStore for B {
         let c = B::BINARY;
         let select = format!("select id, name, client_id, created_at from partners order by name{c}, id{c}");
         self.reader().all(stmt!(select), rows::partner::<B::Db>).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn rotate_client_secret(&self, partner_id: &PartnerId, new_hash: &str) -> StoreResult<()> {
+        let rotate = "update partners set previous_client_secret_hash = client_secret_hash, client_secret_hash = $2
+                      where id = $1 and previous_client_secret_hash is null";
+        if self.writer().execute(stmt!(rotate, partner_id, new_hash)).await? == 1 {
+            return Ok(());
+        }
+        match self.reader().exists(stmt!("select 1 from partners where id = $1", partner_id)).await? {
+            true => Err(StoreError::Rejected(
+                "the partner has two client secrets already: retire the previous one before rotating again".into(),
+            )),
+            false => Err(StoreError::NotFound("partner")),
+        }
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn retire_previous_client_secret(&self, partner_id: &PartnerId) -> StoreResult<bool> {
+        let retire = "update partners set previous_client_secret_hash = null
+                      where id = $1 and previous_client_secret_hash is not null";
+        if self.writer().execute(stmt!(retire, partner_id)).await? == 1 {
+            return Ok(true);
+        }
+        match self.reader().exists(stmt!("select 1 from partners where id = $1", partner_id)).await? {
+            true => Ok(false),
+            false => Err(StoreError::NotFound("partner")),
+        }
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn revoke_partner_tokens(&self, partner_id: &PartnerId, at: DateTime<Utc>) -> StoreResult<()> {
+        let revoke = "update partners set tokens_not_before = $2
+                      where id = $1 and (tokens_not_before is null or tokens_not_before < $2)";
+        if self.writer().execute(stmt!(revoke, partner_id, at)).await? == 1 {
+            return Ok(());
+        }
+        match self.reader().exists(stmt!("select 1 from partners where id = $1", partner_id)).await? {
+            true => Ok(()),
+            false => Err(StoreError::NotFound("partner")),
+        }
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn partner_tokens_not_before(&self, partner_id: &PartnerId) -> StoreResult<Option<DateTime<Utc>>> {
+        let select = "select tokens_not_before from partners where id = $1";
+        let read = self
+            .reader()
+            .optional(stmt!(select, partner_id), |row| StoredRow::<B::Db>::new(row).opt_time("tokens_not_before"))
+            .await?;
+        Ok(read.flatten())
     }
 
     #[tracing::instrument(skip_all)]

@@ -61,13 +61,26 @@ pub struct Partner {
     pub created_at: DateTime<Utc>,
 }
 
-/// A partner with its secret hash, for verifying client credentials.
+/// A partner with its secret hashes, for verifying client credentials.
 #[derive(Debug, Clone)]
 pub struct PartnerCredentials {
     /// The partner.
     pub partner: Partner,
     /// SHA-256 of the client secret, lowercase hex.
     pub client_secret_hash: String,
+    /// SHA-256 of the previous client secret during a rotation: valid beside the current one
+    /// until it is retired.
+    pub previous_client_secret_hash: Option<String>,
+}
+
+/// What a partner holds with one hirer, read with the object it guards: its relationships
+/// and the time before which its tokens are revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartnerGrant {
+    /// The relationships the partner holds with the hirer (empty when none).
+    pub relationships: RelationshipSet,
+    /// Tokens issued to the partner before this time are revoked.
+    pub tokens_not_before: Option<DateTime<Utc>>,
 }
 
 /// Sort key of a hirer in relationship listings.
@@ -297,21 +310,87 @@ pub struct ApplicationSummary {
 }
 
 /// A key that signs partner and browser tokens.
+///
+/// Its life: it signs while current (`superseded_at` unset; one key at a time), then only
+/// verifies until `retire_at`, then is retired: its secret is wiped and it never signs or
+/// verifies again, but its row (and `kid`) stays so that it is recognised if offered again.
 #[derive(Clone)]
 pub struct SigningKey {
     /// Key id (`kid` header).
     pub kid: String,
     /// Algorithm name, e.g. `HS256`.
     pub algorithm: String,
-    /// Secret key bytes.
+    /// The secret as stored: sealed by the server with the operator's master key (see
+    /// `candex_server::auth::master_key`); empty once retired. The store never sees it
+    /// in plain text, except in rows written before sealing, which the server seals at start.
     pub secret: Vec<u8>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
+    /// When a newer key took over signing.
+    pub superseded_at: Option<DateTime<Utc>>,
+    /// Until when a superseded key still verifies.
+    pub retire_at: Option<DateTime<Utc>>,
+    /// When the key was retired (secret wiped).
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+impl SigningKey {
+    /// A new current key.
+    pub fn new(kid: String, algorithm: String, secret: Vec<u8>, created_at: DateTime<Utc>) -> Self {
+        Self { kid, algorithm, secret, created_at, superseded_at: None, retire_at: None, retired_at: None }
+    }
 }
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.kid).field("algorithm", &self.algorithm).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .field("superseded_at", &self.superseded_at)
+            .field("retire_at", &self.retire_at)
+            .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which kind of secret a [`StoredSecret`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    /// `signing_keys.secret`, row named by `kid`.
+    SigningKey,
+    /// `webhook_subscriptions.secret`, row named by the subscription id.
+    WebhookSecret,
+}
+
+/// A secret as stored, for sealing plain-text rows and resealing under a new master key.
+#[derive(Clone)]
+pub struct StoredSecret {
+    /// Which column.
+    pub kind: SecretKind,
+    /// The row: a signing key's `kid` or a subscription's id.
+    pub row: String,
+    /// The stored value (sealed, or plain text from before sealing).
+    pub value: Vec<u8>,
+}
+
+impl std::fmt::Debug for StoredSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredSecret").field("kind", &self.kind).field("row", &self.row).finish_non_exhaustive()
+    }
+}
+
+/// A stored secret to replace, only if it still holds `old` (so a concurrent change wins).
+#[derive(Clone)]
+pub struct SecretUpdate {
+    /// The secret as read.
+    pub old: StoredSecret,
+    /// Its new stored value.
+    pub new: Vec<u8>,
+}
+
+impl std::fmt::Debug for SecretUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretUpdate").field("old", &self.old).finish_non_exhaustive()
     }
 }
 

@@ -19,9 +19,9 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
 use crate::{
-    ApplicationSummary, Attachment, Candidate, Event, Hirer, NewAttachment, Partner, PartnerCredentials, Position,
-    PositionStatus, ProfileView, RelatedHirer, Replay, ReplayRequest, SigningKey, StoreError, StoreResult,
-    WebhookAttemptRecord, WebhookRequestRecord, WebhookSubscription,
+    ApplicationSummary, Attachment, Candidate, Event, Hirer, NewAttachment, Partner, PartnerCredentials, PartnerGrant,
+    Position, PositionStatus, ProfileView, RelatedHirer, Replay, ReplayRequest, SecretKind, SigningKey, StoreError,
+    StoreResult, StoredSecret, WebhookAttemptRecord, WebhookRequestRecord, WebhookSubscription,
 };
 
 // --- decoding -------------------------------------------------------------------------------
@@ -154,7 +154,11 @@ pub fn partner<B: Columns>(row: &B::Row) -> StoreResult<Partner> {
 /// A partner's columns and its `client_secret_hash`.
 pub fn partner_credentials<B: Columns>(row: &B::Row) -> StoreResult<PartnerCredentials> {
     let row = StoredRow::<B>::new(row);
-    Ok(PartnerCredentials { partner: partner::<B>(row.0)?, client_secret_hash: row.text("client_secret_hash")? })
+    Ok(PartnerCredentials {
+        partner: partner::<B>(row.0)?,
+        client_secret_hash: row.text("client_secret_hash")?,
+        previous_client_secret_hash: row.opt_text("previous_client_secret_hash")?,
+    })
 }
 
 /// Parses a comma-separated list of stored type codes, as `group_concat` (SQLite) and
@@ -256,10 +260,12 @@ macro_rules! profile_select {
 
 /// A view (as [`ViewBuilder::view`]) with the relationships aggregated as `rel_codes` by
 /// the backend's `get_profile_for_partner` statement (null when there are none).
-pub fn view_with_relationships<B: Columns>(row: &B::Row) -> StoreResult<(ProfileView, RelationshipSet)> {
+pub fn view_with_relationships<B: Columns>(row: &B::Row) -> StoreResult<(ProfileView, PartnerGrant)> {
     let view = ViewBuilder::default().view::<B>(row)?;
-    let codes = StoredRow::<B>::new(row).opt_text("rel_codes")?.unwrap_or_default();
-    Ok((view, relationship_set(&codes)))
+    let stored = StoredRow::<B>::new(row);
+    let codes = stored.opt_text("rel_codes")?.unwrap_or_default();
+    let tokens_not_before = stored.opt_time("tokens_not_before")?;
+    Ok((view, PartnerGrant { relationships: relationship_set(&codes), tokens_not_before }))
 }
 
 /// Maps the columns of [`candidate_columns!`].
@@ -351,7 +357,10 @@ pub fn attachment<B: Columns>(row: &B::Row) -> StoreResult<Attachment> {
 
 // --- signing keys ---------------------------------------------------------------------------
 
-/// A signing key from `kid, algorithm, secret, created_at`.
+/// The columns [`signing_key`] reads.
+pub const SIGNING_KEY_COLUMNS: &str = "kid, algorithm, secret, created_at, superseded_at, retire_at, retired_at";
+
+/// A signing key from [`SIGNING_KEY_COLUMNS`].
 pub fn signing_key<B: Columns>(row: &B::Row) -> StoreResult<SigningKey> {
     let row = StoredRow::<B>::new(row);
     Ok(SigningKey {
@@ -359,7 +368,22 @@ pub fn signing_key<B: Columns>(row: &B::Row) -> StoreResult<SigningKey> {
         algorithm: row.text("algorithm")?,
         secret: row.bytes("secret")?,
         created_at: row.time("created_at")?,
+        superseded_at: row.opt_time("superseded_at")?,
+        retire_at: row.opt_time("retire_at")?,
+        retired_at: row.opt_time("retired_at")?,
     })
+}
+
+/// A signing key's stored secret from `kid, secret`.
+pub fn signing_key_secret<B: Columns>(row: &B::Row) -> StoreResult<StoredSecret> {
+    let row = StoredRow::<B>::new(row);
+    Ok(StoredSecret { kind: SecretKind::SigningKey, row: row.text("kid")?, value: row.bytes("secret")? })
+}
+
+/// A webhook subscription's stored secret from `id, secret`.
+pub fn webhook_secret<B: Columns>(row: &B::Row) -> StoreResult<StoredSecret> {
+    let row = StoredRow::<B>::new(row);
+    Ok(StoredSecret { kind: SecretKind::WebhookSecret, row: row.text("id")?, value: row.text("secret")?.into_bytes() })
 }
 
 // --- events and webhooks --------------------------------------------------------------------

@@ -341,7 +341,9 @@ pub trait SqlBackend: Send + Sync + 'static {
     fn contains(haystack: &str, needle: &str) -> String;
 
     /// Writes an event inside its cause's transaction (the outbox): the event, its place in
-    /// each entitled partner's stream, and a pending delivery for each matching subscription.
+    /// each entitled partner's stream (the partners holding one of the type's relationships
+    /// with the hirer, plus [`Outbox::past_recipients_of`]'s, or `only_partner`), and a pending
+    /// delivery for each matching subscription.
     /// Returns the event's `seq`.
     fn emit<'a>(tx: &'a mut Self::Tx, event: Outbox<'a>) -> impl Future<Output = StoreResult<i64>> + Send + 'a;
 
@@ -364,7 +366,8 @@ pub trait SqlBackend: Send + Sync + 'static {
 }
 
 /// The tables that hold a candidate's personal data, for [`SqlBackend::compact`].
-pub const PERSONAL_DATA_TABLES: [&str; 4] = ["candidates", "profiles", "questionnaire_submissions", "attachments"];
+pub const PERSONAL_DATA_TABLES: [&str; 5] =
+    ["candidates", "profiles", "questionnaire_submissions", "process_history_items", "attachments"];
 
 /// The rows of backend `B`.
 pub type Row<B> = <<B as SqlBackend>::Db as Columns>::Row;
@@ -389,6 +392,16 @@ pub struct Outbox<'a> {
     /// The one partner whose stream gets it; `None` for every partner entitled by the event
     /// type's relationships.
     pub only_partner: Option<&'a PartnerId>,
+}
+
+impl<'a> Outbox<'a> {
+    /// The candidate whose earlier `CandidateApplicationCreated` events also put partners in
+    /// this event's audience: for `CandidateErased`, every partner that was sent one of the
+    /// candidate's applications hears of the erasure, whatever relationship it holds now.
+    /// `None` for every other type.
+    pub fn past_recipients_of(&self) -> Option<&'a CandidateId> {
+        (self.event_type == EventType::CandidateErased).then_some(self.candidate_id).flatten()
+    }
 }
 
 /// A structured value as stored: JSON text (on PostgreSQL too: `jsonb` would reorder keys and

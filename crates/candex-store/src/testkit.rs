@@ -13,6 +13,7 @@ mod events;
 mod keys;
 mod parties;
 mod positions;
+mod process_history;
 mod questionnaires;
 
 use candex_domain::person::{Communication, Email, PersonName};
@@ -62,6 +63,7 @@ macro_rules! __conformance_stories {
             @with [$($mode)*]
             parties::hirers_round_trip_and_list,
             parties::partners_round_trip_and_credentials,
+            parties::client_secret_rotation_and_token_revocation,
             parties::relationships_set_replace_and_revoke,
             parties::related_hirers_page_forward_and_backward,
             parties::related_hirers_filters_and_name_search,
@@ -73,6 +75,8 @@ macro_rules! __conformance_stories {
             applications::update_candidate_person_rules,
             applications::position_applications_paging,
             keys::signing_key_insert_if_absent,
+            keys::signing_key_rotation_supersedes_and_retires,
+            keys::stored_secrets_replace_only_unchanged_values,
             keys::timestamps_round_trip_exactly,
             questionnaires::questionnaire_position_round_trip,
             questionnaires::questionnaire_submission_round_trip,
@@ -86,6 +90,9 @@ macro_rules! __conformance_stories {
             events::delivery_claims_batches_leases_and_backoff,
             events::replays_requeue_and_are_recorded,
             events::event_retention_purge,
+            process_history::process_history_lifecycle,
+            process_history::erasure_deletes_process_history,
+            events::erasure_reaches_partners_sent_or_entitled,
         }
     };
 }

@@ -28,5 +28,5 @@ mod store;
 
 pub use candex_store_postgres::scratch::{ScratchDatabase, SKIPPED as POSTGRES_SKIPPED};
 pub use operator::{minimal_application, partner_token, Operator, Partner};
-pub use server::{TestServer, OPERATOR_KEY, SIGNING_KEY};
+pub use server::{test_settings, TestServer, MASTER_KEY, OPERATOR_KEY, SIGNING_KEY};
 pub use store::{backend, scratch_store, ScratchStore};

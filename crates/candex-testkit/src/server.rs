@@ -16,6 +16,9 @@ use crate::store::{scratch_store, ScratchStore};
 pub const OPERATOR_KEY: &str = "test-operator-key";
 /// The token signing key every test server uses, so tests can forge tokens deliberately.
 pub const SIGNING_KEY: [u8; 32] = [42; 32];
+/// The master key (key-encryption key) every test server seals its secrets with, so a second
+/// server on the same database ([`TestServer::spawn_beside`]) opens them.
+pub const MASTER_KEY: [u8; 32] = [24; 32];
 
 static TRACING: Once = Once::new();
 
@@ -44,7 +47,25 @@ pub struct TestServer {
     pub blobs_dir: PathBuf,
     _dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
-    _database: ScratchStore,
+    _database: Option<ScratchStore>,
+}
+
+/// The test settings: operator key [`OPERATOR_KEY`], signing key [`SIGNING_KEY`], master key
+/// [`MASTER_KEY`], 30-minute tokens for SEEK's audiences, blobs in `blobs_dir`.
+pub fn test_settings(blobs_dir: PathBuf) -> Settings {
+    Settings {
+        blobs: Some(candex_server::storage::BlobLocation::Local(blobs_dir)),
+        master_key: candex_server::auth::master_key::MasterKey::from_bytes(&MASTER_KEY).expect("32 bytes"),
+        tokens: TokenSettings {
+            issuer: None,
+            audience: None,
+            accepted_audiences: candex_server::config::SEEK_AUDIENCES.map(String::from).to_vec(),
+            lifetime: Duration::from_secs(1800),
+            signing_key: Some(SIGNING_KEY.to_vec()),
+        },
+        ..Settings::default()
+    }
+    .with_operator_key(OPERATOR_KEY)
 }
 
 impl TestServer {
@@ -58,22 +79,35 @@ impl TestServer {
     pub async fn spawn_with(adjust: impl FnOnce(Settings) -> Settings) -> TestServer {
         init_tracing();
         let database = scratch_store().await;
+        let (store, url) = (database.store.clone(), database.url.clone());
+        Self::start(adjust, store, url, Some(database)).await
+    }
+
+    /// Starts a second server (another instance) on this server's database, with the test
+    /// settings `adjust` changed; its own blob folder. Both have this server's public URL (the
+    /// token audience), as instances behind one load balancer do. The database goes with `self`.
+    pub async fn spawn_beside(&self, adjust: impl FnOnce(Settings) -> Settings) -> TestServer {
+        let public_url = url::Url::parse(&self.base).expect("base URL");
+        let adjust = move |settings: Settings| adjust(Settings { public_url: Some(public_url), ..settings });
+        let store: Arc<dyn Store> = if self.db_url.starts_with("postgres") {
+            Arc::new(candex_store_postgres::PgStore::connect(&self.db_url).await.expect("open postgres"))
+        } else {
+            Arc::new(candex_store_sqlite::SqliteStore::connect(&self.db_url).await.expect("open sqlite"))
+        };
+        Self::start(adjust, store, self.db_url.clone(), None).await
+    }
+
+    async fn start(
+        adjust: impl FnOnce(Settings) -> Settings,
+        store: Arc<dyn Store>,
+        db_url: String,
+        database: Option<ScratchStore>,
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let blobs_dir = dir.path().join("blobs");
-        let settings = Settings {
-            blobs: Some(candex_server::storage::BlobLocation::Local(blobs_dir.clone())),
-            tokens: TokenSettings {
-                issuer: None,
-                audience: None,
-                accepted_audiences: candex_server::config::SEEK_AUDIENCES.map(String::from).to_vec(),
-                lifetime: Duration::from_secs(1800),
-                signing_key: Some(SIGNING_KEY.to_vec()),
-            },
-            ..Settings::default()
-        }
-        .with_operator_key(OPERATOR_KEY);
+        let settings = test_settings(blobs_dir.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let app = Application::build(adjust(settings), database.store.clone(), listener).await.expect("build app");
+        let app = Application::build(adjust(settings), store.clone(), listener).await.expect("build app");
         let addr = app.local_addr();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until_stopped(async move {
@@ -81,8 +115,8 @@ impl TestServer {
         }));
         TestServer {
             operator: Operator::new(format!("http://{addr}"), OPERATOR_KEY),
-            store: database.store.clone(),
-            db_url: database.url.clone(),
+            store,
+            db_url,
             blobs_dir,
             _dir: dir,
             _shutdown: tx,

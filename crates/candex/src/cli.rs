@@ -123,6 +123,13 @@ pub struct ServeArgs {
     #[arg(long, env = "CANDEX_DEMO")]
     pub demo: bool,
 
+    /// Let partners record process history (shortlisted, interviewed, offered, …) on
+    /// application profiles, read it back in `seekProcessHistory`, and let the operator API
+    /// read it. Off by default: then, as at SEEK, process history is for uploaded candidates
+    /// only and every application's `seekProcessHistory` is null.
+    #[arg(long, env = "CANDEX_PROCESS_HISTORY_ON_APPLICATIONS")]
+    pub process_history_on_applications: bool,
+
     /// Key the job board uses for /operator/v1 (Authorization: Bearer). Without one the
     /// operator API is disabled, except with --demo, which uses `demo-operator-key`.
     #[arg(long, env = "CANDEX_OPERATOR_KEY", hide_env_values = true)]
@@ -151,8 +158,10 @@ pub struct ServeArgs {
     )]
     pub token_accepted_audiences: String,
 
-    /// Token signing key, base64 (at least 32 bytes). Defaults to a key generated on first
-    /// start and kept in the database, shared by every instance on that database.
+    /// Token signing key, base64 (at least 32 bytes), installed in the database (sealed) as
+    /// the key that signs; a key that was ever rotated out is refused. Without it, the key
+    /// kept in the database signs (generated on first start; rotate it with
+    /// `candex admin signing-key rotate`).
     #[arg(long, env = "CANDEX_TOKEN_SIGNING_KEY", hide_env_values = true)]
     pub token_signing_key: Option<String>,
 
@@ -163,10 +172,26 @@ pub struct ServeArgs {
     pub cors_allow_origins: Vec<String>,
 
     #[command(flatten)]
+    pub master_key: MasterKeyArgs,
+
+    #[command(flatten)]
     pub webhooks: WebhookArgs,
 
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// The master key (key-encryption key) that seals the secrets kept in the database.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Master key")]
+pub struct MasterKeyArgs {
+    /// File holding the master key: 32 bytes in base64 (`candex admin master-key generate
+    /// --out FILE`). Required outside `--demo`; keep it apart from the database and its backups.
+    #[arg(long, env = "CANDEX_MASTER_KEY_FILE")]
+    pub master_key_file: Option<std::path::PathBuf>,
+    /// The master key itself, base64 (prefer the file: flags are visible to other local users).
+    #[arg(long, env = "CANDEX_MASTER_KEY", hide_env_values = true, conflicts_with = "master_key_file")]
+    pub master_key: Option<String>,
 }
 
 /// Limits of `candex serve`: what one client, connection or request may cost. The defaults
@@ -329,6 +354,59 @@ pub enum AdminCommand {
     /// Webhook delivery: recent requests, failures and the queue.
     #[command(subcommand)]
     Webhooks(WebhookCommand),
+    /// The master key that seals the secrets kept in the database: generate one, or reseal
+    /// everything under a new one.
+    #[command(subcommand)]
+    MasterKey(MasterKeyCommand),
+    /// The token signing keys: rotate, list.
+    #[command(subcommand)]
+    SigningKey(SigningKeyCommand),
+}
+
+/// `candex admin master-key …`.
+#[derive(Debug, Subcommand)]
+pub enum MasterKeyCommand {
+    /// Print a new random master key (base64), or write it to a new owner-only file.
+    Generate {
+        /// Write the key to this file (created with mode 0600; never overwritten).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Reseal every secret in the database under a new master key (one transaction), then
+    /// start every instance with the new key.
+    Rotate {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The current master key.
+        #[command(flatten)]
+        key: MasterKeyArgs,
+        /// File holding the new master key.
+        #[arg(long)]
+        new_key_file: std::path::PathBuf,
+    },
+}
+
+/// `candex admin signing-key …`.
+#[derive(Debug, Subcommand)]
+pub enum SigningKeyCommand {
+    /// Make a new random key the signing key. The old one only verifies from now on, until
+    /// every token it signed has expired (the token lifetime), and is then retired for good.
+    /// Running servers sign with the new key within seconds.
+    Rotate {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[command(flatten)]
+        key: MasterKeyArgs,
+        /// The servers' partner token lifetime in seconds (`serve --token-lifetime`).
+        #[arg(long, env = "CANDEX_TOKEN_LIFETIME", default_value_t = 1800,
+              value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        token_lifetime: u64,
+    },
+    /// List the signing keys and their state (no secrets).
+    List {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
 }
 
 /// `candex admin webhooks …`.
@@ -407,6 +485,28 @@ pub enum PartnerCommand {
     List {
         #[command(flatten)]
         db: DatabaseArgs,
+    },
+    /// Give a partner a new client secret (printed once); the previous one keeps working
+    /// until `retire-secret`.
+    RotateSecret {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Partner id.
+        id: String,
+    },
+    /// Retire a partner's previous client secret: only the newest one works from now on.
+    RetireSecret {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Partner id.
+        id: String,
+    },
+    /// Revoke every token issued to a partner so far, on every instance at once.
+    RevokeTokens {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Partner id.
+        id: String,
     },
 }
 

@@ -620,3 +620,41 @@ fn admin_webhooks_lists_the_queue_and_failed_deliveries() {
     let failures = t.candex(&["admin", "webhooks", "deliveries"]).json();
     assert_eq!(failures.as_array().map(Vec::len), Some(1), "{failures}");
 }
+
+/// The credential commands: a second client secret and its retirement, token revocation,
+/// signing-key rotation and listing, and resealing under a new master key.
+#[test]
+fn admin_rotates_secrets_and_keys_and_revokes_tokens() {
+    let t = TestDir::new();
+    let key = t.path("master.key");
+    let new_key = t.path("master.key.new");
+    t.command(&["admin", "master-key", "generate", "--out", key.to_str().unwrap()]).stdout();
+    t.command(&["admin", "master-key", "generate", "--out", new_key.to_str().unwrap()]).stdout();
+    let partner = t.candex(&["admin", "partner", "create", "--name", "ATS"]).json();
+    let id = partner["id"].as_str().unwrap();
+    let rotated = t.candex(&["admin", "partner", "rotate-secret", id]).json();
+    assert_ne!(rotated["clientSecret"], partner["clientSecret"]);
+    t.candex(&["admin", "partner", "rotate-secret", id]).code(2);
+    assert_eq!(t.candex(&["admin", "partner", "retire-secret", id]).json()["retired"], true);
+    assert!(t.candex(&["admin", "partner", "revoke-tokens", id]).json()["tokensNotBefore"].is_string());
+
+    let k = key.to_str().unwrap();
+    t.candex(&["admin", "signing-key", "rotate"]).code(2).assert_stderr_contains("no master key configured");
+    let first = t.candex(&["admin", "signing-key", "rotate", "--master-key-file", k]).json();
+    let second = t.candex(&["admin", "signing-key", "rotate", "--master-key-file", k]).json();
+    let keys = t.candex(&["admin", "signing-key", "list"]).json();
+    let states: Vec<(&str, &str)> =
+        keys.as_array().unwrap().iter().map(|k| (k["kid"].as_str().unwrap(), k["state"].as_str().unwrap())).collect();
+    assert_eq!(
+        states,
+        [(first["signingKeyId"].as_str().unwrap(), "verifying"), (second["signingKeyId"].as_str().unwrap(), "signing")]
+    );
+    let resealed = t
+        .candex(&["admin", "master-key", "rotate", "--master-key-file", k, "--new-key-file", new_key.to_str().unwrap()])
+        .json();
+    assert_eq!(resealed["resealed"], 2);
+    // The old master key no longer opens them.
+    t.candex(&["admin", "signing-key", "rotate", "--master-key-file", k])
+        .code(2)
+        .assert_stderr_contains("sealed with master key");
+}

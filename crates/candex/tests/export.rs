@@ -114,6 +114,55 @@ impl World {
         id
     }
 
+    /// Ingests an application of a person whose every field (name, email, phone, address,
+    /// employer, job title, qualification) and every file (name and content) carries `marker`;
+    /// returns (profile id, candidate id).
+    async fn ingest_marked(&mut self, marker: &str, email: &str, n: usize) -> (String, String) {
+        let body = json!({
+            "positionProfileId": self.position,
+            "candidate": {"person": {
+                "name": {"given": format!("{marker}given"), "family": format!("{marker}family")},
+                "communication": {
+                    "email": [{"address": email}],
+                    "phone": [{"formattedNumber": format!("{marker}phone")}],
+                    "address": [{"formattedAddress": format!("{marker}address")}]}}},
+            "employment": [{"organization": {"name": format!("{marker}employer")},
+                "positionHistories": [{"title": format!("{marker}title"), "start": "2015-05"}]}],
+            "qualifications": [{"competencyName": format!("{marker}skill")}],
+            "attachments": [{"file": "f0", "seekRoleCode": "Resume"}, {"file": "f1", "seekRoleCode": "CoverLetter"}],
+        });
+        let files = [
+            (format!("{marker}cv{n}.txt"), format!("resume of {marker} number {n}").into_bytes()),
+            (format!("{marker}letter{n}.txt"), format!("dear hirer, {marker} writes ({n})").into_bytes()),
+        ];
+        let mut form = reqwest::multipart::Form::new().part(
+            "application",
+            reqwest::multipart::Part::text(body.to_string()).mime_str("application/json").unwrap(),
+        );
+        let mut shas = Vec::new();
+        for (i, (name, bytes)) in files.into_iter().enumerate() {
+            shas.push(hex::encode(Sha256::digest(&bytes)));
+            form = form.part(
+                format!("f{i}"),
+                reqwest::multipart::Part::bytes(bytes).file_name(name).mime_str("text/plain").unwrap(),
+            );
+        }
+        let res = self
+            .http
+            .post(format!("{}/operator/v1/applications", self.server.base))
+            .bearer_auth(OPERATOR_KEY)
+            .multipart(form)
+            .send()
+            .await
+            .expect("ingest");
+        let status = res.status();
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(status, 201, "{body}");
+        let id = body["candidateProfileId"].as_str().expect("profile id").to_owned();
+        self.ingested.insert(id.clone(), shas);
+        (id, body["candidateId"].as_str().expect("candidate id").to_owned())
+    }
+
     /// Ingests `count` applications with 0–3 random files of up to `max_kib` KiB each.
     async fn ingest_many(&mut self, count: usize, max_kib: usize, seed: u64) {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
@@ -761,4 +810,143 @@ fn slow_statement_lines_are_read_through_their_colours() {
     let line = "\u{1b}[33m WARN\u{1b}[0m slow statement \u{1b}[3melapsed_secs\u{1b}[0m\u{1b}[2m=\u{1b}[0m6.25 x";
     let rest = strip_ansi(line);
     assert!(rest.ends_with("elapsed_secs=6.25 x"), "{rest}");
+}
+
+/// Every file under `dir` (recursively) whose bytes contain `marker`, or whose name does.
+fn holding(dir: &Path, marker: &str) -> Vec<PathBuf> {
+    let mut all = Vec::new();
+    walk(dir, &mut all);
+    all.into_iter()
+        .filter(|path| {
+            let named = path.file_name().is_some_and(|n| n.to_string_lossy().contains(marker));
+            let contains = path.is_file()
+                && std::fs::read(path).is_ok_and(|bytes| bytes.windows(marker.len()).any(|w| w == marker.as_bytes()));
+            named || contains
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_erasure_reaches_every_output_of_candex_export() {
+    const GONE: &str = "Zqxerasedmarker";
+    const KEPT: &str = "Kwvkeptmarker";
+    let mut w = World::new(&[]).await;
+    let (first, candidate) = w.ingest_marked(GONE, "gone@example.com", 1).await;
+    let (second, same) = w.ingest_marked(GONE, "gone@example.com", 2).await;
+    assert_eq!(same, candidate, "two applications of one candidate");
+    let (kept, _) = w.ingest_marked(KEPT, "kept@example.com", 3).await;
+
+    let root = tempfile::tempdir().expect("dir");
+    let dir = root.path().join("exports");
+    let ndjson = root.path().join("profiles.ndjson");
+    let sqlite = root.path().join("ats.db");
+    let outs = [dir.display().to_string(), ndjson.display().to_string(), format!("sqlite://{}", sqlite.display())];
+    for out in &outs {
+        let (output, summary) = w.sync(out, &[]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert_eq!(summary["profiles"], json!(3), "{out}: {summary}");
+    }
+    // Every output holds both candidates' data, files included.
+    for marker in [GONE, KEPT] {
+        let found = holding(root.path(), marker);
+        for expected in [&dir, &ndjson, &root.path().join("profiles.ndjson.files"), &sqlite] {
+            assert!(found.iter().any(|p| p.starts_with(expected)), "{marker} not exported to {expected:?}: {found:?}");
+        }
+    }
+
+    // The operator erases the candidate; each export's next run acts on the event.
+    let res = w
+        .http
+        .delete(format!("{}/operator/v1/candidates/{candidate}", w.server.base))
+        .bearer_auth(OPERATOR_KEY)
+        .send()
+        .await
+        .expect("erase");
+    assert_eq!(res.status(), 200);
+    for out in &outs {
+        let (output, summary) = w.sync(out, &[]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        assert_eq!((summary["erasedCandidates"].clone(), summary["erasedProfiles"].clone()), (json!(1), json!(2)));
+        assert_eq!(summary["profiles"], json!(0), "nothing re-exported: {summary}");
+        assert!(stderr.contains("1 candidate erased: 2 profiles removed"), "{out}: {stderr}");
+    }
+    let left = holding(root.path(), GONE);
+    assert!(left.is_empty(), "the erased candidate's data survives in {left:?}");
+
+    // The other candidate is intact everywhere.
+    let found = holding(root.path(), KEPT);
+    for expected in [&dir, &ndjson, &root.path().join("profiles.ndjson.files"), &sqlite] {
+        assert!(found.iter().any(|p| p.starts_with(expected)), "{KEPT} lost from {expected:?}: {found:?}");
+    }
+    w.ingested.retain(|id, _| id == &kept);
+    w.verify_dir(&dir).await;
+    let lines: Vec<Value> =
+        std::fs::read_to_string(&ndjson).unwrap().lines().map(|l| serde_json::from_str(l).expect("line")).collect();
+    assert_eq!(lines.iter().map(|l| l["profileId"].as_str().unwrap()).collect::<Vec<_>>(), [kept.as_str()]);
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", sqlite.display())).await.unwrap();
+    verify_sql(&pool_rows_sqlite(&pool).await, &w, &root.path().join("ats.db.files"));
+    pool.close().await;
+
+    // Done once: a rerun erases nothing, and the erased applications are never exported again.
+    for out in &outs {
+        let (output, summary) = w.sync(out, &["--retry-rejected"]);
+        assert!(output.status.success());
+        assert_eq!((summary["erasedCandidates"].clone(), summary["profiles"].clone()), (json!(0), json!(0)));
+    }
+    assert!(holding(root.path(), GONE).is_empty());
+    for id in [&first, &second] {
+        assert!(!std::fs::read_to_string(&ndjson).unwrap().contains(id.as_str()), "{id} is back");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_erasure_reaches_postgres_tables() {
+    const GONE: &str = "Zqxpgerasedmarker";
+    let Some(scratch) = candex_testkit::ScratchDatabase::from_env().await else {
+        return;
+    };
+    let url = scratch.url();
+    let mut w = World::new(&[]).await;
+    let (_, candidate) = w.ingest_marked(GONE, "gone@example.com", 1).await;
+    w.ingest_marked(GONE, "gone@example.com", 2).await;
+    let (kept, _) = w.ingest_marked("Kwvpgkeptmarker", "kept@example.com", 3).await;
+    let root = tempfile::tempdir().expect("dir");
+    let blobs = root.path().join("files");
+    let blobs_arg = blobs.display().to_string();
+    let (output, summary) = w.sync(&url, &["--blobs", &blobs_arg]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(summary["profiles"], json!(3));
+    assert!(!holding(&blobs, GONE).is_empty());
+
+    let res = w
+        .http
+        .delete(format!("{}/operator/v1/candidates/{candidate}", w.server.base))
+        .bearer_auth(OPERATOR_KEY)
+        .send()
+        .await
+        .expect("erase");
+    assert_eq!(res.status(), 200);
+    let (output, summary) = w.sync(&url, &["--blobs", &blobs_arg]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!((summary["erasedCandidates"].clone(), summary["erasedProfiles"].clone()), (json!(1), json!(2)));
+
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let like = format!("%{GONE}%");
+    for (table, column) in
+        [("candex_profiles", "profile::text"), ("candex_candidates", "given_name"), ("candex_attachments", "file_name")]
+    {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE {column} LIKE $1"))
+            .bind(&like)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "{table} still holds the erased candidate");
+    }
+    let profiles: Vec<String> =
+        sqlx::query_scalar("SELECT profile_id FROM candex_profiles").fetch_all(&pool).await.unwrap();
+    assert_eq!(profiles, [kept]);
+    pool.close().await;
+    assert!(holding(&blobs, GONE).is_empty(), "files of the erased candidate are left");
+    assert!(!holding(&blobs, "Kwvpgkeptmarker").is_empty(), "the other candidate's files stay");
 }

@@ -93,6 +93,37 @@ async fn the_demo_prints_credentials_that_run_the_seed_query() {
     assert!(again.stdout.contains(&profile_id));
 }
 
+/// Without a master key `serve` refuses to start and says how to make one; `--demo` makes one
+/// beside its database, owner-only, and says where.
+#[test]
+fn serve_needs_a_master_key_outside_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("prod.db").display());
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_candex"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &db])
+        .env_remove("CANDEX_MASTER_KEY")
+        .env_remove("CANDEX_MASTER_KEY_FILE")
+        .output()
+        .expect("run candex");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no master key configured"), "{stderr}");
+    assert!(
+        stderr.contains("candex admin master-key generate --out") && stderr.contains("--master-key-file"),
+        "{stderr}"
+    );
+
+    let db = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let server = start(&["--demo", "--database", &db]);
+    let key = dir.path().join("demo.db.master-key");
+    assert!(key.exists(), "{}", server.stdout);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_ingests_survive_sigkill_and_their_events_are_delivered() {
     let dir = tempfile::tempdir().unwrap();

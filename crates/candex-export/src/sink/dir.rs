@@ -1,12 +1,15 @@
 //! `DirSink`: `DIR/<hirer>/<position>/<profile>/{profile.json, manifest.json, attachments/}`.
 //! A profile is assembled in `DIR/.candex/staging/<profile>` and renamed into place whole, so a
-//! profile folder is either complete or absent; a re-export replaces the folder.
+//! profile folder is either complete or absent; a re-export replaces the folder, and an erasure
+//! moves the candidate's folders out of the tree (one rename each) and deletes them.
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{staging_in, tidy_staging, Export, FetchedAttachment, ProfileMeta, Sink};
+use super::{
+    blocking, remove_staging, staging_in, tidy_staging, Erasure, Export, FetchedAttachment, ProfileMeta, Sink,
+};
 use crate::files::{create_private_dir, remove_dir_if_exists, sync_dir, sync_parent, write_atomic};
 use crate::names::safe_name;
 use crate::{ExportError, State};
@@ -109,6 +112,30 @@ impl DirSink {
     }
 }
 
+impl DirSink {
+    /// Removes the erased candidate's profile folders: each is renamed out of the tree into the
+    /// staging area (so no half-deleted folder is ever visible), the parent fsynced, then deleted.
+    fn erase_blocking(root: &Path, staging_root: &Path, erasure: &Erasure) -> Result<(), ExportError> {
+        remove_staging(staging_root, erasure)?;
+        for profile in &erasure.profiles {
+            let Some(location) = &profile.location else { continue };
+            let target = root.join(location);
+            if !target.starts_with(root) || target == root {
+                continue;
+            }
+            let parked = staging_root.join(format!("{}.old", safe_name(&profile.profile_id, "profile")));
+            remove_dir_if_exists(&parked)?;
+            match std::fs::rename(&target, &parked) {
+                Ok(()) => sync_parent(&target)?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(ExportError::io(&target, e)),
+            }
+            remove_dir_if_exists(&parked)?;
+        }
+        sync_dir(staging_root)
+    }
+}
+
 #[async_trait::async_trait]
 impl Sink for DirSink {
     fn describe(&self) -> String {
@@ -126,6 +153,14 @@ impl Sink for DirSink {
             .await
             .map_err(|e| ExportError::Unusable(format!("commit task failed: {e}")))??;
         state.finish(&meta.event_id, &meta.profile_id, &relative.to_string_lossy()).await
+    }
+
+    async fn erase(&self, erasure: &Erasure, state: &State) -> Result<u64, ExportError> {
+        let (root, staging_root, work) = (self.root.clone(), self.staging_root.clone(), erasure.clone());
+        blocking(move || Self::erase_blocking(&root, &staging_root, &work)).await?;
+        let removed = erasure.exported();
+        state.finish_erasure(&erasure.event_id, &erasure.candidate_id, &erasure.profiles, removed, &[]).await?;
+        Ok(removed)
     }
 
     async fn tidy(&self) -> Result<(), ExportError> {

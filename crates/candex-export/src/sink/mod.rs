@@ -6,6 +6,10 @@
 //!   restart) or on stdout, with attachment files content-addressed in a folder beside it;
 //! * [`sql::SqlSink`]: `candex_profiles`, `candex_candidates` and `candex_attachments` tables in
 //!   SQLite or PostgreSQL, one transaction per profile, files content-addressed beside it.
+//!
+//! Each sink also carries out erasures ([`Sink::erase`]): the candidate's profiles, rows and
+//! files are removed first, and the erasure is recorded in the state only then, so a crash
+//! leaves the erasure pending and the rerun repeats it (harmlessly: what is gone stays gone).
 
 pub mod dir;
 pub mod ndjson;
@@ -16,8 +20,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::files::{create_private_dir, sync_dir};
+use crate::files::{create_private_dir, sync_dir, sync_parent};
 use crate::names::safe_name;
+use crate::state::KnownProfile;
 use crate::{ExportError, State};
 
 /// Where a profile belongs: ids from the profile itself (falling back to the event).
@@ -85,6 +90,31 @@ pub struct Export {
     pub exported_at: String,
 }
 
+/// A `CandidateErased` event to carry out: remove every export of the candidate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    /// The event (marked done in the state once the erasure is durable).
+    pub event_id: String,
+    /// The erased candidate.
+    pub candidate_id: String,
+    /// The candidate's applications this exporter has seen, with where each went.
+    pub profiles: Vec<KnownProfile>,
+}
+
+impl Erasure {
+    /// How many of the profiles were exported (and so are removed).
+    pub fn exported(&self) -> u64 {
+        self.profiles.iter().filter(|p| p.location.is_some()).count() as u64
+    }
+
+    /// Whether an export line or row of `profile_id` filed under `candidate_id` is the
+    /// erased candidate's.
+    pub fn covers(&self, profile_id: Option<&str>, candidate_id: Option<&str>) -> bool {
+        candidate_id == Some(self.candidate_id.as_str())
+            || profile_id.is_some_and(|id| self.profiles.iter().any(|p| p.profile_id == id))
+    }
+}
+
 /// A destination for exported profiles.
 #[async_trait::async_trait]
 pub trait Sink: Send + Sync {
@@ -99,6 +129,12 @@ pub trait Sink: Send + Sync {
     /// Makes the export durable and then records it in `state` (the event done, the profile's
     /// location). A crash at any point leaves either the old state or the new one.
     async fn commit(&self, export: Export, state: &State) -> Result<(), ExportError>;
+
+    /// Removes every export of an erased candidate (profiles, rows, attachment files no other
+    /// export uses, staged downloads) and then records the erasure in `state`
+    /// ([`State::finish_erasure`]). Called with no export in flight. Returns how many exported
+    /// profiles were removed.
+    async fn erase(&self, erasure: &Erasure, state: &State) -> Result<u64, ExportError>;
 
     /// Called when no export is in flight (end of a run): tidies empty staging folders.
     async fn tidy(&self) -> Result<(), ExportError> {
@@ -274,6 +310,41 @@ pub(crate) async fn move_to_blobs(blobs: &Path, export: &mut Export) -> Result<(
     .await
     .map_err(|e| ExportError::Unusable(format!("commit task failed: {e}")))??;
     Ok(())
+}
+
+/// Removes the staging folders of an erased candidate's profiles (partial downloads included).
+pub(crate) fn remove_staging(root: &Path, erasure: &Erasure) -> Result<(), ExportError> {
+    for profile in &erasure.profiles {
+        crate::files::remove_dir_if_exists(&root.join(safe_name(&profile.profile_id, "profile")))?;
+    }
+    Ok(())
+}
+
+/// Deletes a content-addressed file (`blob` relative to `blobs`, as [`store_blob`] names it);
+/// a missing one is fine. Anything not shaped like a blob path is left alone.
+pub(crate) fn remove_blob(blobs: &Path, blob: &str) -> Result<bool, ExportError> {
+    let shaped = blob.split_once('/').is_some_and(|(dir, name)| {
+        dir.len() == 2 && name.len() >= 3 && name.starts_with(dir) && name.bytes().all(|b| b.is_ascii_hexdigit())
+    });
+    if !shaped {
+        return Ok(false);
+    }
+    let path = blobs.join(blob);
+    match std::fs::remove_file(&path) {
+        Ok(()) => {
+            sync_parent(&path)?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(ExportError::io(&path, e)),
+    }
+}
+
+/// Runs blocking erasure work on the blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ExportError> + Send + 'static,
+) -> Result<T, ExportError> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| ExportError::Unusable(format!("erasure task failed: {e}")))?
 }
 
 /// Removes the staging root if nothing is left in it.

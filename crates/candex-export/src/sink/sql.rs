@@ -1,7 +1,9 @@
 //! `SqlSink`: tables an ATS can query, in SQLite or PostgreSQL — `candex_profiles` (one row per
 //! profile, the profile JSON as received), `candex_candidates` (latest contact details per
 //! candidate) and `candex_attachments` (metadata; files content-addressed in a folder beside it).
-//! One transaction per profile; a re-export replaces the profile's rows.
+//! One transaction per profile; a re-export replaces the profile's rows. An erasure deletes the
+//! candidate's rows in all three tables in one transaction, and the attachment files no other
+//! row uses.
 //!
 //! One implementation serves both databases through sqlx's `Any` driver: the statements are
 //! portable (`$n` placeholders, `ON CONFLICT`), and only the profile column's type differs
@@ -12,7 +14,10 @@ use std::path::{Path, PathBuf};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::AnyPool;
 
-use super::{move_to_blobs, sqlite_file, staging_in, tidy_staging, Export, ProfileMeta, Sink};
+use super::{
+    blocking, move_to_blobs, remove_blob, remove_staging, sqlite_file, staging_in, tidy_staging, Erasure, Export,
+    ProfileMeta, Sink,
+};
 use crate::files::{create_private_dir, touch_private};
 use crate::{ExportError, State};
 
@@ -92,17 +97,26 @@ impl SqlSink {
         }
         let options: AnyConnectOptions =
             url.parse().map_err(|e| ExportError::Config(format!("--out {}: {e}", redact(url))))?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(if postgres { 8 } else { 1 })
+        let mut pool_options = AnyPoolOptions::new().max_connections(if postgres { 8 } else { 1 });
+        if !postgres {
+            // Per connection, so a replaced connection has them too. `secure_delete` zeroes
+            // what an erasure deletes, so no erased value stays readable in the file.
+            pool_options = pool_options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    use sqlx::Executor;
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; \
+                         PRAGMA secure_delete = ON",
+                    )
+                    .await
+                    .map(drop)
+                })
+            });
+        }
+        let pool = pool_options
             .connect_with(options)
             .await
             .map_err(|e| ExportError::Config(format!("cannot open the sink {}: {e}", redact(url))))?;
-        if !postgres {
-            sqlx::raw_sql("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000")
-                .execute(&pool)
-                .await
-                .map_err(sink_err)?;
-        }
         sqlx::raw_sql(&schema(postgres)).execute(&pool).await.map_err(sink_err)?;
         create_private_dir(blobs)?;
         let staging_root = blobs.join(".candex").join("staging");
@@ -207,6 +221,76 @@ impl SqlSink {
     }
 }
 
+impl SqlSink {
+    /// Deletes the erased candidate's rows (its profiles by candidate or by id, their
+    /// attachments, its candidate row) in one transaction, and the files only those rows used
+    /// before it commits: a crash in between leaves rows naming missing files, but only rows of
+    /// the erased candidate, which the rerun deletes. Returns how many profiles went.
+    async fn erase_rows(&self, erasure: &Erasure) -> Result<u64, ExportError> {
+        let mut tx = self.pool.begin().await.map_err(sink_err)?;
+        let mut profiles: Vec<String> =
+            sqlx::query_scalar("SELECT profile_id FROM candex_profiles WHERE candidate_id = $1")
+                .bind(&erasure.candidate_id)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(sink_err)?;
+        for known in &erasure.profiles {
+            if !profiles.contains(&known.profile_id) {
+                profiles.push(known.profile_id.clone());
+            }
+        }
+        let mut blobs = Vec::new();
+        let mut removed = 0;
+        for profile in &profiles {
+            let paths: Vec<String> =
+                sqlx::query_scalar("SELECT blob_path FROM candex_attachments WHERE profile_id = $1")
+                    .bind(profile)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(sink_err)?;
+            blobs.extend(paths);
+            sqlx::query("DELETE FROM candex_attachments WHERE profile_id = $1")
+                .bind(profile)
+                .execute(&mut *tx)
+                .await
+                .map_err(sink_err)?;
+            removed += sqlx::query("DELETE FROM candex_profiles WHERE profile_id = $1")
+                .bind(profile)
+                .execute(&mut *tx)
+                .await
+                .map_err(sink_err)?
+                .rows_affected();
+        }
+        sqlx::query("DELETE FROM candex_candidates WHERE candidate_id = $1")
+            .bind(&erasure.candidate_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(sink_err)?;
+        blobs.sort();
+        blobs.dedup();
+        let mut unused = Vec::new();
+        for blob in blobs {
+            let used: Option<i64> = sqlx::query_scalar("SELECT 1 FROM candex_attachments WHERE blob_path = $1 LIMIT 1")
+                .bind(&blob)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(sink_err)?;
+            if used.is_none() {
+                unused.push(blob);
+            }
+        }
+        let dir = self.blobs.clone();
+        blocking(move || unused.iter().try_for_each(|b| remove_blob(&dir, b).map(drop))).await?;
+        tx.commit().await.map_err(sink_err)?;
+        if !self.postgres {
+            // The write-ahead log still holds the pages as they were before (the rows as
+            // written): copy the zeroed pages into the file and empty the log.
+            sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await.map_err(sink_err)?;
+        }
+        Ok(removed)
+    }
+}
+
 /// A database URL without its password, for logs and errors.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -235,6 +319,14 @@ impl Sink for SqlSink {
         move_to_blobs(&self.blobs, &mut export).await?;
         self.write_rows(&export).await.map_err(sink_err)?;
         state.finish(&export.meta.event_id, &export.meta.profile_id, &export.meta.profile_id).await
+    }
+
+    async fn erase(&self, erasure: &Erasure, state: &State) -> Result<u64, ExportError> {
+        let (root, work) = (self.staging_root.clone(), erasure.clone());
+        blocking(move || remove_staging(&root, &work)).await?;
+        let removed = self.erase_rows(erasure).await?;
+        state.finish_erasure(&erasure.event_id, &erasure.candidate_id, &erasure.profiles, removed, &[]).await?;
+        Ok(removed)
     }
 
     async fn tidy(&self) -> Result<(), ExportError> {

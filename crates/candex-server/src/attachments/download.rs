@@ -204,9 +204,20 @@ pub async fn download(
     let Some(token) = bearer(&headers) else {
         return unauthenticated("no access token: send Authorization: Bearer <partner or browser token>");
     };
-    let Ok(token) = state.tokens.verify(token) else {
+    let Ok(token) = state.tokens.authenticate(token).await else {
         return unauthenticated("the access token is invalid or expired");
     };
+    // Revocation: one primary-key read beside the attachment's (downloads stream megabytes;
+    // the read costs nothing next to them).
+    match state.store.partner_tokens_not_before(&token.partner_id).await {
+        Ok(not_before) if token.is_revoked_by(not_before) => {
+            return unauthenticated("the access token was revoked; request a new one")
+        }
+        Ok(_) => {}
+        Err(e) => {
+            return crate::error::ApiError::from(crate::operator::service::ServiceError::Store(e)).into_response()
+        }
+    }
     if let Err(wait) = state.limiter.partner.check(&token.partner_id) {
         return crate::error::ApiError::RateLimited(wait).into_response();
     }

@@ -97,10 +97,18 @@ pub async fn token(
     JsonBody(request): JsonBody<BrowserTokenRequest>,
 ) -> Result<Response, ApiError> {
     let presented = super::bearer_token(&headers).ok_or(ApiError::Unauthenticated("a partner token is required"))?;
-    let caller = state.tokens.verify(presented).map_err(|e| match e {
+    let caller = state.tokens.authenticate(presented).await.map_err(|e| match e {
         super::tokens::TokenError::Expired => ApiError::Unauthenticated("the partner token is expired"),
         super::tokens::TokenError::Invalid => ApiError::Unauthenticated("the partner token is invalid"),
     })?;
+    let not_before = state
+        .store
+        .partner_tokens_not_before(&caller.partner_id)
+        .await
+        .map_err(|e| ApiError::from(ServiceError::Store(e)))?;
+    if caller.is_revoked_by(not_before) {
+        return Err(ApiError::Unauthenticated("the partner token was revoked; request a new one"));
+    }
     if !caller.is_partner() {
         return Err(ApiError::Unauthenticated("a partner token is required; browser tokens cannot issue tokens"));
     }
@@ -114,6 +122,7 @@ pub async fn token(
     if relationships.is_empty() {
         return Err(ApiError::Forbidden("the partner has no relationship with this hirer".into()));
     }
+    state.tokens.refresh().await;
     let issued = state
         .tokens
         .issue_browser(&caller.partner_id, &request.hirer_id, &request.scopes, &request.user_id)

@@ -2,6 +2,7 @@
 //! endpoints and the operator key check.
 
 pub mod browser;
+pub mod master_key;
 pub mod oauth;
 pub mod operator_key;
 pub mod secrets;

@@ -145,7 +145,11 @@ pub async fn token(
     // Verify against a dummy hash when the client is unknown, so timing does not reveal it.
     const DUMMY_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
     let stored_hash = credentials.as_ref().map_or(DUMMY_HASH, |c| c.client_secret_hash.as_str());
-    let secret_ok = verify_secret(&client_secret, stored_hash);
+    // During a rotation the previous secret is valid too; both are always compared, so timing
+    // does not reveal which one matched or whether a rotation is under way.
+    let previous_hash = credentials.as_ref().and_then(|c| c.previous_client_secret_hash.as_deref());
+    let secret_ok =
+        verify_secret(&client_secret, stored_hash) | verify_secret(&client_secret, previous_hash.unwrap_or(DUMMY_HASH));
     let partner = match credentials {
         Some(c) if secret_ok => c.partner,
         _ => {
@@ -153,6 +157,7 @@ pub async fn token(
             return Err(invalid_client());
         }
     };
+    state.tokens.refresh().await;
     let issued = state.tokens.issue_partner(&partner.id).map_err(|e| {
         tracing::error!(error.cause_chain = ?e, "token request failed: could not sign");
         OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "could not issue a token")

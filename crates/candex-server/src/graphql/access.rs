@@ -23,6 +23,9 @@ pub enum AuthProblem {
     Token(TokenError),
 }
 
+/// The message for a revoked token.
+pub const REVOKED: &str = "The access token was revoked; request a new one";
+
 /// Most nested list loads (a connection or list field below the root) one request may make.
 ///
 /// The complexity limit multiplies a connection's selection by its page size, but
@@ -31,10 +34,29 @@ pub enum AuthProblem {
 /// once. This budget bounds the store reads such selections fan out to.
 pub const MAX_NESTED_LOADS: u32 = 200;
 
+/// Whether the caller's token was revoked, learnt once per request: from a read that carries
+/// the partner's `tokens_not_before` anyway (candidateProfile's one statement), or else by the
+/// request handler (see `graphql_handler`).
+#[derive(Default)]
+pub struct Revocation(std::sync::OnceLock<bool>);
+
+impl Revocation {
+    /// Records what a read found; the first answer wins.
+    pub fn record(&self, revoked: bool) {
+        let _first = self.0.set(revoked);
+    }
+
+    /// `Some(revoked)` once known.
+    pub fn known(&self) -> Option<bool> {
+        self.0.get().copied()
+    }
+}
+
 /// The caller of one GraphQL request and its relationship cache.
 pub struct Access {
     caller: Result<VerifiedToken, AuthProblem>,
     store: Arc<dyn PartyStore>,
+    revocation: Arc<Revocation>,
     /// One cell per hirer: resolvers running concurrently for the same hirer (a page of
     /// events, say) wait for one lookup instead of each querying.
     cache: Mutex<HashMap<HirerId, Arc<OnceCell<RelationshipSet>>>>,
@@ -44,7 +66,33 @@ pub struct Access {
 impl Access {
     /// Builds the access context of one request.
     pub fn new(caller: Result<VerifiedToken, AuthProblem>, store: Arc<dyn PartyStore>) -> Self {
-        Self { caller, store, cache: Mutex::new(HashMap::new()), nested_loads: AtomicU32::new(0) }
+        Self {
+            caller,
+            store,
+            revocation: Arc::default(),
+            cache: Mutex::new(HashMap::new()),
+            nested_loads: AtomicU32::new(0),
+        }
+    }
+
+    /// What this request learnt about the token's revocation, shared with the handler.
+    pub fn revocation(&self) -> Arc<Revocation> {
+        self.revocation.clone()
+    }
+
+    /// Records a grant read with the object it guards (see
+    /// `ApplicationStore::get_profile_for_partner`): its relationships with `hirer` (so
+    /// [`Access::require`] needs no second read) and whether it revokes the caller's token,
+    /// which is then refused (`UNAUTHENTICATED`).
+    pub fn prime_grant(&self, hirer: &HirerId, grant: candex_store::PartnerGrant) -> async_graphql::Result<()> {
+        let token = self.token()?;
+        let revoked = token.is_revoked_by(grant.tokens_not_before);
+        self.revocation.record(revoked);
+        if revoked {
+            return Err(unauthenticated(REVOKED));
+        }
+        self.prime(hirer, grant.relationships);
+        Ok(())
     }
 
     /// Counts one nested list load; an error once the request made [`MAX_NESTED_LOADS`].

@@ -9,6 +9,7 @@ pub mod field_errors;
 pub mod guard;
 pub mod mutation;
 pub mod prefetch;
+pub mod process_history;
 pub mod query;
 pub mod query_events;
 pub mod relay;
@@ -22,19 +23,24 @@ use std::sync::Arc;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use axum::extract::State;
-use axum::response::Response;
-use candex_domain::Scheme;
+use axum::response::{IntoResponse, Response};
+use candex_domain::{PartnerId, Scheme};
 use candex_store::Store;
 
+use crate::auth::tokens::VerifiedToken;
 use crate::state::AppState;
 use transport::MediaType;
 
 /// The schema type.
-pub type CandexSchema = Schema<Query, mutation::Mutation, EmptySubscription>;
+pub type CandexSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// The query root: the export reads, and the event and webhook reads.
+/// The query root: the export reads, the event and webhook reads, and process history.
 #[derive(Default, MergedObject)]
-pub struct Query(query::Query, query_events::EventQueries);
+pub struct Query(query::Query, query_events::EventQueries, process_history::ProcessHistoryQueries);
+
+/// The mutation root: the webhook mutations and the process history mutations.
+#[derive(Default, MergedObject)]
+pub struct Mutation(mutation::Mutation, process_history::ProcessHistoryMutations);
 
 /// Deepest query accepted; SEEK's documented queries need about 8 levels, introspection 13.
 pub const MAX_DEPTH: usize = 16;
@@ -65,11 +71,16 @@ pub struct SchemaContext {
     pub webhook_targets: crate::webhooks::ssrf::TargetPolicy,
     /// Wakes the webhook dispatcher after a replay queues work.
     pub dispatcher: crate::webhooks::Waker,
+    /// Whether partners may record process history on application profiles (candex's
+    /// extension; SEEK keeps process history for uploaded candidates only).
+    pub process_history_on_applications: bool,
+    /// Seals webhook secrets before they are stored.
+    pub master_key: crate::auth::master_key::MasterKey,
 }
 
 /// Builds the schema; the only constructor, shared by the server, tests and SDL export.
 pub fn build_schema(context: SchemaContext) -> CandexSchema {
-    Schema::build(Query::default(), mutation::Mutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(context)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -78,7 +89,7 @@ pub fn build_schema(context: SchemaContext) -> CandexSchema {
 
 /// The schema's SDL, for compatibility checks.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), mutation::Mutation, EmptySubscription).finish().sdl()
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish().sdl()
 }
 
 /// `POST /graphql`: verifies the bearer token (if any) once, takes one request from the
@@ -89,7 +100,7 @@ pub async fn graphql_handler(State(state): State<AppState>, request: axum::extra
     let media = MediaType::negotiate(&parts.headers);
     let caller = match crate::auth::bearer_token(&parts.headers) {
         None => Err(access::AuthProblem::Missing),
-        Some(token) => state.tokens.verify(token).map_err(access::AuthProblem::Token),
+        Some(token) => state.tokens.authenticate(token).await.map_err(access::AuthProblem::Token),
     };
     let budget = match &caller {
         Ok(token) => state.limiter.partner.check(&token.partner_id),
@@ -106,17 +117,22 @@ pub async fn graphql_handler(State(state): State<AppState>, request: axum::extra
         Err(response) => return response,
     };
     let authenticated = caller.is_ok();
+    let partner = caller.as_ref().ok().map(|t| (t.partner_id.clone(), t.clone()));
     let access = access::Access::new(caller, state.store.clone());
+    let revocation = access.revocation();
     let mut request = request.data(access).data(prefetch::Prefetched::default());
     // Parse and measure, or reuse a document this server already validated for a partner.
     let cached = if authenticated { state.docs.get(&request.query) } else { None };
+    let mutation;
     let fresh = match cached {
         Some(doc) => {
+            mutation = doc_is_mutation(&doc, request.operation_name.as_deref());
             request.set_parsed_query(doc);
             None
         }
         None => match prepare(&state.guard, &request.query) {
             Ok((doc, tokens)) => {
+                mutation = doc_is_mutation(&doc, request.operation_name.as_deref());
                 // A copy to cache once validation passes: only for an authenticated caller.
                 let keep = authenticated.then(|| (doc.clone(), tokens));
                 request.set_parsed_query(doc);
@@ -127,7 +143,29 @@ pub async fn graphql_handler(State(state): State<AppState>, request: axum::extra
     };
     // Kept for the cache and for the field-error repair (the request is consumed).
     let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
+    // A revoked token is refused on every request. A mutation is checked before it runs; a
+    // query after (it changes nothing, and nothing leaves before the check), and only when
+    // no read made for the query carried the answer already (candidateProfile's does).
+    if let (true, Some((partner_id, token))) = (mutation, &partner) {
+        match revoked(&state, partner_id, token).await {
+            Ok(false) => revocation.record(false),
+            Ok(true) => return transport::respond(media, revoked_response(), false),
+            Err(response) => return response,
+        }
+    }
     let mut response = state.schema.execute(request).await;
+    if let Some((partner_id, token)) = &partner {
+        let is_revoked = match revocation.known() {
+            Some(known) => known,
+            None => match revoked(&state, partner_id, token).await {
+                Ok(known) => known,
+                Err(response) => return response,
+            },
+        };
+        if is_revoked {
+            return transport::respond(media, revoked_response(), false);
+        }
+    }
     if is_request_error(&response) {
         // Not executed (validation or a limit): a request error, with the status the
         // GraphQL-over-HTTP spec gives for the negotiated media type.
@@ -144,6 +182,36 @@ pub async fn graphql_handler(State(state): State<AppState>, request: axum::extra
         state.docs.insert(&query, tokens, doc);
     }
     transport::respond(media, response, false)
+}
+
+/// Whether the partner's tokens were revoked after `token` was issued: one primary-key read.
+async fn revoked(state: &AppState, partner_id: &PartnerId, token: &VerifiedToken) -> Result<bool, Response> {
+    match state.store.partner_tokens_not_before(partner_id).await {
+        Ok(not_before) => Ok(token.is_revoked_by(not_before)),
+        Err(e) => {
+            tracing::error!(error.cause_chain = ?e, "could not read the partner's token revocation");
+            Err(crate::error::ApiError::from(crate::operator::service::ServiceError::Store(e)).into_response())
+        }
+    }
+}
+
+/// The whole answer to a request with a revoked token.
+fn revoked_response() -> async_graphql::Response {
+    async_graphql::Response::from_errors(vec![guard::coded_error(access::REVOKED, error::UNAUTHENTICATED, None)])
+}
+
+/// Whether the document runs a mutation (the named operation, or the only one).
+fn doc_is_mutation(doc: &async_graphql::parser::types::ExecutableDocument, operation_name: Option<&str>) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let is = |op: &async_graphql::parser::types::OperationDefinition| op.ty == OperationType::Mutation;
+    match &doc.operations {
+        DocumentOperations::Single(op) => is(&op.node),
+        DocumentOperations::Multiple(ops) => match operation_name {
+            Some(name) => ops.get(name).is_some_and(|op| is(&op.node)),
+            // Ambiguous without a name: async-graphql refuses it; check to be safe.
+            None => ops.values().any(|op| is(&op.node)),
+        },
+    }
 }
 
 /// Scans, parses and measures `query`: a document within every limit, with its token count,

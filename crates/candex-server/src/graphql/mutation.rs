@@ -1,4 +1,4 @@
-//! The `Mutation` root: the five webhook mutations (create, update delivery, update signing,
+//! The webhook part of the `Mutation` root: the five webhook mutations (create, update delivery, update signing,
 //! delete, replay). Partner tokens only. Invalid input answers `BAD_USER_INPUT` naming each
 //! field by JSON pointer (`/input/webhookSubscription/url`, …); another partner's subscription
 //! is refused exactly like a missing one. A signing secret is never returned, logged or echoed.
@@ -14,13 +14,14 @@ use super::types::webhook::WebhookSubscription;
 use super::types::webhook_mutation::*;
 use super::webhook_rules::{self as rules, Invalid};
 use super::SchemaContext;
+use crate::auth::master_key::Purpose;
 
 /// Most events one replay may name.
 pub const MAX_REPLAY_EVENT_IDS: usize = 100;
 
 const SUB: &str = "/input/webhookSubscription";
 
-/// The mutation root.
+/// The webhook mutations, merged into [`super::Mutation`].
 #[derive(Default)]
 pub struct Mutation;
 
@@ -42,7 +43,7 @@ fn subscription_id(raw: &str) -> async_graphql::Result<ObjectId> {
     ObjectId::parse_as(raw.trim(), IdKind::WebhookSubscription).map_err(|_| no_such_subscription())
 }
 
-#[Object]
+#[Object(name = "WebhookMutations")]
 impl Mutation {
     /// Subscribes the partner to one event type at a URL; a subscription with the same event
     /// type, scheme, URL and hirer answers `Conflict` naming it.
@@ -73,8 +74,11 @@ impl Mutation {
             // Every refusal was reported by `invalid.finish()`; answer rather than panic.
             return Err(bad_user_input(SUB, "is invalid"));
         };
+        let id = ObjectId::mint(&sc.scheme, IdKind::WebhookSubscription, &mut rand::thread_rng());
+        // Stored sealed with the master key, bound to the subscription's id.
+        let secret = secret.map(|s| sc.master_key.seal(Purpose::WebhookSecret, id.as_str(), s.as_bytes()));
         let new = NewWebhookSubscription {
-            id: ObjectId::mint(&sc.scheme, IdKind::WebhookSubscription, &mut rand::thread_rng()),
+            id,
             partner_id,
             scheme_id: s.scheme_id,
             event_type,
@@ -164,6 +168,7 @@ impl Mutation {
             // Every refusal was reported by `invalid.finish()`; answer rather than panic.
             return Err(bad_user_input(SUB, "is invalid"));
         };
+        let secret = secret.map(|s| sc.master_key.seal(Purpose::WebhookSecret, id.as_str(), s.as_bytes()));
         let updated = sc
             .store
             .update_webhook_subscription_signing(partner_id, &id, algorithm, secret.as_deref(), now_ms())

@@ -1,14 +1,16 @@
 //! Objects loaded ahead for one request. When a list of profiles is selected (a page of events
 //! fetching each application inline, as SEEK suggests, or `Candidate.profiles`), the list
 //! loads the profiles and, if selected, their attachments and questionnaire submissions in one
-//! statement each; the nested resolvers read them from here instead of querying per profile.
+//! statement each, and (with process history on applications) the first page of their
+//! `seekProcessHistory`; the nested resolvers read them from here instead of querying per
+//! profile.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::{Context, Lookahead};
 use candex_domain::{CandidateProfileId, PositionProfileId};
-use candex_store::{Attachment, Event, Position, ProfileView, QuestionnaireSubmission};
+use candex_store::{Attachment, Event, Position, ProcessHistoryItem, ProfileView, QuestionnaireSubmission};
 
 use super::error::internal;
 use super::SchemaContext;
@@ -27,6 +29,9 @@ struct Inner {
     attachments: HashMap<CandidateProfileId, Vec<Attachment>>,
     /// Every profile looked up has an entry, `None` when it has no submission.
     submissions: HashMap<CandidateProfileId, Option<QuestionnaireSubmission>>,
+    /// The first page of process history of every profile looked up, with the number of items
+    /// asked for each (one more than the page, to tell whether more follow).
+    histories: HashMap<CandidateProfileId, (u32, Vec<ProcessHistoryItem>)>,
 }
 
 impl Prefetched {
@@ -47,6 +52,11 @@ impl Prefetched {
     /// A profile's attachments, if they were loaded ahead.
     pub fn attachments(&self, profile_id: &CandidateProfileId) -> Option<Vec<Attachment>> {
         self.inner().attachments.get(profile_id).cloned()
+    }
+
+    /// The first `limit` items of a profile's process history, if loaded ahead with that limit.
+    pub fn history(&self, profile_id: &CandidateProfileId, limit: u32) -> Option<Vec<ProcessHistoryItem>> {
+        self.inner().histories.get(profile_id).filter(|(asked, _)| *asked == limit).map(|(_, items)| items.clone())
     }
 
     /// A profile's submission (`Some(None)`: loaded ahead, there is none).
@@ -132,5 +142,42 @@ pub async fn profile_details(
         }
         prefetched.inner().submissions.extend(by_profile);
     }
+    if let Some(limit) = first_history_page(ctx, selection) {
+        let mut by_profile: HashMap<CandidateProfileId, (u32, Vec<ProcessHistoryItem>)> =
+            profile_ids.iter().map(|id| (id.clone(), (limit, Vec::new()))).collect();
+        for item in store.first_process_history_pages(profile_ids, limit).await.map_err(internal)? {
+            by_profile.entry(item.profile_id.clone()).or_insert_with(|| (limit, Vec::new())).1.push(item);
+        }
+        prefetched.inner().histories.extend(by_profile);
+    }
     Ok(())
+}
+
+/// How many items to load ahead per profile for `seekProcessHistory` (its `first`, plus one):
+/// `None` unless the extension is on and every selection of the field asks for the same valid
+/// first page (no `after`); anything else is left to the resolver, which also reports errors.
+fn first_history_page(ctx: &Context<'_>, selection: &Lookahead<'_>) -> Option<u32> {
+    use candex_domain::process::{DEFAULT_PAGE, MAX_PAGE};
+    if !ctx.data_unchecked::<SchemaContext>().process_history_on_applications {
+        return None;
+    }
+    let mut limit = None;
+    for field in selection.field("seekProcessHistory").selection_fields() {
+        let mut first = DEFAULT_PAGE;
+        for (name, value) in field.arguments().ok()? {
+            match (name.as_str(), value) {
+                ("after", async_graphql::Value::Null) => {}
+                ("first", async_graphql::Value::Number(n)) => {
+                    first = n.as_u64().and_then(|n| u32::try_from(n).ok()).filter(|n| *n <= MAX_PAGE)?;
+                }
+                ("first", async_graphql::Value::Null) => {}
+                _ => return None,
+            }
+        }
+        match limit {
+            Some(l) if l != first + 1 => return None,
+            _ => limit = Some(first + 1),
+        }
+    }
+    limit
 }

@@ -43,12 +43,12 @@ impl Query {
         let (sc, access) = context(ctx);
         let partner = access.partner()?;
         let id = parse_id(&id, IdKind::CandidateProfile)?;
-        // The profile and the partner's relationships with its hirer in one statement.
-        let Some((profile, relationships)) = sc.store.get_profile_for_partner(&id, partner).await.map_err(internal)?
-        else {
+        // The profile, the partner's relationships with its hirer and its token revocation
+        // time in one statement.
+        let Some((profile, grant)) = sc.store.get_profile_for_partner(&id, partner).await.map_err(internal)? else {
             return Ok(None);
         };
-        access.prime(profile.hirer_id(), relationships);
+        access.prime_grant(profile.hirer_id(), grant)?;
         access.require(profile.hirer_id(), &[RelationshipType::ApplicationExport], "candidate profile").await?;
         Ok(Some(CandidateProfile(Arc::new(profile))))
     }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Object};
-use candex_domain::{IdKind, Identifier};
+use candex_domain::{EventType, IdKind, Identifier};
 use candex_store::{AttemptsOf, EventsQuery, SubscriptionsQuery};
 
 use super::access::Access;
@@ -80,11 +80,18 @@ impl EventQueries {
                 Some((parse_id(id, IdKind::WebhookSubscription, "/filter/subscriptionId")?, delivered))
             }
         };
+        let mut types = event_types(filter.event_type_codes)?;
+        if types.is_empty() && subscription.is_none() {
+            // candex's extension types (`CandidateErased`) are listed only when asked for, so a
+            // partner that knows only SEEK's types reads SEEK's stream. A subscription's queue
+            // holds only its own type, so it needs no such default.
+            types = EventType::SEEK.to_vec();
+        }
         let query = EventsQuery {
             partner_id,
             page: paging.request(),
             window: time_window(filter.after_date_time, filter.before_date_time),
-            types: event_types(filter.event_type_codes)?,
+            types,
             subscription,
         };
         let rows = sc.store.page_events(&query).await.map_err(internal)?;

@@ -69,26 +69,42 @@ impl MediaType {
 }
 
 /// Writes an executed (or refused) GraphQL response as `media`; `request_error` when it was
-/// refused before execution.
+/// refused before execution, which the GraphQL-over-HTTP spec answers without a `data` key.
 pub fn respond(media: MediaType, response: async_graphql::Response, request_error: bool) -> Response {
+    if request_error {
+        return errors_only(media, media.request_error_status(), response.errors);
+    }
     let mut out = GraphQLResponse::from(response).into_response();
     out.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
-    if request_error {
-        *out.status_mut() = media.request_error_status();
-    }
     out
 }
 
 /// A GraphQL request error (parse, validation, a limit), answered as `media` says.
 pub fn request_error(media: MediaType, error: async_graphql::ServerError) -> Response {
-    respond(media, async_graphql::Response::from_errors(vec![error]), true)
+    errors_only(media, media.request_error_status(), vec![error])
 }
 
 /// A refusal at the HTTP level (body too large, not a GraphQL request, rate limited), with a
 /// fixed `status` whatever the media type.
 fn refused(media: MediaType, status: StatusCode, error: async_graphql::ServerError) -> Response {
-    let mut out = respond(media, async_graphql::Response::from_errors(vec![error]), false);
-    *out.status_mut() = status;
+    errors_only(media, status, vec![error])
+}
+
+/// A response to a request that was not executed: `{"errors": [...]}` and no `data` key, as
+/// the GraphQL-over-HTTP spec requires of request errors (async-graphql's own serialisation
+/// would write `"data": null`, which means "executed, and the root failed").
+fn errors_only(media: MediaType, status: StatusCode, errors: Vec<async_graphql::ServerError>) -> Response {
+    #[derive(serde::Serialize)]
+    struct RequestErrors {
+        errors: Vec<async_graphql::ServerError>,
+    }
+    let body = match serde_json::to_vec(&RequestErrors { errors }) {
+        Ok(body) => body,
+        // A ServerError always serialises; answer rather than panic.
+        Err(_) => br#"{"errors":[{"message":"Internal server error"}]}"#.to_vec(),
+    };
+    let mut out = (status, body).into_response();
+    out.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
     out
 }
 

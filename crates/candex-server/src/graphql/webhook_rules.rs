@@ -27,6 +27,11 @@ impl Invalid {
         }
     }
 
+    /// How many refusals were recorded so far.
+    pub fn count(&self) -> usize {
+        self.0.len()
+    }
+
     /// `BAD_USER_INPUT` naming every refusal, if there was one.
     pub fn finish(self) -> async_graphql::Result<()> {
         if self.0.is_empty() {

@@ -69,6 +69,42 @@ impl PartnerResponse {
     }
 }
 
+/// A partner's new client secret (shown only here) after a rotation.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientSecretResponse {
+    /// Partner id.
+    pub partner_id: String,
+    /// The new client secret. The previous one stays valid until it is retired.
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for ClientSecretResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientSecretResponse").field("partner_id", &self.partner_id).finish_non_exhaustive()
+    }
+}
+
+/// What retiring a partner's previous client secret did.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RetiredSecretResponse {
+    /// Partner id.
+    pub partner_id: String,
+    /// Whether a previous secret was retired (false: there was none).
+    pub retired: bool,
+}
+
+/// A partner's token revocation.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokedTokensResponse {
+    /// Partner id.
+    pub partner_id: String,
+    /// Tokens issued before this time (RFC 3339) are refused on every instance.
+    pub tokens_not_before: String,
+}
+
 /// The relationships a partner holds with a hirer.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -250,4 +286,62 @@ pub struct ApplicationUpload {
     /// A file part, named as its `attachments[].file` entry says (repeat per file).
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
+}
+
+/// One item of a candidate profile's process history, as the partner recorded it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessHistoryItemResponse {
+    /// Item id (`candidateProcessHistoryItem(id)`).
+    pub id: String,
+    /// The partner that recorded it.
+    pub partner_id: String,
+    /// The partner's idempotency key.
+    pub idempotency_id: String,
+    /// When the action happened (RFC 3339).
+    pub action_date: String,
+    /// What happened: `{code, name, description, seekUrl}` (SEEK's action codes).
+    #[schema(value_type = Object)]
+    pub action: candex_domain::process::ProcessAction,
+    /// Where the candidate stands (`HirerShortlist`, `Interview`, `Offer`, `Unsuccessful`, …).
+    pub status: Option<String>,
+    /// The job ad it concerns.
+    pub position_profile_id: Option<String>,
+    /// The people and organisations involved, in SEEK's `CandidateProcessParty` shape.
+    #[schema(value_type = Vec<Object>)]
+    pub primary_parties: Vec<candex_domain::process::ProcessParty>,
+    /// Source name.
+    pub seek_source: Option<String>,
+    /// When it was recorded (RFC 3339).
+    pub create_date_time: String,
+    /// When it last changed (RFC 3339).
+    pub update_date_time: String,
+}
+
+impl From<candex_store::ProcessHistoryItem> for ProcessHistoryItemResponse {
+    fn from(i: candex_store::ProcessHistoryItem) -> Self {
+        Self {
+            id: i.id.into_string(),
+            partner_id: i.partner_id.into_string(),
+            idempotency_id: i.idempotency_id,
+            action_date: format_rfc3339_ms(&i.action_date),
+            action: i.details.action,
+            status: i.details.status,
+            position_profile_id: i.position_profile_id.map(candex_domain::PositionProfileId::into_string),
+            primary_parties: i.details.primary_parties,
+            seek_source: i.details.seek_source,
+            create_date_time: format_rfc3339_ms(&i.created_at),
+            update_date_time: format_rfc3339_ms(&i.updated_at),
+        }
+    }
+}
+
+/// A page of a candidate profile's process history.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessHistoryPage {
+    /// Items in recording order.
+    pub items: Vec<ProcessHistoryItemResponse>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
 }

@@ -12,11 +12,13 @@ use crate::error::ErrorBody;
     info(title = "candex operator API", description = "How a job board feeds candex: hirers, partners, relationships, job ads and applications. Authorise with `Authorization: Bearer <operator key>`."),
     paths(
         routes::create_hirer, routes::list_hirers, routes::create_partner, routes::list_partners,
-        routes::set_relationships, routes::create_position, routes::list_positions, routes::get_position, routes::close_position,
-        routes::list_applications, routes::ingest_application, routes::update_person, routes::erase_candidate,
+        routes::set_relationships, routes::rotate_client_secret, routes::retire_client_secret, routes::revoke_tokens,
+        routes::create_position, routes::list_positions, routes::get_position, routes::close_position,
+        routes::list_applications, routes::list_process_history, routes::ingest_application, routes::update_person, routes::erase_candidate,
     ),
     components(schemas(ErrorBody, NameInput, RelationshipsInput, HirerResponse, PartnerResponse, RelationshipsResponse,
-        PositionResponse, ApplicationResponse, CandidateResponse, ApplicationsPage, ApplicationListItem, ErasedResponse, ApplicationUpload)),
+        PositionResponse, ApplicationResponse, CandidateResponse, ApplicationsPage, ApplicationListItem, ErasedResponse, ApplicationUpload,
+        ProcessHistoryPage, ProcessHistoryItemResponse, ClientSecretResponse, RetiredSecretResponse, RevokedTokensResponse)),
     modifiers(&OperatorKey)
 )]
 struct OperatorApi;

@@ -26,10 +26,14 @@ pub fn router() -> Router<AppState> {
         .route("/hirers", post(create_hirer).get(list_hirers))
         .route("/partners", post(create_partner).get(list_partners))
         .route("/partners/{partner_id}/relationships/{hirer_id}", put(set_relationships))
+        .route("/partners/{partner_id}/client-secrets", post(rotate_client_secret))
+        .route("/partners/{partner_id}/client-secrets/retire", post(retire_client_secret))
+        .route("/partners/{partner_id}/tokens/revoke", post(revoke_tokens))
         .route("/positions", post(create_position).get(list_positions))
         .route("/positions/{id}", get(get_position))
         .route("/positions/{id}/close", post(close_position))
         .route("/positions/{id}/applications", get(list_applications))
+        .route("/candidate-profiles/{id}/process-history", get(list_process_history))
         // The handler applies its own limits: 1 MiB for JSON, the attachment limits for multipart.
         .route("/applications", post(ingest_application).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/candidates/{candidate_id}/person", put(update_person))
@@ -102,6 +106,57 @@ pub async fn set_relationships(
     let set = state.operator.set_relationships(&partner_id, &hirer_id, input.relationship_type_codes).await?;
     tracing::info!(partner.id = %partner_id, hirer.id = %hirer_id, codes = ?set.codes(), "set relationships of partner `{partner_id}`");
     Ok(Json(RelationshipsResponse { partner_id, hirer_id, relationship_type_codes: set.codes() }))
+}
+
+/// Rotate a partner's client secret: a new secret, returned only here; the previous one stays
+/// valid until it is retired (at most two at a time: `409` until then).
+#[utoipa::path(post, path = "/operator/v1/partners/{partner_id}/client-secrets", tag = "partners",
+    params(("partner_id" = String, Path, description = "Partner id")),
+    responses((status = 201, body = ClientSecretResponse), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("operator_key" = [])))]
+pub async fn rotate_client_secret(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(partner_id): Path<String>,
+) -> ApiResult<(StatusCode, Json<ClientSecretResponse>)> {
+    let client_secret = state.operator.rotate_client_secret(&partner_id).await?;
+    tracing::info!(partner.id = %partner_id, "rotated the client secret of partner `{partner_id}`");
+    Ok((StatusCode::CREATED, Json(ClientSecretResponse { partner_id, client_secret })))
+}
+
+/// Retire a partner's previous client secret: from now on only the newest one works. Tokens
+/// already issued stay valid until they expire or are revoked.
+#[utoipa::path(post, path = "/operator/v1/partners/{partner_id}/client-secrets/retire", tag = "partners",
+    params(("partner_id" = String, Path, description = "Partner id")),
+    responses((status = 200, body = RetiredSecretResponse), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("operator_key" = [])))]
+pub async fn retire_client_secret(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(partner_id): Path<String>,
+) -> ApiResult<Json<RetiredSecretResponse>> {
+    let retired = state.operator.retire_client_secret(&partner_id).await?;
+    tracing::info!(partner.id = %partner_id, retired, "retired the previous client secret of partner `{partner_id}`");
+    Ok(Json(RetiredSecretResponse { partner_id, retired }))
+}
+
+/// Revoke every token issued to a partner so far, on every instance at once; the partner
+/// requests new ones with its client credentials.
+#[utoipa::path(post, path = "/operator/v1/partners/{partner_id}/tokens/revoke", tag = "partners",
+    params(("partner_id" = String, Path, description = "Partner id")),
+    responses((status = 200, body = RevokedTokensResponse), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("operator_key" = [])))]
+pub async fn revoke_tokens(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(partner_id): Path<String>,
+) -> ApiResult<Json<RevokedTokensResponse>> {
+    let at = state.operator.revoke_tokens(&partner_id).await?;
+    tracing::info!(partner.id = %partner_id, "revoked the tokens of partner `{partner_id}`");
+    Ok(Json(RevokedTokensResponse { partner_id, tokens_not_before: candex_domain::time::format_rfc3339_ms(&at) }))
 }
 
 /// Post a job ad for a hirer.
@@ -198,6 +253,19 @@ pub async fn list_applications(
     params: Result<Query<PageParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<ApplicationsPage>> {
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let (limit, after) = page_params(&params)?;
+    let mut rows = state.operator.list_applications(&id, after, limit + 1).await?;
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| encode_cursor(r.seq))
+    } else {
+        None
+    };
+    Ok(Json(ApplicationsPage { applications: rows.iter().map(Into::into).collect(), next_cursor }))
+}
+
+/// `limit` (1 to 200, default 50) and `after` of a page request, every problem named.
+fn page_params(params: &PageParams) -> ApiResult<(u32, Option<i64>)> {
     let mut errors = FieldErrors::new();
     let limit = match params.limit.as_deref().map(str::parse::<u32>) {
         None => 50,
@@ -211,15 +279,34 @@ pub async fn list_applications(
         errors.add("/after", "is not a cursor returned by this endpoint");
         None
     });
-    let limit = errors.into_result(limit).map_err(ApiError::Invalid)?;
-    let mut rows = state.operator.list_applications(&id, after, limit + 1).await?;
-    let next_cursor = if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| encode_cursor(r.seq))
+    errors.into_result((limit, after)).map_err(ApiError::Invalid)
+}
+
+/// List a candidate profile's process history (statuses such as shortlisted, interviewed,
+/// offered, rejected) in recording order: what partners recorded on the application with
+/// `--process-history-on-applications`, so a job board can show candidates where their
+/// application stands. Empty unless the extension is (or was) on.
+#[utoipa::path(get, path = "/operator/v1/candidate-profiles/{id}/process-history", tag = "applications",
+    params(("id" = String, Path, description = "Candidate profile id"), PageParams),
+    responses((status = 200, body = ProcessHistoryPage), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("operator_key" = [])))]
+pub async fn list_process_history(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    params: Result<Query<PageParams>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<ProcessHistoryPage>> {
+    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let (limit, after) = page_params(&params)?;
+    let mut items = state.operator.list_process_history(&id, after, limit + 1).await?;
+    let next_cursor = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|i| encode_cursor(i.seq))
     } else {
         None
     };
-    Ok(Json(ApplicationsPage { applications: rows.iter().map(Into::into).collect(), next_cursor }))
+    Ok(Json(ProcessHistoryPage { items: items.into_iter().map(Into::into).collect(), next_cursor }))
 }
 
 fn encode_cursor(seq: i64) -> String {
@@ -296,6 +383,8 @@ pub async fn update_person(
 /// Erase a candidate as SEEK redacts deleted candidates: `formattedName` and `given` become
 /// `redacted`, `family` null, contact details, histories, attachments (and their files) and
 /// questionnaire answers are removed. Every identifier stays valid; erasing twice is harmless.
+/// Partners that hold or may read the candidate's applications are told with a
+/// `CandidateErased` event (a candex extension), written in the same transaction.
 #[utoipa::path(delete, path = "/operator/v1/candidates/{candidate_id}", tag = "candidates",
     params(("candidate_id" = String, Path, description = "Candidate id")),
     responses((status = 200, body = ErasedResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),

@@ -183,6 +183,37 @@ impl OperatorService {
         Ok(CreatedPartner { partner, client_secret: creds.client_secret })
     }
 
+    /// Gives a partner a new client secret, returned once; the previous one stays valid
+    /// until [`OperatorService::retire_client_secret`]. `Conflict` while a previous secret is
+    /// still valid.
+    pub async fn rotate_client_secret(&self, partner_id: &str) -> Result<String, ServiceError> {
+        let partner_id = PartnerId::parse(partner_id).map_err(|_| ServiceError::NotFound("partner"))?;
+        let creds = {
+            let mut rng = self.rng.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            secrets::generate(&mut *rng)
+        };
+        self.store.rotate_client_secret(&partner_id, &creds.client_secret_hash).await.map_err(|e| match e {
+            StoreError::Rejected(message) => ServiceError::Conflict(message),
+            other => not_found_or_store(other),
+        })?;
+        Ok(creds.client_secret)
+    }
+
+    /// Retires a partner's previous client secret; `false` when there was none.
+    pub async fn retire_client_secret(&self, partner_id: &str) -> Result<bool, ServiceError> {
+        let partner_id = PartnerId::parse(partner_id).map_err(|_| ServiceError::NotFound("partner"))?;
+        self.store.retire_previous_client_secret(&partner_id).await.map_err(not_found_or_store)
+    }
+
+    /// Revokes every token issued to a partner until now; returns the revocation time. The
+    /// partner gets new tokens with its client credentials as usual.
+    pub async fn revoke_tokens(&self, partner_id: &str) -> Result<chrono::DateTime<chrono::Utc>, ServiceError> {
+        let partner_id = PartnerId::parse(partner_id).map_err(|_| ServiceError::NotFound("partner"))?;
+        let now = chrono::Utc::now();
+        self.store.revoke_partner_tokens(&partner_id, now).await.map_err(not_found_or_store)?;
+        Ok(now)
+    }
+
     /// Replaces the relationships a partner holds with a hirer; an empty list revokes.
     pub async fn set_relationships(
         &self,
@@ -389,10 +420,12 @@ impl OperatorService {
 
     /// Erases a candidate as SEEK redacts deleted candidates: person redacted, profiles
     /// emptied, answers and attachments deleted, then the blobs nobody else uses. Ids stay
-    /// valid; erasing twice is harmless.
+    /// valid; erasing twice is harmless. Partners that may hold the candidate's applications
+    /// are told with a `CandidateErased` event (a candex extension), written with the erasure.
     pub async fn erase_candidate(&self, candidate_id: &str) -> Result<ErasedCandidate, ServiceError> {
         let id = CandidateId::parse(candidate_id).map_err(|_| ServiceError::NotFound("candidate"))?;
-        let erased = self.store.erase_candidate(&id).await.map_err(not_found_or_store)?;
+        let erased = self.store.erase_candidate(&id, &self.stamp()).await.map_err(not_found_or_store)?;
+        self.waker.wake();
         // The rows are gone and committed: a blob that fails to delete here is only an orphan
         // (never served again), so it is logged rather than failing the erasure.
         if let Err(e) = self.delete_unreferenced_blobs(&erased.unreferenced_blobs).await {
@@ -410,6 +443,23 @@ impl OperatorService {
     ) -> Result<Vec<ApplicationSummary>, ServiceError> {
         let position = self.get_position(position_id).await?;
         self.store.page_position_applications(&position.profile_id, after_seq, limit).await.map_err(ServiceError::Store)
+    }
+
+    /// One page of a candidate profile's process history in recording order, after `after_seq`
+    /// (what partners recorded with `--process-history-on-applications`). `NotFound` for an
+    /// unknown profile.
+    pub async fn list_process_history(
+        &self,
+        profile_id: &str,
+        after_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<candex_store::ProcessHistoryItem>, ServiceError> {
+        let id = candex_domain::CandidateProfileId::parse(profile_id)
+            .map_err(|_| ServiceError::NotFound("candidate profile"))?;
+        if self.store.get_profile(&id).await.map_err(ServiceError::Store)?.is_none() {
+            return Err(ServiceError::NotFound("candidate profile"));
+        }
+        self.store.page_process_history(&id, after_seq, limit).await.map_err(ServiceError::Store)
     }
 }
 

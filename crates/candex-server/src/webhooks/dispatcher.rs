@@ -19,6 +19,7 @@ use super::metrics::WebhookMetrics;
 use super::signature::{self, SEEK_SIGNATURE, WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP, X_REQUEST_ID};
 use super::ssrf::{self, TargetError};
 use super::{Waker, WebhookSettings};
+use crate::auth::master_key::{MasterKey, Purpose};
 
 /// Synthetic status of a request that timed out (as SEEK records it).
 const TIMEOUT_STATUS: u16 = 504;
@@ -39,6 +40,8 @@ pub struct Dispatcher {
     scheme: Scheme,
     waker: Waker,
     metrics: WebhookMetrics,
+    /// Opens the subscriptions' secrets, kept sealed.
+    master_key: MasterKey,
 }
 
 impl Dispatcher {
@@ -49,11 +52,12 @@ impl Dispatcher {
         scheme: Scheme,
         waker: Waker,
         metrics: WebhookMetrics,
+        master_key: MasterKey,
     ) -> anyhow::Result<Self> {
         let user_agent = format!("candex/{} (webhooks)", env!("CARGO_PKG_VERSION"));
         let client = ssrf::delivery_client(settings.target_policy(), settings.timeout, &user_agent)?;
         let owner = format!("{}-{:016x}", std::process::id(), rand::thread_rng().next_u64());
-        Ok(Self { store, settings, client, owner, scheme, waker, metrics })
+        Ok(Self { store, settings, client, owner, scheme, waker, metrics, master_key })
     }
 
     /// How long a claim is leased: long enough for a request to time out and be recorded.
@@ -174,10 +178,24 @@ impl Dispatcher {
             .post(url)
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .header(X_REQUEST_ID, request_id);
-        if let (SigningAlgorithm::SeekHmacSha512, Some(secret)) = (subscription.signing_algorithm, &batch.secret) {
-            let standard = signature::standard_webhooks(secret.as_bytes(), request_id, Utc::now().timestamp(), &body);
+        if let (SigningAlgorithm::SeekHmacSha512, Some(sealed)) = (subscription.signing_algorithm, &batch.secret) {
+            let secret = match self.master_key.open(Purpose::WebhookSecret, subscription.id.as_str(), sealed) {
+                Ok(secret) => secret,
+                Err(e) => {
+                    // Never sent unsigned: the attempt fails and is retried with backoff.
+                    tracing::error!(subscription = %subscription.id, error = %e, "cannot open the webhook secret");
+                    return Sent {
+                        status: CONNECTION_FAILED_STATUS,
+                        code: DeliveryCode::BadResponse,
+                        latency_ms: None,
+                        retry_after: None,
+                    };
+                }
+            };
+            let secret = secret.as_slice();
+            let standard = signature::standard_webhooks(secret, request_id, Utc::now().timestamp(), &body);
             request = request
-                .header(SEEK_SIGNATURE, signature::seek_signature(secret.as_bytes(), &body))
+                .header(SEEK_SIGNATURE, signature::seek_signature(secret, &body))
                 .header(WEBHOOK_ID, standard.id)
                 .header(WEBHOOK_TIMESTAMP, standard.timestamp.to_string())
                 .header(WEBHOOK_SIGNATURE, standard.signature);

@@ -166,8 +166,10 @@ async fn the_signing_key_is_generated_once_and_kept_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("k.db").display());
     let mut keys = Vec::new();
+    let master = candex_server::auth::master_key::MasterKey::generate().0;
     for _ in 0..2 {
-        let store = candex_store_sqlite::SqliteStore::connect(&url).await.unwrap();
+        let store: std::sync::Arc<dyn candex_store::KeyStore> =
+            std::sync::Arc::new(candex_store_sqlite::SqliteStore::connect(&url).await.unwrap());
         let settings = candex_server::config::TokenSettings {
             issuer: Some("i".into()),
             audience: Some("a".into()),
@@ -175,7 +177,9 @@ async fn the_signing_key_is_generated_once_and_kept_across_restarts() {
             lifetime: std::time::Duration::from_secs(60),
             signing_key: None,
         };
-        let svc = candex_server::auth::tokens::TokenService::load(&store, &settings, "http://x").await.unwrap();
+        let svc = candex_server::auth::tokens::TokenService::load(store, master.clone(), &settings, "http://x")
+            .await
+            .unwrap();
         let partner = candex_domain::PartnerId::parse("s:partner:candex:p").unwrap();
         keys.push(svc.issue_partner(&partner).unwrap().access_token);
         // Tokens issued before the restart still verify after it.

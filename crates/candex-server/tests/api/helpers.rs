@@ -135,3 +135,39 @@ pub const SUBMISSION_SELECTION: &str = r#"seekQuestionnaireSubmission {
           component { questionHtml responseTypeCode sourceCode
             responseChoice { id { value } text value preferredIndicator } }
           answers { answer choice { id { value } text value preferredIndicator } } } } }"#;
+
+impl TestApp {
+    /// A second server (another instance) on this one's database, with the test settings
+    /// `adjust` changed.
+    pub async fn beside(&self, adjust: impl FnOnce(Settings) -> Settings) -> TestApp {
+        TestApp(self.0.spawn_beside(adjust).await)
+    }
+
+    /// Runs one statement on the server's database through a separate connection.
+    pub async fn execute_sql(&self, sql: &str) {
+        if self.db_url.starts_with("postgres") {
+            let pool = sqlx::PgPool::connect(&self.db_url).await.expect("open postgres");
+            sqlx::query(sql).execute(&pool).await.expect("execute");
+            pool.close().await;
+        } else {
+            let store = SqliteStore::connect(&self.db_url).await.expect("open sqlite");
+            sqlx::query(sql).execute(store.writer_pool()).await.expect("execute");
+            store.close().await;
+        }
+    }
+
+    /// One text column of every row a statement returns (binary columns as lossy UTF-8).
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        if self.db_url.starts_with("postgres") {
+            let pool = sqlx::PgPool::connect(&self.db_url).await.expect("open postgres");
+            let rows: Vec<Vec<u8>> = sqlx::query_scalar(sql).fetch_all(&pool).await.expect("select");
+            pool.close().await;
+            rows.into_iter().map(|r| String::from_utf8_lossy(&r).into_owned()).collect()
+        } else {
+            let store = SqliteStore::connect(&self.db_url).await.expect("open sqlite");
+            let rows: Vec<Vec<u8>> = sqlx::query_scalar(sql).fetch_all(store.reader_pool()).await.expect("select");
+            store.close().await;
+            rows.into_iter().map(|r| String::from_utf8_lossy(&r).into_owned()).collect()
+        }
+    }
+}

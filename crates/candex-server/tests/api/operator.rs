@@ -761,6 +761,7 @@ async fn the_openapi_document_lists_every_operator_path_without_a_key() {
         "/operator/v1/positions/{id}/applications",
         "/operator/v1/applications",
         "/operator/v1/candidates/{candidate_id}/person",
+        "/operator/v1/candidate-profiles/{id}/process-history",
     ] {
         assert!(paths.contains_key(path), "{path} missing from {:?}", paths.keys().collect::<Vec<_>>());
     }
@@ -771,6 +772,8 @@ async fn the_openapi_document_lists_every_operator_path_without_a_key() {
             .any(|s| s["type"] == "http" && s["scheme"].as_str().is_some_and(|v| v.eq_ignore_ascii_case("bearer"))),
         "{schemes:?}"
     );
+    let history = &doc["components"]["schemas"]["ProcessHistoryItemResponse"];
+    assert!(history["properties"]["status"].is_object(), "{history}");
     let application = &doc["components"]["schemas"]["ApplicationInput"];
     assert!(application["properties"]["positionProfileId"].is_object(), "{application}");
 }

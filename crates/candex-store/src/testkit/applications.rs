@@ -4,7 +4,7 @@
 use candex_domain::{IdKind, RelationshipType};
 
 use super::{
-    application, assert_conflict, assert_not_found, hirer, new_id, open_position, partner, person, stamp, t, tag,
+    application, assert_conflict, assert_not_found, at, hirer, new_id, open_position, partner, person, stamp, t, tag,
 };
 use crate::{Store, StoreError};
 
@@ -139,13 +139,20 @@ pub async fn get_profile_returns_what_was_ingested(store: &dyn Store) {
         .set_relationships(&bystander.id, &elsewhere.id, &[RelationshipType::ApplicationExport], &stamp())
         .await
         .expect("relate elsewhere");
-    let (with, relationships) =
+    let (with, grant) =
         store.get_profile_for_partner(&app.profile_id, &reader.id).await.expect("get for partner").expect("profile");
     assert_eq!(with, view, "the same view as get_profile");
-    assert_eq!(relationships, set);
+    assert_eq!(grant.relationships, set);
+    assert_eq!(grant.tokens_not_before, None, "no tokens revoked yet");
     let (_, none) =
         store.get_profile_for_partner(&app.profile_id, &bystander.id).await.expect("get for other").expect("profile");
-    assert!(none.is_empty(), "a partner related to another hirer holds nothing here: {none:?}");
+    assert!(none.relationships.is_empty(), "a partner related to another hirer holds nothing here: {none:?}");
+    // A revocation travels with the same read.
+    let revoked_at = at(1_700_000_000_123);
+    store.revoke_partner_tokens(&reader.id, revoked_at).await.expect("revoke");
+    let (_, grant) =
+        store.get_profile_for_partner(&app.profile_id, &reader.id).await.expect("get for partner").expect("profile");
+    assert_eq!((grant.relationships, grant.tokens_not_before), (set, Some(revoked_at)));
     let unknown = new_id(IdKind::CandidateProfile);
     assert!(store.get_profile_for_partner(&unknown, &reader.id).await.expect("get unknown").is_none());
 

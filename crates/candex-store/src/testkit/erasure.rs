@@ -5,7 +5,7 @@ use candex_domain::{IdKind, Person, Snapshot};
 
 use super::attachments::new_attachment;
 use super::questionnaires::{sample_questionnaire, sample_responses};
-use super::{application, assert_not_found, hirer, new_id, new_position, person, rich_snapshot, t, tag};
+use super::{application, assert_not_found, hirer, new_id, new_position, person, rich_snapshot, stamp, t, tag};
 use crate::Store;
 
 /// Erasure redacts the person, empties every profile of the candidate, deletes its responses
@@ -35,7 +35,7 @@ pub async fn erasure_redacts_everything_personal(store: &dyn Store) {
     let candidate = done[0].candidate_id.clone();
     assert_eq!(done[1].candidate_id, candidate, "same email, same candidate");
 
-    let erased = store.erase_candidate(&candidate).await.expect("erase");
+    let erased = store.erase_candidate(&candidate, &stamp()).await.expect("erase");
     assert_eq!(erased.candidate_id, candidate);
     assert_eq!(erased.profiles, 2);
     assert_eq!(erased.unreferenced_blobs, vec!["d".repeat(64)], "'e' is still used by another candidate");
@@ -63,5 +63,5 @@ pub async fn erasure_redacts_everything_personal(store: &dyn Store) {
     let back = store.ingest_applications(std::slice::from_ref(&again)).await.expect("apply again");
     assert_ne!(back[0].candidate_id, candidate);
 
-    assert_not_found(store.erase_candidate(&new_id(IdKind::Candidate)).await, "candidate");
+    assert_not_found(store.erase_candidate(&new_id(IdKind::Candidate), &stamp()).await, "candidate");
 }

@@ -27,8 +27,8 @@ use crate::{
 };
 
 use EventType::{
-    CandidateApplicationCreated as Applied, HirerRelationshipChanged as Related, PositionProfileClosed as Closed,
-    PositionProfilePosted as Posted,
+    CandidateApplicationCreated as Applied, CandidateErased as Erased, HirerRelationshipChanged as Related,
+    PositionProfileClosed as Closed, PositionProfilePosted as Posted,
 };
 use RelationshipType::{ApplicationExport as Export, JobPosting as Posting};
 
@@ -1184,4 +1184,94 @@ pub async fn event_retention_purge(store: &dyn Store) {
 
     let again = store.purge_events_before(y(86_400_000)).await.expect("purge again");
     assert_eq!(again, PurgedEvents::default(), "nothing older is left");
+}
+
+/// Erasing a candidate emits one `CandidateErased` event (the candidate's hirer and id, no
+/// profile) in the erasure's transaction, into the stream of every partner holding
+/// `ApplicationExport` with the hirer now and of every partner that was sent one of the
+/// candidate's applications, whatever it holds now; not to job posters or partners of other
+/// hirers. Only `CandidateErased` subscriptions queue it. An erasure that fails emits nothing.
+pub async fn erasure_reaches_partners_sent_or_entitled(store: &dyn Store) {
+    let tag = tag();
+    let h = hirer(store, &format!("{tag} erasing hirer")).await;
+    let elsewhere = hirer(store, &format!("{tag} other hirer")).await;
+    let exporter = partner(store, &format!("{tag} exporter")).await;
+    let former = partner(store, &format!("{tag} former exporter")).await;
+    let newcomer = partner(store, &format!("{tag} new exporter")).await;
+    let poster = partner(store, &format!("{tag} poster")).await;
+    let stranger = partner(store, &format!("{tag} stranger")).await;
+    for (p, hirer_id, types) in [
+        (&exporter, &h.id, &[Export][..]),
+        (&former, &h.id, &[Export][..]),
+        (&poster, &h.id, &[Posting][..]),
+        (&stranger, &elsewhere.id, &[Export][..]),
+    ] {
+        store.set_relationships(&p.id, hirer_id, types, &stamp()).await.expect("relate");
+    }
+    let erasures =
+        subscribe(store, subscription(&exporter.id, Erased, "https://erased.example/", None, 10, t(0))).await;
+    let applications =
+        subscribe(store, subscription(&exporter.id, Applied, "https://applied.example/", None, 10, t(0))).await;
+    let posters = subscribe(store, subscription(&poster.id, Erased, "https://poster.example/", None, 10, t(0))).await;
+
+    let pos = open_position(store, &h.id, "Erasable").await;
+    let (first, second) = (app_at(&pos, &tag, 1, t(1000)), app_at(&pos, &tag, 1, t(2000)));
+    let kept = app_at(&pos, &tag, 2, t(3000));
+    let done = store.ingest_applications(&[first, second, kept]).await.expect("ingest");
+    let candidate = done[0].candidate_id.clone();
+    assert_eq!(done[1].candidate_id, candidate, "one candidate, two applications");
+
+    // `former` loses ApplicationExport after being sent the applications; `newcomer` gains it
+    // after them. Both hold or may read copies, so both hear of the erasure.
+    store.set_relationships(&former.id, &h.id, &[Posting], &stamp()).await.expect("revoke");
+    store.set_relationships(&newcomer.id, &h.id, &[Export], &stamp()).await.expect("grant");
+
+    let before: Vec<Event> = stream(store, &exporter.id).await;
+    let erasing = stamp();
+    store.erase_candidate(&candidate, &erasing).await.expect("erase");
+    let expected = Event {
+        seq: 0,
+        id: erasing.id.clone(),
+        event_type: Erased,
+        hirer_id: h.id.clone(),
+        created_at: erasing.at,
+        candidate_profile_id: None,
+        candidate_id: Some(candidate.clone()),
+        position_profile_id: None,
+    };
+    for (p, what) in [(&exporter, "an exporter"), (&former, "a former exporter"), (&newcomer, "a new exporter")] {
+        let event = store.get_event(&p.id, &erasing.id).await.expect("get").unwrap_or_else(|| panic!("{what} hears"));
+        assert_eq!(Event { seq: 0, ..event }, expected, "{what}");
+    }
+    for (p, what) in [(&poster, "a job poster"), (&stranger, "another hirer's exporter")] {
+        assert_eq!(store.get_event(&p.id, &erasing.id).await.expect("get"), None, "{what} does not hear");
+    }
+    let after = stream(store, &exporter.id).await;
+    assert_eq!(&after[..before.len()], &before[..], "the stream only grows");
+    assert_events(&after[before.len()..], std::slice::from_ref(&expected), "one event per erasure");
+
+    // Delivery: the erasure subscription only.
+    assert_events(
+        &queued(store, &exporter.id, &erasures.id, Some(false)).await,
+        std::slice::from_ref(&expected),
+        "queued",
+    );
+    let applied_queue = queued(store, &exporter.id, &applications.id, None).await;
+    assert!(applied_queue.iter().all(|e| e.event_type == Applied), "{applied_queue:?}");
+    assert_eq!(applied_queue.len(), 3, "the three applications only");
+    assert!(queued(store, &poster.id, &posters.id, None).await.is_empty(), "nothing for a job poster");
+
+    // Type filters: asked for, it is listed; SEEK's types leave it out.
+    let only = EventsQuery { types: vec![Erased], ..events_query(&exporter.id) };
+    assert_events(&events(store, &only).await, std::slice::from_ref(&expected), "filtered to erasures");
+    let seek = EventsQuery { types: EventType::SEEK.to_vec(), ..events_query(&exporter.id) };
+    assert!(events(store, &seek).await.iter().all(|e| e.event_type != Erased), "SEEK's types only");
+
+    // Erasing again tells the partners again; an unknown candidate emits nothing.
+    let again = stamp();
+    store.erase_candidate(&candidate, &again).await.expect("erase again");
+    assert!(store.get_event(&exporter.id, &again.id).await.expect("get").is_some());
+    let unknown = stamp();
+    assert_not_found(store.erase_candidate(&new_id(IdKind::Candidate), &unknown).await, "candidate");
+    assert_eq!(store.get_event(&exporter.id, &unknown.id).await.expect("get"), None);
 }

@@ -3,15 +3,61 @@
 use candex_domain::IdKind;
 
 use super::{application, at, new_id, new_position, partner, person, tag};
-use crate::{NewHirer, SigningKey, Store};
+use crate::{NewHirer, SecretKind, SecretUpdate, SigningKey, Store, StoreError};
 
 fn key(kid: &str) -> SigningKey {
-    SigningKey {
-        kid: kid.to_owned(),
-        algorithm: "HS256".to_owned(),
-        secret: kid.as_bytes().repeat(4),
-        created_at: at(0),
+    SigningKey::new(kid.to_owned(), "HS256".to_owned(), kid.as_bytes().repeat(4), at(0))
+}
+
+/// A rotation supersedes the current key (which verifies until its `retire_at`), the new key
+/// signs; retiring wipes due keys' secrets but keeps their rows, and a key never comes back.
+pub async fn signing_key_rotation_supersedes_and_retires(store: &dyn Store) {
+    let tag = tag();
+    let first = store.rotate_signing_key(key(&format!("r1-{tag}")), at(1_000)).await.expect("rotate to r1");
+    assert_eq!(store.signing_key().await.expect("read").expect("current").kid, first.kid);
+    let mut second = key(&format!("r2-{tag}"));
+    second.created_at = at(500);
+    store.rotate_signing_key(second.clone(), at(2_000)).await.expect("rotate to r2");
+    let current = store.signing_key().await.expect("read").expect("current");
+    assert_eq!((current.kid.as_str(), current.superseded_at), (second.kid.as_str(), None));
+    let keys = store.signing_keys().await.expect("list");
+    let old = keys.iter().find(|k| k.kid == first.kid).expect("r1 still listed");
+    assert_eq!((old.superseded_at, old.retire_at, old.retired_at), (Some(at(500)), Some(at(2_000)), None));
+    assert_eq!(old.secret, first.secret, "a superseded key keeps its secret: it still verifies");
+    assert_eq!(keys.iter().filter(|k| k.superseded_at.is_none() && k.retired_at.is_none()).count(), 1, "one signs");
+
+    // Not due yet: nothing of ours retires; then due.
+    assert!(!store.retire_signing_keys(at(1_999)).await.expect("retire early").contains(&first.kid));
+    let retired = store.retire_signing_keys(at(2_000)).await.expect("retire");
+    assert!(retired.contains(&first.kid), "{retired:?}");
+    let keys = store.signing_keys().await.expect("list");
+    let old = keys.iter().find(|k| k.kid == first.kid).expect("a retired key keeps its row");
+    assert_eq!((old.retired_at, old.secret.is_empty()), (Some(at(2_000)), true));
+    assert!(!store.stored_secrets().await.expect("secrets").iter().any(|s| s.row == first.kid));
+    assert_eq!(store.signing_key().await.expect("read").expect("current").kid, second.kid);
+
+    // A retired (or any known) key id cannot be rotated in again.
+    match store.rotate_signing_key(key(&first.kid), at(3_000)).await {
+        Err(StoreError::Conflict { constraint }) => assert_eq!(constraint, "signing_keys_pkey"),
+        other => panic!("a retired key came back: {other:?}"),
     }
+    assert_eq!(store.signing_key().await.expect("read").expect("current").kid, second.kid);
+}
+
+/// Secrets at rest are listed with their rows and replaced only where unchanged since read.
+pub async fn stored_secrets_replace_only_unchanged_values(store: &dyn Store) {
+    let tag = tag();
+    let mine = store.rotate_signing_key(key(&format!("s-{tag}")), at(10_000)).await.expect("rotate");
+    let secrets = store.stored_secrets().await.expect("secrets");
+    let stored = secrets.iter().find(|s| s.row == mine.kid).expect("listed").clone();
+    assert_eq!((stored.kind, stored.value.as_slice()), (SecretKind::SigningKey, mine.secret.as_slice()));
+    let update = SecretUpdate { old: stored.clone(), new: b"sealed-1".to_vec() };
+    assert_eq!(store.replace_secrets(std::slice::from_ref(&update)).await.expect("replace"), 1);
+    // The same update again: the value changed meanwhile, so it stays.
+    let stale = SecretUpdate { old: stored, new: b"sealed-2".to_vec() };
+    assert_eq!(store.replace_secrets(&[stale]).await.expect("replace stale"), 0);
+    let current = store.signing_key().await.expect("read").expect("current");
+    assert_eq!((current.kid, current.secret), (mine.kid, b"sealed-1".to_vec()));
 }
 
 /// The first key stored stays current: later inserts, concurrent ones too, return it.

@@ -3,7 +3,7 @@
 use candex_domain::{IdKind, RelationshipSet, RelationshipType};
 
 use super::{assert_conflict, assert_not_found, hirer, new_id, partner, stamp, t, tag};
-use crate::{Hirer, HirerKey, NewHirer, NewPartner, RelatedHirersQuery, Store};
+use crate::{Hirer, HirerKey, NewHirer, NewPartner, RelatedHirersQuery, Store, StoreError};
 
 use RelationshipType::{ApplicationExport as Export, JobPosting as Posting, ProactiveSourcing as Sourcing};
 
@@ -55,6 +55,41 @@ pub async fn partners_round_trip_and_credentials(store: &dyn Store) {
         created_at: t(0),
     };
     assert_conflict(store.create_partner(same_client).await, "partners_client_id_key");
+}
+
+/// A client secret rotates with an overlap (two valid until the previous one is retired, no
+/// third), and a revocation time only moves forward.
+pub async fn client_secret_rotation_and_token_revocation(store: &dyn Store) {
+    let tag = tag();
+    let p = partner(store, &format!("{tag} ATS")).await;
+    let creds = store.find_partner_credentials(&p.client_id).await.expect("credentials").expect("found");
+    assert_eq!(creds.previous_client_secret_hash, None);
+
+    store.rotate_client_secret(&p.id, &"cd".repeat(32)).await.expect("rotate");
+    let creds = store.find_partner_credentials(&p.client_id).await.expect("credentials").expect("found");
+    assert_eq!(
+        (creds.client_secret_hash.as_str(), creds.previous_client_secret_hash.as_deref()),
+        ("cd".repeat(32).as_str(), Some("ab".repeat(32).as_str()))
+    );
+    match store.rotate_client_secret(&p.id, &"ef".repeat(32)).await {
+        Err(StoreError::Rejected(message)) => assert!(message.contains("retire the previous"), "{message}"),
+        other => panic!("a third secret was accepted: {other:?}"),
+    }
+    assert!(store.retire_previous_client_secret(&p.id).await.expect("retire"));
+    assert!(!store.retire_previous_client_secret(&p.id).await.expect("retire again"), "nothing left to retire");
+    let creds = store.find_partner_credentials(&p.client_id).await.expect("credentials").expect("found");
+    assert_eq!((creds.client_secret_hash, creds.previous_client_secret_hash), ("cd".repeat(32), None));
+    let unknown = new_id(IdKind::Partner);
+    assert_not_found(store.rotate_client_secret(&unknown, &"ef".repeat(32)).await, "partner");
+    assert_not_found(store.retire_previous_client_secret(&unknown).await, "partner");
+
+    assert_eq!(store.partner_tokens_not_before(&p.id).await.expect("read"), None);
+    store.revoke_partner_tokens(&p.id, t(60)).await.expect("revoke");
+    assert_eq!(store.partner_tokens_not_before(&p.id).await.expect("read"), Some(t(60)));
+    store.revoke_partner_tokens(&p.id, t(30)).await.expect("revoke earlier");
+    assert_eq!(store.partner_tokens_not_before(&p.id).await.expect("read"), Some(t(60)), "never moves back");
+    assert_not_found(store.revoke_partner_tokens(&unknown, t(60)).await, "partner");
+    assert_eq!(store.partner_tokens_not_before(&unknown).await.expect("read unknown"), None);
 }
 
 /// Setting relationships replaces them; an empty list revokes; unknown sides are NotFound.

@@ -1,17 +1,22 @@
 //! `candex admin`: the operator use cases run directly on the database, printing JSON in the
 //! same shapes as the operator API.
 
+use anyhow::Context;
 use candex_domain::input::PositionInput;
 use candex_domain::Scheme;
+use candex_server::auth::master_key::{self, MasterKey};
+use candex_server::auth::tokens;
 use candex_server::operator::dto::{
-    ErasedResponse, HirerResponse, PartnerResponse, PositionResponse, RelationshipsResponse,
+    ClientSecretResponse, ErasedResponse, HirerResponse, PartnerResponse, PositionResponse, RelationshipsResponse,
+    RetiredSecretResponse, RevokedTokensResponse,
 };
 use candex_server::operator::service::{OperatorService, ServiceError};
 use serde::Serialize;
 
 use super::Outcome;
 use crate::cli::{
-    AdminCommand, CandidateCommand, HirerCommand, PartnerCommand, PositionCommand, RelationshipCommand, WebhookCommand,
+    AdminCommand, CandidateCommand, HirerCommand, MasterKeyArgs, MasterKeyCommand, PartnerCommand, PositionCommand,
+    RelationshipCommand, SigningKeyCommand, WebhookCommand,
 };
 use crate::database;
 
@@ -39,6 +44,26 @@ async fn service_with_blobs(db: &str, blobs: &crate::cli::BlobArgs) -> anyhow::R
     Ok(service(db, candex_domain::Scheme::DEFAULT, "http://127.0.0.1:8080").await?.with_attachments(store, settings))
 }
 
+/// The master key the arguments name, if any.
+pub fn master_key(args: &MasterKeyArgs) -> anyhow::Result<Option<MasterKey>> {
+    match (&args.master_key_file, &args.master_key) {
+        (Some(path), _) => MasterKey::from_file(path).map(Some),
+        (None, Some(text)) => MasterKey::from_base64(text).context("bad CANDEX_MASTER_KEY / --master-key").map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
+/// What to do without a master key.
+pub const NO_MASTER_KEY: &str = "no master key configured. candex keeps its token signing keys and webhook secrets \
+sealed with a master key you supply, so that a copy of the database alone mints no tokens. Create one and keep a copy \
+apart from the database and its backups:\n\n    candex admin master-key generate --out /etc/candex/master.key\n    \
+(or: umask 077; openssl rand -base64 32 > /etc/candex/master.key)\n\nthen pass --master-key-file /etc/candex/master.key \
+(or CANDEX_MASTER_KEY_FILE, or the key itself in CANDEX_MASTER_KEY). `candex serve --demo` makes one by itself.";
+
+fn require_master_key(args: &MasterKeyArgs) -> anyhow::Result<MasterKey> {
+    master_key(args)?.ok_or_else(|| anyhow::anyhow!(NO_MASTER_KEY))
+}
+
 /// Runs an admin command.
 pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
     match command {
@@ -63,6 +88,84 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
             let partners: Vec<PartnerResponse> =
                 store.list_partners().await?.into_iter().map(|p| PartnerResponse::from_partner(p, None)).collect();
             print_json(&partners)?;
+        }
+        AdminCommand::Partner(PartnerCommand::RotateSecret { db, id }) => {
+            let svc = service(&db.database, candex_domain::Scheme::DEFAULT, "http://127.0.0.1:8080").await?;
+            let client_secret = svc.rotate_client_secret(&id).await.map_err(service_error)?;
+            eprintln!("note: the new client secret is shown only now; the previous one works until retire-secret");
+            print_json(&ClientSecretResponse { partner_id: id, client_secret })?;
+        }
+        AdminCommand::Partner(PartnerCommand::RetireSecret { db, id }) => {
+            let svc = service(&db.database, candex_domain::Scheme::DEFAULT, "http://127.0.0.1:8080").await?;
+            let retired = svc.retire_client_secret(&id).await.map_err(service_error)?;
+            print_json(&RetiredSecretResponse { partner_id: id, retired })?;
+        }
+        AdminCommand::Partner(PartnerCommand::RevokeTokens { db, id }) => {
+            let svc = service(&db.database, candex_domain::Scheme::DEFAULT, "http://127.0.0.1:8080").await?;
+            let at = svc.revoke_tokens(&id).await.map_err(service_error)?;
+            print_json(&RevokedTokensResponse {
+                partner_id: id,
+                tokens_not_before: candex_domain::time::format_rfc3339_ms(&at),
+            })?;
+        }
+        AdminCommand::MasterKey(MasterKeyCommand::Generate { out }) => match out {
+            Some(path) => {
+                let key = master_key::write_new_key_file(&path)?;
+                eprintln!("wrote a new master key (id {}) to {} (mode 0600)", key.id(), path.display());
+            }
+            None => println!("{}", MasterKey::generate().1.as_str()),
+        },
+        AdminCommand::MasterKey(MasterKeyCommand::Rotate { db, key, new_key_file }) => {
+            let old = require_master_key(&key)?;
+            let new = MasterKey::from_file(&new_key_file)?;
+            let store = database::open(&db.database).await?;
+            let resealed = master_key::reseal_secrets(store.as_ref(), &old, &new).await?;
+            eprintln!(
+                "resealed {resealed} secrets: start every instance with --master-key-file {}",
+                new_key_file.display()
+            );
+            print_json(&serde_json::json!({"masterKeyId": new.id(), "resealed": resealed}))?;
+        }
+        AdminCommand::SigningKey(SigningKeyCommand::Rotate { db, key, token_lifetime }) => {
+            let master = require_master_key(&key)?;
+            let store = database::open(&db.database).await?;
+            // The current key must open with this master key: a rotation under the wrong one
+            // would leave a key no server can use.
+            master_key::seal_plaintext_secrets(store.as_ref(), &master).await?;
+            let new = tokens::new_signing_key(&master);
+            let window = tokens::verify_window(std::time::Duration::from_secs(token_lifetime));
+            let retire_at = chrono::Utc::now() + window;
+            let rotated = store.rotate_signing_key(new, retire_at).await?;
+            print_json(&serde_json::json!({
+                "signingKeyId": rotated.kid,
+                "previousKeysVerifyUntil": candex_domain::time::format_rfc3339_ms(&retire_at),
+            }))?;
+        }
+        AdminCommand::SigningKey(SigningKeyCommand::List { db }) => {
+            let store = database::open(&db.database).await?;
+            let time =
+                |t: Option<chrono::DateTime<chrono::Utc>>| t.as_ref().map(candex_domain::time::format_rfc3339_ms);
+            let keys: Vec<serde_json::Value> = store
+                .signing_keys()
+                .await?
+                .into_iter()
+                .map(|k| {
+                    let state = match (k.superseded_at, k.retired_at) {
+                        (_, Some(_)) => "retired",
+                        (Some(_), None) => "verifying",
+                        (None, None) => "signing",
+                    };
+                    serde_json::json!({
+                        "kid": k.kid,
+                        "state": state,
+                        "createDateTime": candex_domain::time::format_rfc3339_ms(&k.created_at),
+                        "supersededDateTime": time(k.superseded_at),
+                        "verifiesUntil": time(k.retire_at),
+                        "retiredDateTime": time(k.retired_at),
+                    })
+                })
+                .collect();
+            print_json(&keys)?;
         }
         AdminCommand::Relationship(RelationshipCommand::Set { db, partner, hirer, types }) => {
             let svc = service(&db.database, candex_domain::Scheme::DEFAULT, "http://127.0.0.1:8080").await?;

@@ -26,6 +26,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         .map(|k| base64::engine::general_purpose::STANDARD.decode(k.trim()))
         .transpose()
         .context("--token-signing-key must be base64")?;
+    let master_key = match super::admin::master_key(&args.master_key)? {
+        Some(key) => key,
+        None if args.demo => demo_master_key(&args.db.database)?,
+        None => anyhow::bail!(super::admin::NO_MASTER_KEY),
+    };
     let (blob_location, attachments) = crate::blobs::settings(&args.db.database, &args.blobs)?;
     let store = database::open(&args.db.database).await?;
     let listener = TcpListener::bind(args.listen).await.with_context(|| {
@@ -34,6 +39,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     let operator_key = args.operator_key.clone().or_else(|| args.demo.then(|| DEMO_OPERATOR_KEY.to_owned()));
     let mut settings = Settings {
         public_url: args.public_url.clone(),
+        master_key,
         scheme: scheme.clone(),
         tokens: TokenSettings {
             issuer: args.token_issuer.clone(),
@@ -56,6 +62,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         graphql: graphql_limits(&args.limits),
         rate_limits: rate_limits(&args.limits),
         cors_allowed_origins: args.cors_allow_origins.clone(),
+        process_history_on_applications: args.process_history_on_applications,
         ..Settings::default()
     };
     match &operator_key {
@@ -87,6 +94,29 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     app.run_until_stopped(shutdown).await?;
     tracing::info!("candex stopped");
     Ok(Outcome::Done)
+}
+
+/// `--demo` without a master key: the key file beside the SQLite database (or in the current
+/// folder for PostgreSQL), made owner-only on first use and reused after.
+fn demo_master_key(database: &str) -> anyhow::Result<candex_server::auth::master_key::MasterKey> {
+    use candex_server::auth::master_key::{self, MasterKey};
+    let path = match database.strip_prefix("sqlite://").or_else(|| database.strip_prefix("sqlite:")) {
+        Some(file) if !file.starts_with(":memory:") && !file.is_empty() => {
+            let file = file.split('?').next().unwrap_or(file);
+            std::path::PathBuf::from(format!("{file}.master-key"))
+        }
+        _ => std::path::PathBuf::from("candex-demo.master-key"),
+    };
+    if path.exists() {
+        tracing::info!(path = %path.display(), "demo: using the master key in {}", path.display());
+        return MasterKey::from_file(&path);
+    }
+    let key = master_key::write_new_key_file(&path)?;
+    tracing::warn!(
+        path = %path.display(), master_key = %key.id(),
+        "demo: generated a master key in {} (mode 0600); outside --demo pass --master-key-file", path.display()
+    );
+    Ok(key)
 }
 
 fn webhook_settings(args: &WebhookArgs, demo: bool) -> WebhookSettings {

@@ -24,9 +24,18 @@ impl Drop for Server {
     }
 }
 
+/// The master key (base64 of 32 bytes) `start` gives servers started without `--demo`.
+pub const TEST_MASTER_KEY: &str = "dGVzdC1tYXN0ZXIta2V5LW9mLTMyLWJ5dGVzLWV4YWM=";
+
 /// Starts `candex serve` and waits (up to 60 s) for its "listening" line.
 pub fn start(args: &[&str]) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_candex"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_candex"));
+    command.env_remove("CANDEX_MASTER_KEY").env_remove("CANDEX_MASTER_KEY_FILE");
+    // Outside --demo a master key is required: the tests' own unless they name one.
+    if !args.iter().any(|a| *a == "--demo" || a.starts_with("--master-key")) {
+        command.env("CANDEX_MASTER_KEY", TEST_MASTER_KEY);
+    }
+    let child = command
         .arg("serve")
         .args(["--listen", "127.0.0.1:0"])
         .args(args)

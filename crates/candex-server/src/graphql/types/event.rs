@@ -1,5 +1,5 @@
-//! Events of a partner's stream: the `Event` interface with its five object types, and the
-//! `events` connection. Payload ids are always readable; the nested objects they name are
+//! Events of a partner's stream: the `Event` interface with SEEK's five object types and
+//! candex's `CandidateErasedEvent` extension, and the `events` connection. Payload ids are always readable; the nested objects they name are
 //! authorised again when read, against the relationships the partner holds *now*: without
 //! them the field is null with `FORBIDDEN`.
 
@@ -54,6 +54,8 @@ pub enum Event {
     PositionProfileClosed(PositionProfileClosedEvent),
     /// A job ad was posted.
     PositionProfilePosted(PositionProfilePostedEvent),
+    /// candex extension: a candidate was erased.
+    CandidateErased(CandidateErasedEvent),
 }
 
 impl Event {
@@ -69,6 +71,7 @@ impl Event {
             EventType::HirerRelationshipChanged => Self::HirerRelationshipChanged(HirerRelationshipChangedEvent(event)),
             EventType::PositionProfileClosed => Self::PositionProfileClosed(PositionProfileClosedEvent(event)),
             EventType::PositionProfilePosted => Self::PositionProfilePosted(PositionProfilePostedEvent(event)),
+            EventType::CandidateErased => Self::CandidateErased(CandidateErasedEvent(event)),
         }
     }
 }
@@ -258,6 +261,23 @@ event_object!(
 
     async fn position_profile_id(&self) -> String {
         id_string(self.0.position_profile_id.as_deref())
+    }
+});
+
+event_object!(
+    /// `CandidateErasedEvent`, a candex extension (not in SEEK's schema): the operator erased
+    /// a candidate. Delete every copy of the candidate's applications (each profile whose
+    /// `candidate.documentId` or `CandidateApplicationCreated` event names `candidateId`).
+    /// Its payload is ids only; the candidate itself reads as redacted.
+    CandidateErasedEvent, {
+    /// The erased candidate.
+    async fn candidate_id(&self) -> String {
+        id_string(self.0.candidate_id.as_deref())
+    }
+
+    /// The candidate's hirer.
+    async fn hirer_id(&self) -> String {
+        self.0.hirer_id.to_string()
     }
 });
 

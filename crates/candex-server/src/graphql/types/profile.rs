@@ -100,14 +100,20 @@ impl CandidateProfile {
         Vec::new()
     }
 
-    /// Process history applies to uploaded candidates only; always null for applications.
+    /// Process history: null for applications, as at SEEK (which keeps it for uploaded
+    /// candidates only), unless `--process-history-on-applications` is on; then the profile's
+    /// items in recording order, default 10 and at most 20 per page.
+    #[graphql(complexity = "crate::graphql::process_history::history_complexity(first, child_complexity)")]
     async fn seek_process_history(
         &self,
+        ctx: &Context<'_>,
         after: Option<String>,
         first: Option<i32>,
-    ) -> Option<CandidateProcessHistoryItemConnection> {
-        let _ = (after, first);
-        None
+    ) -> async_graphql::Result<Option<CandidateProcessHistoryItemConnection>> {
+        if !ctx.data_unchecked::<SchemaContext>().process_history_on_applications {
+            return Ok(None);
+        }
+        crate::graphql::process_history::history_page(ctx, &self.0, after, first).await.map(Some)
     }
 
     /// The candidate's answers to the job ad's questionnaire: null when the job ad had none or
