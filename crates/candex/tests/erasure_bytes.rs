@@ -4,11 +4,14 @@
 //! the server runs, after `kill -9`, and after a clean restart and shutdown. Before the
 //! erasure, every marker is found, so the search is known to work.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use candex_testkit::{minimal_application, Operator};
+use common::{files, serve_logged, LoggedServer};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -28,65 +31,6 @@ const MARKERS: [&str; 10] = [
     "MkFileContentQx7",
 ];
 
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `candex serve --demo` on the database in `dir`, its log appended to `dir/serve.log`
-/// (the log is searched too), and waits for its listening line.
-fn serve(dir: &Path) -> Serve {
-    let log_path = dir.join("serve.log");
-    let start_len = std::fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).unwrap();
-    let db = format!("sqlite://{}", dir.join("candex.db").display());
-    let child = Command::new(env!("CARGO_BIN_EXE_candex"))
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--database", &db])
-        .env("RUST_LOG", "debug")
-        .env_remove("CANDEX_DATABASE")
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("start candex");
-    let mut server = Serve { child, base: String::new() };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let text = std::fs::read(&log_path).unwrap();
-        let text = String::from_utf8_lossy(&text[usize::try_from(start_len).unwrap()..]).into_owned();
-        if let Some(rest) = text.split("candex is listening on http://").nth(1) {
-            let addr: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':').collect();
-            if text.contains("GraphQL explorer:") {
-                server.base = format!("http://{addr}");
-                return server;
-            }
-        }
-        assert!(server.child.try_wait().unwrap().is_none(), "candex exited at start:\n{text}");
-        assert!(Instant::now() < deadline, "candex did not start:\n{text}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Every file under `dir`, recursively.
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
 /// The markers found in any byte of any file under `dir`, each with the files holding it.
 fn found(dir: &Path) -> Vec<(&'static str, Vec<String>)> {
     let contents: Vec<(PathBuf, Vec<u8>)> =
@@ -104,7 +48,7 @@ fn found(dir: &Path) -> Vec<(&'static str, Vec<String>)> {
         .collect()
 }
 
-fn sigterm_and_wait(server: &mut Serve) {
+fn sigterm_and_wait(server: &mut LoggedServer) {
     let pid = server.child.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).stdout(Stdio::null()).status().unwrap().success());
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -117,7 +61,7 @@ fn sigterm_and_wait(server: &mut Serve) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_erased_candidate_leaves_no_byte_in_the_database_wal_blobs_or_log() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = serve(dir.path());
+    let mut server = serve_logged(dir.path(), "debug");
     let op = Operator::new(server.base.clone(), OPERATOR_KEY);
 
     // Arrange: a job ad with a free-text question, and an application carrying every marker.
@@ -160,7 +104,7 @@ async fn an_erased_candidate_leaves_no_byte_in_the_database_wal_blobs_or_log() {
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     assert_eq!(found(dir.path()), vec![], "markers left after kill -9");
-    let mut restarted = serve(dir.path());
+    let mut restarted = serve_logged(dir.path(), "debug");
     let op = Operator::new(restarted.base.clone(), OPERATOR_KEY);
     let (status, _) = op.request(Method::GET, "/hirers", None).await;
     assert_eq!(status, StatusCode::OK, "the restarted server answers");
@@ -173,7 +117,7 @@ async fn an_erased_candidate_leaves_no_byte_in_the_database_wal_blobs_or_log() {
 async fn the_database_and_blob_folder_are_created_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let server = serve(dir.path());
+    let server = serve_logged(dir.path(), "debug");
     let op = Operator::new(server.base.clone(), OPERATOR_KEY);
     let hirer = op.create_hirer("Modes").await;
     let position = op.create_position(&hirer, "Keeper").await;
@@ -191,7 +135,7 @@ async fn the_database_and_blob_folder_are_created_owner_only() {
 
     // An existing database readable by others is used, with a warning naming the fix.
     std::fs::set_permissions(dir.path().join("candex.db"), std::fs::Permissions::from_mode(0o644)).unwrap();
-    let server = serve(dir.path());
+    let server = serve_logged(dir.path(), "debug");
     let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
     assert!(log.contains("can be read by other users (mode 644)") && log.contains("chmod 600"), "{log}");
     drop(server);

@@ -4,14 +4,17 @@
 //! referenced by an attachment row, and every acknowledged (201) application still has all its
 //! files, byte for byte.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use candex_testkit::{minimal_application, Operator};
+use common::{files, serve_logged};
 use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -31,71 +34,12 @@ const SHARED_BYTES: usize = 1536 * 1024;
 const CHUNK: usize = 128 * 1024;
 const CHUNK_EVERY: Duration = Duration::from_millis(15);
 
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `candex serve --demo` on the database in `dir`, its log appended to `dir/serve.log`,
-/// and waits for its listening line.
-fn serve(dir: &Path) -> Serve {
-    let log_path = dir.join("serve.log");
-    let start_len = std::fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_candex"))
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--database", &database(dir)])
-        .env("RUST_LOG", "info")
-        .env_remove("CANDEX_DATABASE")
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("start candex");
-    let mut server = Serve { child, base: String::new() };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let text = std::fs::read(&log_path).unwrap();
-        let text = String::from_utf8_lossy(&text[usize::try_from(start_len).unwrap()..]).into_owned();
-        if let Some(rest) = text.split("candex is listening on http://").nth(1) {
-            let addr: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':').collect();
-            if text.contains("GraphQL explorer:") {
-                server.base = format!("http://{addr}");
-                return server;
-            }
-        }
-        assert!(server.child.try_wait().unwrap().is_none(), "candex exited at start:\n{text}");
-        assert!(Instant::now() < deadline, "candex did not start:\n{text}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn database(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("candex.db").display())
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-/// Every file under `dir`, recursively (none when it does not exist).
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    let mut out = Vec::new();
-    for entry in entries.map(Result::unwrap) {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 /// A file part whose bytes trickle in.
@@ -175,7 +119,7 @@ async fn kill_9_during_ingest_then_a_purge_leaves_no_orphan_and_every_acknowledg
     let acked: Arc<Mutex<Vec<Acked>>> = Arc::default();
     let mut position = String::new();
     for round in 0..ROUNDS {
-        let mut server = serve(dir.path());
+        let mut server = serve_logged(dir.path(), "info");
         if round == 0 {
             let op = Operator::new(server.base.clone(), OPERATOR_KEY);
             let hirer = op.create_hirer("Crash Test Hirer").await;
@@ -199,6 +143,11 @@ async fn kill_9_during_ingest_then_a_purge_leaves_no_orphan_and_every_acknowledg
         while acked.lock().unwrap().len() < before + 2 {
             assert!(Instant::now() < deadline, "round {round}: no ingest acknowledged within 20 s");
             tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // ... and while an upload has a staging file on disk (slow under load: wait for it).
+        let staged = Instant::now() + Duration::from_secs(10);
+        while files(&dir.path().join("blobs").join("tmp")).is_empty() && Instant::now() < staged {
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
         server.child.kill().unwrap();
         server.child.wait().unwrap();

@@ -213,6 +213,11 @@ fn startup_log(args: &[&str], env: &[(&str, &str)]) -> Vec<String> {
         .env_remove("CANDEX_LOG_FORMAT")
         .env_remove("NO_COLOR")
         .env("RUST_LOG", "info")
+        // Outside --demo, serve needs a master key.
+        .env("CANDEX_MASTER_KEY", {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(candex_testkit::MASTER_KEY)
+        })
         .envs(env.iter().copied())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -279,6 +284,10 @@ fn serve_refuses_to_start_on_unusable_attachment_storage() {
         .args(["serve", "--listen", "127.0.0.1:0", "--database", &db])
         .args(["--blobs", "s3://candex-stopped/blobs", "--blobs-endpoint", &endpoint])
         .envs([("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_REGION", "us-east-1")])
+        .env("CANDEX_MASTER_KEY", {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(candex_testkit::MASTER_KEY)
+        })
         .output()
         .expect("run candex");
     let stderr = String::from_utf8_lossy(&out.stderr);

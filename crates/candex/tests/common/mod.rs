@@ -90,6 +90,68 @@ pub fn start(args: &[&str]) -> Server {
     }
 }
 
+/// A `candex serve --demo` whose log goes to a file (`dir/serve.log`), so that a test can search
+/// it afterwards; killed and reaped when dropped.
+pub struct LoggedServer {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Drop for LoggedServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `candex serve --demo` on `dir/candex.db` with `RUST_LOG=rust_log`, its output appended
+/// to `dir/serve.log`, and waits (up to 60 s) for its listening line and demo banner.
+pub fn serve_logged(dir: &std::path::Path, rust_log: &str) -> LoggedServer {
+    let log_path = dir.join("serve.log");
+    let start_len = std::fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).unwrap();
+    let db = format!("sqlite://{}", dir.join("candex.db").display());
+    let child = Command::new(env!("CARGO_BIN_EXE_candex"))
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--database", &db])
+        .env("RUST_LOG", rust_log)
+        .env_remove("CANDEX_DATABASE")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("start candex");
+    let mut server = LoggedServer { child, base: String::new() };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = std::fs::read(&log_path).unwrap();
+        let text = String::from_utf8_lossy(&text[usize::try_from(start_len).unwrap()..]).into_owned();
+        if let Some(rest) = text.split("candex is listening on http://").nth(1) {
+            let addr: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':').collect();
+            if text.contains("GraphQL explorer:") {
+                server.base = format!("http://{addr}");
+                return server;
+            }
+        }
+        assert!(server.child.try_wait().unwrap().is_none(), "candex exited at start:\n{text}");
+        assert!(std::time::Instant::now() < deadline, "candex did not start:\n{text}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Every file under `dir`, recursively (none when it does not exist).
+pub fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut out = Vec::new();
+    for entry in entries.map(Result::unwrap) {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
 pub async fn post_json(client: &reqwest::Client, url: &str, bearer: Option<&str>, body: &Value) -> (u16, Value) {
     let mut req = client.post(url).json(body);
     if let Some(b) = bearer {
@@ -100,6 +162,7 @@ pub async fn post_json(client: &reqwest::Client, url: &str, bearer: Option<&str>
 }
 
 /// A partner's access token from `{base}/oauth/token`.
+#[allow(unused_imports)] // not every test binary that includes this module asks for tokens
 pub use candex_testkit::partner_token as token;
 
 /// The `candidateApplicationProfileId`s of the events `receiver` acknowledged, each with how
