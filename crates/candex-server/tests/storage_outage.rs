@@ -95,15 +95,21 @@ async fn the_start_up_check_names_the_unusable_storage() {
     let location = unreachable_s3();
     let database = candex_testkit::scratch_store().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let settings = candex_server::Settings { blobs: Some(location), ..Default::default() };
+    // Both servers open the same database, so they need the master key its secrets are sealed with.
+    let master_key = candex_server::auth::master_key::MasterKey::from_bytes(&candex_testkit::MASTER_KEY).unwrap();
+    let settings =
+        candex_server::Settings { blobs: Some(location), master_key: master_key.clone(), ..Default::default() };
     let app = candex_server::Application::build(settings, database.store.clone(), listener).await.unwrap();
     let error = app.check_dependencies().await.unwrap_err().to_string();
     assert!(error.contains("attachment storage s3://candex-outage/blobs is not usable"), "{error}");
 
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let settings =
-        candex_server::Settings { blobs: Some(BlobLocation::Local(dir.path().join("blobs"))), ..Default::default() };
+    let settings = candex_server::Settings {
+        blobs: Some(BlobLocation::Local(dir.path().join("blobs"))),
+        master_key,
+        ..Default::default()
+    };
     let app = candex_server::Application::build(settings, database.store.clone(), listener).await.unwrap();
     app.check_dependencies().await.expect("a writable folder passes");
     assert!(!dir.path().join("blobs/candex-probe").exists(), "the probe is removed");
