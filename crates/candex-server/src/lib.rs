@@ -1,6 +1,6 @@
 //! The candex server: the SEEK-compatible GraphQL API (`/graphql`), partner tokens
 //! (`/oauth/token`), the operator API (`/operator/v1`), health checks, and the wiring that
-//! binds them to a listener ([`startup::Application`]).
+//! binds them to a listener ([`startup::Application`]), and its Prometheus [`metrics`].
 
 pub mod attachments;
 pub mod auth;
@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod metrics;
 pub mod operator;
 pub mod startup;
 pub mod state;

@@ -22,7 +22,6 @@ use crate::graphql::{build_schema, SchemaContext};
 use crate::operator::service::OperatorService;
 use crate::state::AppState;
 use crate::webhooks::dispatcher::Dispatcher;
-use crate::webhooks::metrics::WebhookMetrics;
 use tokio_util::sync::CancellationToken;
 
 /// A built server, bound to its listener and ready to serve.
@@ -56,11 +55,12 @@ impl Application {
         let blobs =
             crate::storage::BlobStore::open(settings.blobs.as_ref().unwrap_or(&crate::storage::BlobLocation::Memory))
                 .context("failed to open attachment storage")?;
+        let metrics = Arc::new(crate::metrics::Metrics::new(store.backend(), blobs.counters()));
         let dispatcher = crate::webhooks::Waker::default();
         let operator = OperatorService::new(store.clone(), settings.scheme.clone(), &public_url)
             .with_attachments(blobs.clone(), settings.attachments.clone())
-            .with_waker(dispatcher.clone());
-        let webhook_metrics = WebhookMetrics::default();
+            .with_waker(dispatcher.clone())
+            .with_counters(metrics.operator().clone());
         let webhook_dispatcher = if settings.webhooks.dispatch {
             Some(
                 Dispatcher::new(
@@ -68,7 +68,7 @@ impl Application {
                     settings.webhooks.clone(),
                     settings.scheme.clone(),
                     dispatcher.clone(),
-                    webhook_metrics.clone(),
+                    metrics.webhooks().clone(),
                     settings.master_key.clone(),
                 )
                 .context("failed to build the webhook dispatcher")?,
@@ -103,7 +103,7 @@ impl Application {
             max_body_bytes: settings.max_body_bytes,
             readiness: Arc::default(),
             explorer: Arc::default(),
-            webhook_metrics,
+            metrics,
         };
         Ok(Self {
             listener,
@@ -173,7 +173,9 @@ fn default_public_url(addr: SocketAddr) -> String {
 
 /// Every route of the server; a request taking longer than `request_timeout` (body reading
 /// included) is answered `408`. The routes a browser token may call from another origin
-/// (`/graphql` and attachment downloads) answer CORS for `cors_origins`.
+/// (`/graphql` and attachment downloads) answer CORS for `cors_origins`. The HTTP metrics
+/// layer is outermost, so every answer is counted with its final status (a timeout's 408, a
+/// caught panic's 500) and the time it took, by matched route template.
 pub fn router(state: AppState, body_limit: usize, request_timeout: Duration, cors_origins: &[String]) -> Router {
     let browser_token_routes = Router::new()
         .route("/graphql", post(crate::graphql::graphql_handler).get(crate::graphql::explorer::explorer))
@@ -182,6 +184,7 @@ pub fn router(state: AppState, body_limit: usize, request_timeout: Duration, cor
             get(crate::attachments::download::download).head(crate::attachments::download::download),
         )
         .layer(crate::http::cors::layer(cors_origins));
+    let http_metrics = state.metrics.http_layer();
     Router::new()
         .merge(browser_token_routes)
         .route("/assets/{file}", get(crate::http::assets::serve))
@@ -195,5 +198,6 @@ pub fn router(state: AppState, body_limit: usize, request_timeout: Duration, cor
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, request_timeout))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
+        .layer(http_metrics)
         .with_state(state)
 }

@@ -44,6 +44,7 @@ pub struct AppState {
     pub readiness: Arc<crate::http::readiness::Readiness>,
     /// What the GraphQL explorer page is prefilled with.
     pub explorer: Arc<crate::graphql::explorer::ExplorerSettings>,
-    /// Webhook delivery metrics, shared with the dispatcher.
-    pub webhook_metrics: crate::webhooks::metrics::WebhookMetrics,
+    /// Every Prometheus series of the server (`GET /metrics`), shared with the dispatcher,
+    /// the operator use cases and the router's HTTP layer.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }

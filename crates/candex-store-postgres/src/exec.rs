@@ -142,6 +142,12 @@ impl SqlBackend for PgStore {
         Pool(&self.pool)
     }
 
+    fn pool_stats(&self) -> Vec<candex_store::PoolStats> {
+        let open = self.pool.size();
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX).min(open);
+        vec![candex_store::PoolStats { pool: "main", open, idle, max: self.pool.options().get_max_connections() }]
+    }
+
     fn emit<'a>(tx: &'a mut Tx, event: Outbox<'a>) -> impl Future<Output = StoreResult<i64>> + Send + 'a {
         crate::events::emit(&mut tx.0, event)
     }

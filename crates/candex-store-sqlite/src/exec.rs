@@ -132,6 +132,15 @@ impl SqlBackend for SqliteStore {
         Pool(&self.writer)
     }
 
+    fn pool_stats(&self) -> Vec<candex_store::PoolStats> {
+        let stats = |pool: &'static str, p: &sqlx::SqlitePool| {
+            let open = p.size();
+            let idle = u32::try_from(p.num_idle()).unwrap_or(u32::MAX).min(open);
+            candex_store::PoolStats { pool, open, idle, max: p.options().get_max_connections() }
+        };
+        vec![stats("reader", &self.reader), stats("writer", &self.writer)]
+    }
+
     fn emit<'a>(tx: &'a mut Tx, event: Outbox<'a>) -> impl Future<Output = StoreResult<i64>> + Send + 'a {
         crate::events::emit(&mut tx.0, event)
     }

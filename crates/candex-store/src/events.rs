@@ -353,6 +353,15 @@ pub struct WebhookAttemptsQuery {
     pub page: SeqPage,
 }
 
+/// The head of the event stream, for metrics: what partners paging `events` can reach.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventStreamHead {
+    /// `seq` of the newest event (the cursor a partner that has read everything holds).
+    pub newest_seq: Option<i64>,
+    /// Creation time of the newest event.
+    pub newest_at: Option<DateTime<Utc>>,
+}
+
 /// The delivery queue at a glance, for metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueStats {
@@ -412,6 +421,8 @@ pub trait EventStore: Send + Sync {
     /// Deletes events, their deliveries and attempts, webhook requests and replays created
     /// before `cutoff`.
     async fn purge_events_before(&self, cutoff: DateTime<Utc>) -> StoreResult<PurgedEvents>;
+    /// The newest event: one primary-key index lookup, cheap enough for every scrape.
+    async fn event_stream_head(&self) -> StoreResult<EventStreamHead>;
 }
 
 #[async_trait]
@@ -487,6 +498,21 @@ impl<B: crate::sql::SqlBackend> EventStore for B {
         };
         self.writer().execute(crate::stmt!("delete from webhook_replays where created_at < $1", cutoff)).await?;
         Ok(purged)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn event_stream_head(&self) -> StoreResult<EventStreamHead> {
+        use crate::sql::Exec;
+        // Backwards along the primary key: one index entry, whatever the table's size.
+        const SQL: &str = "select seq, created_at from events order by seq desc limit 1";
+        let head = self
+            .reader()
+            .optional(crate::stmt!(SQL), |row| {
+                let row = crate::rows::StoredRow::<B::Db>::new(row);
+                Ok(EventStreamHead { newest_seq: Some(row.int("seq")?), newest_at: Some(row.time("created_at")?) })
+            })
+            .await?;
+        Ok(head.unwrap_or_default())
     }
 }
 

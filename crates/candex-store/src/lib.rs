@@ -70,6 +70,22 @@ pub trait Store:
 
     /// Checks that the database answers.
     async fn ping(&self) -> StoreResult<()>;
+
+    /// The occupancy of each connection pool now, for metrics; no I/O.
+    fn pool_stats(&self) -> Vec<PoolStats>;
+}
+
+/// One connection pool's occupancy at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Which pool (`main` on PostgreSQL; `reader` and `writer` on SQLite).
+    pub pool: &'static str,
+    /// Connections open, idle or in use.
+    pub open: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
 }
 
 /// Every SQL backend is a `Store`: the areas whose SQL is shared come from their
@@ -88,5 +104,9 @@ where
     async fn ping(&self) -> StoreResult<()> {
         use sql::Exec;
         self.reader().execute(stmt!("select 1")).await.map(drop)
+    }
+
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        B::pool_stats(self)
     }
 }

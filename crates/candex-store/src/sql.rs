@@ -326,6 +326,9 @@ pub trait SqlBackend: Send + Sync + 'static {
     /// Where single-statement writes run.
     fn writer(&self) -> Self::Pool<'_>;
 
+    /// The occupancy of the backend's connection pools ([`Store::pool_stats`](crate::Store::pool_stats)).
+    fn pool_stats(&self) -> Vec<crate::PoolStats>;
+
     /// The collation that orders text as bytes, after a column (` collate "C"` on PostgreSQL,
     /// whose default collation is the locale's; empty on SQLite, whose default is binary), so
     /// keyset pages and lists order alike on every backend.

@@ -204,14 +204,19 @@ pub async fn download(
     let Some(token) = bearer(&headers) else {
         return unauthenticated("no access token: send Authorization: Bearer <partner or browser token>");
     };
-    let Ok(token) = state.tokens.authenticate(token).await else {
-        return unauthenticated("the access token is invalid or expired");
+    let token = match state.tokens.authenticate(token).await {
+        Ok(token) => token,
+        Err(e) => {
+            state.metrics.token_verification_refused(e.reason());
+            return unauthenticated("the access token is invalid or expired");
+        }
     };
     // Revocation: one primary-key read beside the attachment's (downloads stream megabytes;
     // the read costs nothing next to them).
     match state.store.partner_tokens_not_before(&token.partner_id).await {
         Ok(not_before) if token.is_revoked_by(not_before) => {
-            return unauthenticated("the access token was revoked; request a new one")
+            state.metrics.token_verification_refused(crate::auth::tokens::REVOKED);
+            return unauthenticated("the access token was revoked; request a new one");
         }
         Ok(_) => {}
         Err(e) => {

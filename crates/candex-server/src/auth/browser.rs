@@ -90,16 +90,46 @@ fn validate(request: BrowserTokenRequest) -> Result<Validated, FieldErrors> {
     }
 }
 
-/// Issues a browser token.
+/// Issues a browser token; counts it, or the refusal and its reason ([`crate::metrics`]).
 pub async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
     JsonBody(request): JsonBody<BrowserTokenRequest>,
 ) -> Result<Response, ApiError> {
-    let presented = super::bearer_token(&headers).ok_or(ApiError::Unauthenticated("a partner token is required"))?;
-    let caller = state.tokens.authenticate(presented).await.map_err(|e| match e {
-        super::tokens::TokenError::Expired => ApiError::Unauthenticated("the partner token is expired"),
-        super::tokens::TokenError::Invalid => ApiError::Unauthenticated("the partner token is invalid"),
+    let result = issue(&state, &headers, request).await;
+    match &result {
+        Ok(_) => state.metrics.token_issued("browser"),
+        Err(e) => state.metrics.token_request_refused("browser", refusal_reason(e)),
+    }
+    result
+}
+
+/// The metrics reason of a refused browser token request.
+fn refusal_reason(error: &ApiError) -> &'static str {
+    match error {
+        ApiError::Unauthenticated(_) => "unauthenticated",
+        ApiError::Forbidden(_) => "forbidden",
+        ApiError::BadRequest(_)
+        | ApiError::UnsupportedMediaType
+        | ApiError::Invalid(_)
+        | ApiError::BodyTooLarge
+        | ApiError::TooLarge(_)
+        | ApiError::NotFound(_)
+        | ApiError::Conflict(_) => "invalid_request",
+        ApiError::RateLimited(_) => "rate_limited",
+        ApiError::Unavailable | ApiError::StorageUnavailable(_) => "unavailable",
+        ApiError::Internal(_) => "server_error",
+    }
+}
+
+async fn issue(state: &AppState, headers: &HeaderMap, request: BrowserTokenRequest) -> Result<Response, ApiError> {
+    let presented = super::bearer_token(headers).ok_or(ApiError::Unauthenticated("a partner token is required"))?;
+    let caller = state.tokens.authenticate(presented).await.map_err(|e| {
+        state.metrics.token_verification_refused(e.reason());
+        match e {
+            super::tokens::TokenError::Expired => ApiError::Unauthenticated("the partner token is expired"),
+            super::tokens::TokenError::Invalid => ApiError::Unauthenticated("the partner token is invalid"),
+        }
     })?;
     let not_before = state
         .store
@@ -107,6 +137,7 @@ pub async fn token(
         .await
         .map_err(|e| ApiError::from(ServiceError::Store(e)))?;
     if caller.is_revoked_by(not_before) {
+        state.metrics.token_verification_refused(super::tokens::REVOKED);
         return Err(ApiError::Unauthenticated("the partner token was revoked; request a new one"));
     }
     if !caller.is_partner() {

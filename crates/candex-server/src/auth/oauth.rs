@@ -61,6 +61,19 @@ impl OAuthError {
     }
 }
 
+impl OAuthError {
+    /// The metrics reason: the RFC 6749 error code, told apart where one code covers several
+    /// causes (`rate_limited` and `unavailable` are both `temporarily_unavailable`).
+    fn reason(&self) -> &'static str {
+        match self.status {
+            StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+            StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+            StatusCode::INTERNAL_SERVER_ERROR => "server_error",
+            _ => self.error,
+        }
+    }
+}
+
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({"error": self.error, "error_description": self.description});
@@ -83,15 +96,30 @@ fn no_store(headers: &mut HeaderMap) {
 
 /// Handles the client credentials grant. Each request is taken from its source address's
 /// budget before anything else, and from its client id's budget before the secret is checked.
+/// Counts the token issued, or the refusal and its reason ([`crate::metrics`]).
 pub async fn token(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
+    let result = issue(&state, address, &headers, &body).await;
+    match &result {
+        Ok(_) => state.metrics.token_issued("partner"),
+        Err(e) => state.metrics.token_request_refused("partner", e.reason()),
+    }
+    result
+}
+
+async fn issue(
+    state: &AppState,
+    address: Option<std::net::IpAddr>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, OAuthError> {
     state.limiter.check_token_address(address).map_err(OAuthError::rate_limited)?;
-    let mut request = parse_body(&headers, &body)?;
-    let basic = basic_credentials(&headers)?;
+    let mut request = parse_body(headers, body)?;
+    let basic = basic_credentials(headers)?;
     if let Some((id, secret)) = &basic {
         if request.client_id.as_ref().is_some_and(|c| c != id) {
             return Err(OAuthError::new(

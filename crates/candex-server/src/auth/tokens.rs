@@ -104,6 +104,19 @@ pub enum TokenError {
     Invalid,
 }
 
+/// The metrics reason of a token refused because its partner's tokens were revoked.
+pub const REVOKED: &str = "revoked";
+
+impl TokenError {
+    /// The metrics reason: `expired` or `invalid`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Expired => "expired",
+            Self::Invalid => "invalid",
+        }
+    }
+}
+
 /// A freshly issued token.
 pub struct IssuedToken {
     /// The JWT.

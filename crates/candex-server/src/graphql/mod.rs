@@ -94,13 +94,29 @@ pub fn sdl() -> String {
 
 /// `POST /graphql`: verifies the bearer token (if any) once, takes one request from the
 /// caller's budget, reads the body within its limit, and only then parses, measures,
-/// validates and executes, each step bounded before it runs ([`guard`]).
+/// validates and executes, each step bounded before it runs ([`guard`]). Each request is
+/// counted by operation type, and its response's errors by code ([`crate::metrics`]).
 pub async fn graphql_handler(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let mut operation_type = None;
+    let response = handle(&state, request, &mut operation_type).await;
+    state.metrics.graphql_request(operation_type, response.extensions().get());
+    response
+}
+
+/// The handler's work; sets `operation_type` once the document is parsed.
+async fn handle(
+    state: &AppState,
+    request: axum::extract::Request,
+    operation_type: &mut Option<&'static str>,
+) -> Response {
     let (parts, body) = request.into_parts();
     let media = MediaType::negotiate(&parts.headers);
     let caller = match crate::auth::bearer_token(&parts.headers) {
         None => Err(access::AuthProblem::Missing),
-        Some(token) => state.tokens.authenticate(token).await.map_err(access::AuthProblem::Token),
+        Some(token) => state.tokens.authenticate(token).await.map_err(|e| {
+            state.metrics.token_verification_refused(e.reason());
+            access::AuthProblem::Token(e)
+        }),
     };
     let budget = match &caller {
         Ok(token) => state.limiter.partner.check(&token.partner_id),
@@ -112,7 +128,7 @@ pub async fn graphql_handler(State(state): State<AppState>, request: axum::extra
     if let Err(wait) = budget {
         return transport::too_many_requests(media, wait);
     }
-    let request = match transport::read_request(&state, &parts.headers, media, body).await {
+    let request = match transport::read_request(state, &parts.headers, media, body).await {
         Ok(request) => request,
         Err(response) => return response,
     };
@@ -126,13 +142,15 @@ pub async fn graphql_handler(State(state): State<AppState>, request: axum::extra
     let mutation;
     let fresh = match cached {
         Some(doc) => {
-            mutation = doc_is_mutation(&doc, request.operation_name.as_deref());
+            *operation_type = Some(doc_operation_type(&doc, request.operation_name.as_deref()));
+            mutation = *operation_type == Some(MUTATION);
             request.set_parsed_query(doc);
             None
         }
         None => match prepare(&state.guard, &request.query) {
             Ok((doc, tokens)) => {
-                mutation = doc_is_mutation(&doc, request.operation_name.as_deref());
+                *operation_type = Some(doc_operation_type(&doc, request.operation_name.as_deref()));
+                mutation = *operation_type == Some(MUTATION);
                 // A copy to cache once validation passes: only for an authenticated caller.
                 let keep = authenticated.then(|| (doc.clone(), tokens));
                 request.set_parsed_query(doc);
@@ -147,7 +165,7 @@ pub async fn graphql_handler(State(state): State<AppState>, request: axum::extra
     // query after (it changes nothing, and nothing leaves before the check), and only when
     // no read made for the query carried the answer already (candidateProfile's does).
     if let (true, Some((partner_id, token))) = (mutation, &partner) {
-        match revoked(&state, partner_id, token).await {
+        match revoked(state, partner_id, token).await {
             Ok(false) => revocation.record(false),
             Ok(true) => return transport::respond(media, revoked_response(), false),
             Err(response) => return response,
@@ -157,7 +175,7 @@ pub async fn graphql_handler(State(state): State<AppState>, request: axum::extra
     if let Some((partner_id, token)) = &partner {
         let is_revoked = match revocation.known() {
             Some(known) => known,
-            None => match revoked(&state, partner_id, token).await {
+            None => match revoked(state, partner_id, token).await {
                 Ok(known) => known,
                 Err(response) => return response,
             },
@@ -187,7 +205,11 @@ pub async fn graphql_handler(State(state): State<AppState>, request: axum::extra
 /// Whether the partner's tokens were revoked after `token` was issued: one primary-key read.
 async fn revoked(state: &AppState, partner_id: &PartnerId, token: &VerifiedToken) -> Result<bool, Response> {
     match state.store.partner_tokens_not_before(partner_id).await {
-        Ok(not_before) => Ok(token.is_revoked_by(not_before)),
+        Ok(not_before) if token.is_revoked_by(not_before) => {
+            state.metrics.token_verification_refused(crate::auth::tokens::REVOKED);
+            Ok(true)
+        }
+        Ok(_) => Ok(false),
         Err(e) => {
             tracing::error!(error.cause_chain = ?e, "could not read the partner's token revocation");
             Err(crate::error::ApiError::from(crate::operator::service::ServiceError::Store(e)).into_response())
@@ -200,16 +222,27 @@ fn revoked_response() -> async_graphql::Response {
     async_graphql::Response::from_errors(vec![guard::coded_error(access::REVOKED, error::UNAUTHENTICATED, None)])
 }
 
-/// Whether the document runs a mutation (the named operation, or the only one).
-fn doc_is_mutation(doc: &async_graphql::parser::types::ExecutableDocument, operation_name: Option<&str>) -> bool {
+const MUTATION: &str = "mutation";
+
+/// The type of operation the document runs (the named operation, or the only one): `query`,
+/// `mutation` or `subscription`. Ambiguous without a name (async-graphql refuses it), it is a
+/// mutation when any operation is, to be safe.
+fn doc_operation_type(
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    operation_name: Option<&str>,
+) -> &'static str {
     use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let is = |op: &async_graphql::parser::types::OperationDefinition| op.ty == OperationType::Mutation;
+    let name = |ty: OperationType| match ty {
+        OperationType::Query => "query",
+        OperationType::Mutation => MUTATION,
+        OperationType::Subscription => "subscription",
+    };
     match &doc.operations {
-        DocumentOperations::Single(op) => is(&op.node),
+        DocumentOperations::Single(op) => name(op.node.ty),
         DocumentOperations::Multiple(ops) => match operation_name {
-            Some(name) => ops.get(name).is_some_and(|op| is(&op.node)),
-            // Ambiguous without a name: async-graphql refuses it; check to be safe.
-            None => ops.values().any(|op| is(&op.node)),
+            Some(name_wanted) => ops.get(name_wanted).map_or("query", |op| name(op.node.ty)),
+            None if ops.values().any(|op| op.node.ty == OperationType::Mutation) => MUTATION,
+            None => ops.values().next().map_or("query", |op| name(op.node.ty)),
         },
     }
 }

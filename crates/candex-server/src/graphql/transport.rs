@@ -1,12 +1,14 @@
 //! GraphQL over HTTP: reading a request within its limits, choosing the response's media type
 //! from `Accept`, and writing responses and refusals with the status the GraphQL-over-HTTP
-//! spec gives for that media type.
+//! spec gives for that media type. Every GraphQL response carries a [`GraphqlErrorTally`] of
+//! its errors in its extensions, which the handler records in the metrics.
 
 use async_graphql_axum::GraphQLResponse;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::guard;
+use crate::metrics::GraphqlErrorTally;
 use crate::state::AppState;
 
 /// The media type of a GraphQL response.
@@ -70,12 +72,15 @@ impl MediaType {
 
 /// Writes an executed (or refused) GraphQL response as `media`; `request_error` when it was
 /// refused before execution, which the GraphQL-over-HTTP spec answers without a `data` key.
+/// Either way the response carries its errors' [`GraphqlErrorTally`] for the metrics.
 pub fn respond(media: MediaType, response: async_graphql::Response, request_error: bool) -> Response {
     if request_error {
         return errors_only(media, media.request_error_status(), response.errors);
     }
+    let tally = GraphqlErrorTally::of(&response.errors);
     let mut out = GraphQLResponse::from(response).into_response();
     out.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
+    out.extensions_mut().insert(tally);
     out
 }
 
@@ -94,6 +99,7 @@ fn refused(media: MediaType, status: StatusCode, error: async_graphql::ServerErr
 /// the GraphQL-over-HTTP spec requires of request errors (async-graphql's own serialisation
 /// would write `"data": null`, which means "executed, and the root failed").
 fn errors_only(media: MediaType, status: StatusCode, errors: Vec<async_graphql::ServerError>) -> Response {
+    let tally = GraphqlErrorTally::of(&errors);
     #[derive(serde::Serialize)]
     struct RequestErrors {
         errors: Vec<async_graphql::ServerError>,
@@ -105,6 +111,7 @@ fn errors_only(media: MediaType, status: StatusCode, errors: Vec<async_graphql::
     };
     let mut out = (status, body).into_response();
     out.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
+    out.extensions_mut().insert(tally);
     out
 }
 

@@ -21,15 +21,14 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_j
     (StatusCode::OK, Json(serde_json::json!({"status": "ok", "database": state.store.backend()})))
 }
 
-/// `GET /metrics`: Prometheus text. Queue depth and age are read from the database now, so
-/// every instance on a shared database reports the same queue.
+/// `GET /metrics`: every series ([`crate::metrics`]) as OpenMetrics text. The gauges that
+/// describe the database (webhook queue, event stream, pools, readiness) are read now, within
+/// a bound, so every instance on a shared database reports the same queue; a failed read keeps
+/// the last values and the scrape still answers 200.
 pub async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
-    match state.store.webhook_queue_stats().await {
-        Ok(stats) => state.webhook_metrics.set_queue(stats, chrono::Utc::now()),
-        Err(e) => tracing::warn!(error.cause_chain = ?e, "metrics: could not read the webhook queue"),
-    }
+    state.metrics.refresh(state.store.as_ref(), &state.blobs, &state.readiness).await;
     (
         [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
-        state.webhook_metrics.encode(),
+        state.metrics.encode(),
     )
 }

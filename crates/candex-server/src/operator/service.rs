@@ -70,6 +70,8 @@ pub struct OperatorService {
     pub(crate) blobs: Option<crate::storage::BlobStore>,
     /// Attachment limits and retention.
     pub(crate) attachments: crate::attachments::AttachmentSettings,
+    /// Ingests and erasures, for the serving process's metrics.
+    counters: crate::metrics::OperatorCounters,
 }
 
 impl OperatorService {
@@ -112,6 +114,7 @@ impl OperatorService {
             waker: crate::webhooks::Waker::default(),
             blobs: None,
             attachments: crate::attachments::AttachmentSettings::default(),
+            counters: crate::metrics::OperatorCounters::default(),
         }
     }
 
@@ -132,6 +135,12 @@ impl OperatorService {
 
     fn stamp(&self) -> EventStamp {
         EventStamp { id: self.mint_event(), at: candex_domain::time::now_ms() }
+    }
+
+    /// Counts ingests and erasures into `counters` (the serving process's metrics).
+    pub fn with_counters(mut self, counters: crate::metrics::OperatorCounters) -> Self {
+        self.counters = counters;
+        self
     }
 
     /// Wakes `waker` (the serving process's dispatcher) whenever a write queues webhooks.
@@ -363,6 +372,7 @@ impl OperatorService {
             )),
             other => ServiceError::Store(other),
         })?;
+        self.counters.ingested.inc_by(ingested.len() as u64);
         self.release_leases(&leases).await;
         self.waker.wake();
         Ok(ingested)
@@ -425,6 +435,7 @@ impl OperatorService {
     pub async fn erase_candidate(&self, candidate_id: &str) -> Result<ErasedCandidate, ServiceError> {
         let id = CandidateId::parse(candidate_id).map_err(|_| ServiceError::NotFound("candidate"))?;
         let erased = self.store.erase_candidate(&id, &self.stamp()).await.map_err(not_found_or_store)?;
+        self.counters.erasures.inc();
         self.waker.wake();
         // The rows are gone and committed: a blob that fails to delete here is only an orphan
         // (never served again), so it is logged rather than failing the erasure.

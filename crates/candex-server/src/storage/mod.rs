@@ -134,10 +134,20 @@ pub struct ListedBlob {
     pub last_modified: DateTime<Utc>,
 }
 
+/// Bytes through the blob store, for metrics ([`crate::metrics`]); shared by its clones.
+#[derive(Debug, Clone, Default)]
+pub struct BlobCounters {
+    /// Bytes of uploads written (counted as each chunk is accepted by the storage).
+    pub written: prometheus_client::metrics::counter::Counter,
+    /// Bytes of blobs read (counted as each chunk is streamed).
+    pub read: prometheus_client::metrics::counter::Counter,
+}
+
 /// The attachment blob store; cheap to clone.
 #[derive(Clone)]
 pub struct BlobStore {
     inner: Arc<dyn ObjectStore>,
+    counters: BlobCounters,
     part_bytes: usize,
     location: Arc<str>,
     /// The folder of a local store: object_store's listing hides the staging files of
@@ -193,7 +203,18 @@ impl BlobStore {
             BlobLocation::Local(dir) => Some(Arc::from(dir.as_path())),
             _ => None,
         };
-        Ok(Self { inner, part_bytes, location: location.to_string().into(), local_dir })
+        Ok(Self {
+            inner,
+            counters: BlobCounters::default(),
+            part_bytes,
+            location: location.to_string().into(),
+            local_dir,
+        })
+    }
+
+    /// The byte counters of this store and its clones.
+    pub fn counters(&self) -> &BlobCounters {
+        &self.counters
     }
 
     /// Where the blobs are, for logs.
@@ -249,9 +270,13 @@ impl BlobStore {
         let options = GetOptions { range: range.map(GetRange::Bounded), ..GetOptions::default() };
         let result = self.inner.get_opts(&key, options).await?;
         let served = result.range.clone();
+        let read = self.counters.read.clone();
+        let count = move |chunk: &Bytes| {
+            read.inc_by(chunk.len() as u64);
+        };
         Ok(match result.payload {
-            GetResultPayload::File(file, _) => file_stream(file, served),
-            GetResultPayload::Stream(stream) => stream.map_err(std::io::Error::other).boxed(),
+            GetResultPayload::File(file, _) => file_stream(file, served).inspect_ok(count).boxed(),
+            GetResultPayload::Stream(stream) => stream.map_err(std::io::Error::other).inspect_ok(count).boxed(),
         })
     }
 
@@ -408,10 +433,12 @@ impl BlobWriter {
         let Some(writer) = self.writer.as_mut() else {
             return Err(BlobError::Config("write after the upload ended".into()));
         };
+        let len = chunk.len() as u64;
         if let Err(e) = writer.put(chunk).await {
             self.abort_now().await;
             return Err(e.into());
         }
+        self.store.counters.written.inc_by(len);
         Ok(())
     }
 
