@@ -93,6 +93,7 @@ macro_rules! __conformance_stories {
             process_history::process_history_lifecycle,
             process_history::erasure_deletes_process_history,
             events::erasure_reaches_partners_sent_or_entitled,
+            events::event_stream_head_and_pool_stats,
         }
     };
 }

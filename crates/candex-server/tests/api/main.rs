@@ -15,6 +15,7 @@ mod front_door;
 mod helpers;
 mod limits;
 mod live_and_snapshot;
+mod metrics;
 mod operator;
 mod pages;
 mod process_history;

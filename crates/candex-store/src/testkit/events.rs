@@ -1275,3 +1275,25 @@ pub async fn erasure_reaches_partners_sent_or_entitled(store: &dyn Store) {
     assert_not_found(store.erase_candidate(&new_id(IdKind::Candidate), &unknown).await, "candidate");
     assert_eq!(store.get_event(&exporter.id, &unknown.id).await.expect("get"), None);
 }
+
+/// The head of the event stream (for metrics) is the newest event, whoever's stream holds it;
+/// pool statistics are consistent.
+pub async fn event_stream_head_and_pool_stats(store: &dyn Store) {
+    let tag = tag();
+    let h = hirer(store, &format!("{tag} hirer")).await;
+    let a = partner(store, &format!("{tag} exporter")).await;
+    store.set_relationships(&a.id, &h.id, &[Export], &stamp()).await.expect("relate");
+    let pos = open_position(store, &h.id, "Head").await;
+    let at = now_ms();
+    let app = app_at(&pos, &tag, 1, at);
+    store.ingest_applications(std::slice::from_ref(&app)).await.expect("ingest");
+    let event = store.get_event(&a.id, &app.event.id).await.expect("get").expect("in a's stream");
+    let head = store.event_stream_head().await.expect("head");
+    assert_eq!(head, crate::EventStreamHead { newest_seq: Some(event.seq), newest_at: Some(at) });
+
+    let pools = store.pool_stats();
+    assert!(!pools.is_empty());
+    for pool in pools {
+        assert!(pool.idle <= pool.open && pool.open <= pool.max && pool.max >= 1, "{pool:?}");
+    }
+}
