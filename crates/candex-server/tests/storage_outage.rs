@@ -80,6 +80,12 @@ async fn readyz_fails_while_storage_is_down_and_healthz_stays_live() {
     assert_eq!(report, json!({"status": "unavailable", "database": "ok", "storage": "unavailable"}));
     let (status, live) = get(&server, "/healthz").await;
     assert_eq!(status, 200, "{live}");
+    // The scrape answers, and says which dependency is down.
+    let res = server.client.get(format!("{}/metrics", server.base)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let metrics = res.text().await.unwrap();
+    assert!(metrics.contains("candex_ready{dependency=\"storage\"} 0"), "{metrics}");
+    assert!(metrics.contains("candex_ready{dependency=\"database\"} 1"), "{metrics}");
 }
 
 #[tokio::test]

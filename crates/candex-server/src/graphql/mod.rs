@@ -167,7 +167,7 @@ async fn handle(
     if let (true, Some((partner_id, token))) = (mutation, &partner) {
         match revoked(state, partner_id, token).await {
             Ok(false) => revocation.record(false),
-            Ok(true) => return transport::respond(media, revoked_response(), false),
+            Ok(true) => return revoked_response(state, media),
             Err(response) => return response,
         }
     }
@@ -181,7 +181,7 @@ async fn handle(
             },
         };
         if is_revoked {
-            return transport::respond(media, revoked_response(), false);
+            return revoked_response(state, media);
         }
     }
     if is_request_error(&response) {
@@ -205,11 +205,7 @@ async fn handle(
 /// Whether the partner's tokens were revoked after `token` was issued: one primary-key read.
 async fn revoked(state: &AppState, partner_id: &PartnerId, token: &VerifiedToken) -> Result<bool, Response> {
     match state.store.partner_tokens_not_before(partner_id).await {
-        Ok(not_before) if token.is_revoked_by(not_before) => {
-            state.metrics.token_verification_refused(crate::auth::tokens::REVOKED);
-            Ok(true)
-        }
-        Ok(_) => Ok(false),
+        Ok(not_before) => Ok(token.is_revoked_by(not_before)),
         Err(e) => {
             tracing::error!(error.cause_chain = ?e, "could not read the partner's token revocation");
             Err(crate::error::ApiError::from(crate::operator::service::ServiceError::Store(e)).into_response())
@@ -217,9 +213,12 @@ async fn revoked(state: &AppState, partner_id: &PartnerId, token: &VerifiedToken
     }
 }
 
-/// The whole answer to a request with a revoked token.
-fn revoked_response() -> async_graphql::Response {
-    async_graphql::Response::from_errors(vec![guard::coded_error(access::REVOKED, error::UNAUTHENTICATED, None)])
+/// The whole answer to a request with a revoked token, counted as a refused token.
+fn revoked_response(state: &AppState, media: MediaType) -> Response {
+    state.metrics.token_verification_refused(crate::auth::tokens::REVOKED);
+    let response =
+        async_graphql::Response::from_errors(vec![guard::coded_error(access::REVOKED, error::UNAUTHENTICATED, None)]);
+    transport::respond(media, response, false)
 }
 
 const MUTATION: &str = "mutation";

@@ -255,17 +255,20 @@ async fn presented_tokens_refused_are_counted_by_reason() {
         return;
     }
     let app = TestApp::spawn().await;
-    let res = app
-        .client
-        .post(format!("{}/graphql", app.base))
-        .bearer_auth("not.a.token")
-        .json(&json!({"query": "{ __typename }"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    let partner = app.create_partner("Revoked ATS").await;
+    let token = app.token(&partner).await;
+    let invalid = app.graphql(Some("not.a.token"), "{ __typename }", json!({})).await;
+    let unauthenticated = error_codes(&invalid).iter().filter(|c| *c == "UNAUTHENTICATED").count() as f64;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let (status, _) = app.operator(Method::POST, &format!("/partners/{}/tokens/revoke", partner.id), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let revoked = app.graphql(Some(&token), "{ __typename }", json!({})).await;
+    assert_eq!(error_codes(&revoked), ["UNAUTHENTICATED"], "{revoked}");
+
     let after = Scrape::take(&app).await;
     assert_eq!(after.value("candex_token_verifications_refused_total", &[("reason", "invalid")]), 1.0);
+    assert_eq!(after.value("candex_token_verifications_refused_total", &[("reason", "revoked")]), 1.0);
+    assert_eq!(after.value("candex_graphql_errors_total", &[("code", "UNAUTHENTICATED")]), unauthenticated + 1.0);
 }
 
 /// The metric names a PromQL expression uses.
@@ -356,4 +359,49 @@ async fn the_grafana_dashboard_and_alert_rules_use_only_series_the_server_export
         let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         assert!(out.status.success(), "promtool rejected docs/alerts.yml:\n{report}");
     }
+}
+
+/// A database that stops answering does not fail the scrape: `/metrics` answers 200 with
+/// readiness down and the other database gauges at their last values.
+#[tokio::test]
+async fn a_failing_database_leaves_the_scrape_answering_with_the_last_values() {
+    if !parser_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("metrics.db").display());
+    let store = candex_store_sqlite::SqliteStore::connect(&url).await.expect("open sqlite");
+    let settings = candex_testkit::test_settings(dir.path().join("blobs"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app = candex_server::Application::build(settings, std::sync::Arc::new(store.clone()), listener)
+        .await
+        .expect("build app");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let operator = candex_testkit::Operator::new(format!("http://{}", app.local_addr()), candex_testkit::OPERATOR_KEY);
+    tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    let hirer = operator.create_hirer("Outage Co").await;
+    operator.create_position(&hirer, "Before").await;
+    let scrape = |operator: &candex_testkit::Operator| {
+        let url = format!("{}/metrics", operator.base);
+        let client = operator.client.clone();
+        async move {
+            let res = client.get(url).send().await.expect("scrape");
+            assert_eq!(res.status(), StatusCode::OK);
+            Scrape(parse(&res.text().await.unwrap(), &[]))
+        }
+    };
+    let before = scrape(&operator).await;
+    assert_eq!(before.value("candex_ready", &[("dependency", "database")]), 1.0);
+    let newest = before.value("candex_events_newest_sequence", &[]);
+    assert!(newest >= 1.0, "posting the job ad wrote an event");
+
+    store.close().await;
+    tokio::time::sleep(candex_server::metrics::REFRESH_EVERY).await;
+    let after = scrape(&operator).await;
+    assert_eq!(after.value("candex_ready", &[("dependency", "database")]), 0.0);
+    assert_eq!(after.value("candex_events_newest_sequence", &[]), newest, "the last value is kept");
+    assert!(after.has_sample("candex_build_info", &[("backend", "sqlite")]));
+    let _ = stop.send(());
 }
