@@ -1,7 +1,7 @@
 //! GraphQL over HTTP: reading a request within its limits, choosing the response's media type
 //! from `Accept`, and writing responses and refusals with the status the GraphQL-over-HTTP
-//! spec gives for that media type. Every GraphQL response carries a [`GraphqlErrorTally`] of
-//! its errors in its extensions, which the handler records in the metrics.
+//! spec gives for that media type. A GraphQL response with errors carries a
+//! [`GraphqlErrorTally`] of them in its extensions, which the handler records in the metrics.
 
 use async_graphql_axum::GraphQLResponse;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -72,15 +72,18 @@ impl MediaType {
 
 /// Writes an executed (or refused) GraphQL response as `media`; `request_error` when it was
 /// refused before execution, which the GraphQL-over-HTTP spec answers without a `data` key.
-/// Either way the response carries its errors' [`GraphqlErrorTally`] for the metrics.
+/// Either way a response with errors carries their [`GraphqlErrorTally`] for the metrics.
 pub fn respond(media: MediaType, response: async_graphql::Response, request_error: bool) -> Response {
     if request_error {
         return errors_only(media, media.request_error_status(), response.errors);
     }
-    let tally = GraphqlErrorTally::of(&response.errors);
+    // Only a response with errors carries a tally: an extension costs an allocation.
+    let tally = (!response.errors.is_empty()).then(|| GraphqlErrorTally::of(&response.errors));
     let mut out = GraphQLResponse::from(response).into_response();
     out.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
-    out.extensions_mut().insert(tally);
+    if let Some(tally) = tally {
+        out.extensions_mut().insert(tally);
+    }
     out
 }
 
