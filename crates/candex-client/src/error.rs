@@ -4,9 +4,14 @@
 
 use crate::client::GraphqlError;
 
+/// The hint for a token endpoint that is not there: usually `--server` names the GraphQL URL.
+const NO_TOKEN_ENDPOINT: &str = " (no token endpoint at that URL: the server URL is the server's base URL, e.g. \
+https://candex.example.com, with GraphQL at /graphql and tokens at /oauth/token)";
+
 /// A failed client call.
 ///
-/// Messages are complete on their own (they include the cause's text, without URLs); the cause
+/// Messages are complete on their own (they include the cause's text; the only URL they name
+/// is the configured token endpoint's, never a request's); the cause
 /// itself, when there is one, is also kept as [`source`](std::error::Error::source) for callers that
 /// inspect it (e.g. [`reqwest::Error::is_timeout`]). New variants may be added: match with a
 /// wildcard arm.
@@ -23,8 +28,14 @@ pub enum ClientError {
         source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
     /// The token endpoint refused the credentials or request (4xx), e.g. `invalid_client`.
-    #[error("token request rejected (HTTP {status}): {error}{}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    #[error(
+        "token request to {url} rejected (HTTP {status}): {error}{}{}",
+        description.as_deref().map(|d| format!(": {d}")).unwrap_or_default(),
+        if *status == 404 { NO_TOKEN_ENDPOINT } else { "" }
+    )]
     TokenRejected {
+        /// The token endpoint called.
+        url: String,
         /// HTTP status.
         status: u16,
         /// OAuth `error` code.

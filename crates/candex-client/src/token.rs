@@ -111,6 +111,7 @@ impl TokenCache {
         if status.is_client_error() && status.as_u16() != 429 {
             let body: TokenErrorBody = serde_json::from_str(&text).unwrap_or_default();
             return Err(ClientError::TokenRejected {
+                url: self.url.clone(),
                 status: status.as_u16(),
                 error: body.error.unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
                 description: body.error_description,

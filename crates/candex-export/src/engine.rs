@@ -119,6 +119,7 @@ impl Exporter {
     /// Exports every due event once, in inbox order, `concurrency` at a time. Failures are
     /// recorded (and retried later); only state errors and configuration errors stop the pass.
     pub async fn export_due(&self, cancel: &CancellationToken) -> Result<(), ExportError> {
+        self.progress.expect(self.state.count_due().await?);
         let mut in_flight = FuturesUnordered::new();
         let mut queue = VecDeque::new();
         let (mut after, mut exhausted) = (0i64, false);
@@ -218,6 +219,7 @@ impl Exporter {
             if self.state.is_erased(candidate).await? {
                 tracing::debug!(event = %pending.event_id, profile = %pending.profile_id, "candidate erased; skipped");
                 self.state.skip_erased(&pending.event_id).await?;
+                self.progress.skipped();
                 return Ok(());
             }
         }

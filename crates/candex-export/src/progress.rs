@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use serde::Serialize;
 
 /// Running totals, shared by every task of a run.
@@ -67,20 +67,19 @@ pub struct Summary {
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let rate = if self.elapsed_secs > 0.0 { self.profiles as f64 / self.elapsed_secs } else { 0.0 };
         write!(
             f,
-            "exported {} profiles and {} attachments ({}) in {:.1} s ({rate:.1} profiles/s); \
-             {} new events, {} failed, {} rejected, {} retries, {} token requests, {} still pending",
-            self.profiles,
-            self.attachments,
+            "exported {} and {} ({}) in {:.1} s ({}); {}, {} failed, {} rejected, {}, {}, {} still pending",
+            plural(self.profiles, "profile", "profiles"),
+            plural(self.attachments, "attachment", "attachments"),
             human_bytes(self.bytes),
             self.elapsed_secs,
-            self.events,
+            rate(self.profiles, self.elapsed_secs, "profiles/s"),
+            plural(self.events, "new event", "new events"),
             self.failures,
             self.rejected,
-            self.retries,
-            self.token_requests,
+            plural(self.retries, "retry", "retries"),
+            plural(self.token_requests, "token request", "token requests"),
             self.pending
         )?;
         if self.erased_candidates > 0 {
@@ -95,7 +94,18 @@ impl std::fmt::Display for Summary {
     }
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
+/// `12.3 profiles/s`: one decimal below 100 a second, none above.
+fn rate(count: u64, secs: f64, unit: &str) -> String {
+    let per_sec = if secs > 0.0 { count as f64 / secs } else { 0.0 };
+    if per_sec >= 100.0 {
+        format!("{per_sec:.0} {unit}")
+    } else {
+        format!("{per_sec:.1} {unit}")
+    }
+}
+
+/// `1 profile`, `2 profiles`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
@@ -119,8 +129,33 @@ pub fn human_bytes(bytes: u64) -> String {
 pub struct Progress {
     stats: Arc<Stats>,
     bar: Option<ProgressBar>,
+    /// Exports handed out since the current pass began (see [`Self::expect`]).
+    queued: AtomicU64,
+    /// The bar's position when the current pass began.
+    pass_start: AtomicU64,
     started: Instant,
     ticker: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// The bar while the amount of work is unknown (reading events): no bar, no ETA.
+const COUNTING: &str = "{spinner} [{elapsed_precise}] {pos} exports ({rate}) {msg}";
+/// The bar once the pass's work is counted.
+const EXPORTING: &str = "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} exports ({rate}, eta {eta}) {msg}";
+
+fn bar_style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()).with_key(
+        "rate",
+        |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let per_sec = state.per_sec();
+            let _ = if !per_sec.is_finite() {
+                write!(w, "-/s")
+            } else if per_sec >= 100.0 {
+                write!(w, "{per_sec:.0}/s")
+            } else {
+                write!(w, "{per_sec:.1}/s")
+            };
+        },
+    )
 }
 
 impl Progress {
@@ -128,16 +163,13 @@ impl Progress {
     pub fn new(interactive: bool, log_every: Duration) -> Progress {
         let stats = Arc::new(Stats::default());
         let started = Instant::now();
+        let (queued, pass_start) = (AtomicU64::new(0), AtomicU64::new(0));
         if interactive {
-            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} profiles ({per_sec}, eta {eta}) {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
+            // No length until the work is counted: a bar of 0/0 draws full.
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(bar_style(COUNTING));
             bar.enable_steady_tick(Duration::from_millis(200));
-            return Progress { stats, bar: Some(bar), started, ticker: None };
+            return Progress { stats, bar: Some(bar), queued, pass_start, started, ticker: None };
         }
         let ticker_stats = stats.clone();
         let ticker = tokio::spawn(async move {
@@ -152,9 +184,10 @@ impl Progress {
                     // Idle (e.g. `listen` waiting for webhooks): nothing new to say.
                     continue;
                 }
+                let per_sec = (profiles - last.0) as f64 / log_every.as_secs_f64();
                 tracing::info!(
                     profiles,
-                    profiles_per_s = (profiles - last.0) as f64 / log_every.as_secs_f64(),
+                    profiles_per_s = (per_sec * 10.0).round() / 10.0,
                     attachments = Stats::get(&ticker_stats.attachments),
                     bytes = Stats::get(&ticker_stats.bytes),
                     failures = now.1,
@@ -165,12 +198,19 @@ impl Progress {
                 last = now;
             }
         });
-        Progress { stats, bar: None, started, ticker: Some(ticker) }
+        Progress { stats, bar: None, queued, pass_start, started, ticker: Some(ticker) }
     }
 
     /// A silent view (library use and tests).
     pub fn hidden() -> Progress {
-        Progress { stats: Arc::new(Stats::default()), bar: None, started: Instant::now(), ticker: None }
+        Progress {
+            stats: Arc::new(Stats::default()),
+            bar: None,
+            queued: AtomicU64::new(0),
+            pass_start: AtomicU64::new(0),
+            started: Instant::now(),
+            ticker: None,
+        }
     }
 
     /// The counters.
@@ -178,10 +218,28 @@ impl Progress {
         &self.stats
     }
 
-    /// More profiles to do.
+    /// A pass over the inbox begins with `due` exports counted: the bar shows them as its
+    /// length (and an ETA) from now on.
+    pub fn expect(&self, due: u64) {
+        if let Some(bar) = &self.bar {
+            let position = bar.position();
+            self.pass_start.store(position, Ordering::Relaxed);
+            self.queued.store(0, Ordering::Relaxed);
+            bar.set_length(position + due);
+            bar.set_style(bar_style(EXPORTING));
+        }
+    }
+
+    /// `n` more exports handed out in this pass; the length grows if more arrived than were
+    /// counted (webhooks, or events recorded meanwhile).
     pub fn add_work(&self, n: u64) {
         if let Some(bar) = &self.bar {
-            bar.inc_length(n);
+            let queued = self.queued.fetch_add(n, Ordering::Relaxed) + n;
+            let needed = self.pass_start.load(Ordering::Relaxed) + queued;
+            if bar.length().is_none_or(|len| len < needed) {
+                bar.set_length(needed);
+                bar.set_style(bar_style(EXPORTING));
+            }
         }
     }
 
@@ -213,10 +271,16 @@ impl Progress {
         self.tick();
     }
 
+    /// An export skipped (its candidate was erased meanwhile).
+    pub fn skipped(&self) {
+        self.tick();
+    }
+
     /// A candidate erased, with this many exported profiles removed.
     pub fn erased(&self, profiles: u64) {
         self.stats.erased_candidates.fetch_add(1, Ordering::Relaxed);
         self.stats.erased_profiles.fetch_add(profiles, Ordering::Relaxed);
+        self.tick();
     }
 
     /// Events newly recorded.
@@ -281,6 +345,45 @@ mod tests {
         summary.erased_candidates = 1;
         summary.erased_profiles = 2;
         assert!(summary.to_string().ends_with("; 1 candidate erased: 2 profiles removed"), "{summary}");
+    }
+
+    #[test]
+    fn the_summary_counts_in_words_and_rounds_rates() {
+        let one = Summary {
+            profiles: 1,
+            attachments: 1,
+            events: 1,
+            retries: 1,
+            token_requests: 1,
+            elapsed_secs: 3.0,
+            ..Summary::default()
+        };
+        let text = one.to_string();
+        for part in
+            ["exported 1 profile and 1 attachment", "(0.3 profiles/s)", "1 new event,", "1 retry,", "1 token request,"]
+        {
+            assert!(text.contains(part), "{part:?} in {text}");
+        }
+        let many = Summary { profiles: 12_345, token_requests: 2, elapsed_secs: 7.0, ..Summary::default() };
+        let text = many.to_string();
+        assert!(text.contains("(1764 profiles/s)") && text.contains("2 token requests"), "{text}");
+    }
+
+    #[test]
+    fn the_bar_has_no_length_until_the_work_is_counted_and_grows_past_the_count() {
+        let progress = Progress::new(true, Duration::from_secs(5));
+        let bar = progress.bar.clone().expect("a bar");
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+        assert_eq!(bar.length(), None, "no 0/0 (drawn full) while events are read");
+        progress.expect(10);
+        assert_eq!(bar.length(), Some(10));
+        progress.add_work(8);
+        progress.exported(0, 0);
+        progress.add_work(4); // 12 handed out, 10 counted: webhooks arrived meanwhile
+        assert_eq!(bar.length(), Some(12));
+        assert_eq!(bar.position(), 1);
+        progress.expect(3); // the next pass counts from where the bar is
+        assert_eq!(bar.length(), Some(4));
     }
 
     #[test]

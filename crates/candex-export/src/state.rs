@@ -418,6 +418,20 @@ impl State {
         Ok(done.rows_affected())
     }
 
+    /// How many exports [`Self::due`] would hand out now (pending, and failures due for a
+    /// retry): what a pass has to do, for the progress bar.
+    pub async fn count_due(&self) -> Result<u64, ExportError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM inbox WHERE status = 'pending') \
+                  + (SELECT COUNT(*) FROM inbox WHERE status = 'failed' AND retry_at <= ?)",
+        )
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(ExportError::state)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Inbox totals.
     pub async fn counts(&self) -> Result<Counts, ExportError> {
         let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM inbox GROUP BY status")

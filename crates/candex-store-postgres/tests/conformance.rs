@@ -107,7 +107,7 @@ async fn instances_starting_together_migrate_once() {
         .fetch_all(stores[0].pool())
         .await
         .expect("versions");
-    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
     for store in stores {
         store.ping().await.expect("ping");
         store.close().await;

@@ -1,6 +1,7 @@
 //! The positions area of the store: job ads: position openings with their posted profile.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 use candex_domain::{EventType, HirerId, PositionOpeningId, PositionProfileId};
@@ -27,7 +28,15 @@ pub trait PositionStore: Send + Sync {
     async fn close_position(&self, profile_id: &PositionProfileId, event: &EventStamp) -> StoreResult<Position>;
     /// Lists job ads, optionally of one hirer, newest first (operator use).
     async fn list_positions(&self, hirer_id: Option<&HirerId>) -> StoreResult<Vec<Position>>;
+    /// Records the public base URL the server runs with (each `serve` start), under which job
+    /// ads created without a URL get theirs.
+    async fn record_public_url(&self, url: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// The public base URL the server last recorded, if any (for `candex admin`).
+    async fn recorded_public_url(&self) -> StoreResult<Option<String>>;
 }
+
+/// The `server_settings` key of the public URL.
+const PUBLIC_URL: &str = "public_url";
 
 /// Job ads with their hirer's name; the caller adds the `where`.
 macro_rules! positions_select {
@@ -147,6 +156,20 @@ impl<B: SqlBackend> PositionStore for B {
         }
         tx.commit().await?;
         Ok(position)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn record_public_url(&self, url: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let upsert = "insert into server_settings (key, value, updated_at) values ($1, $2, $3)
+                      on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at";
+        self.writer().execute(stmt!(upsert, PUBLIC_URL, url, at)).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn recorded_public_url(&self) -> StoreResult<Option<String>> {
+        let select = "select value from server_settings where key = $1";
+        self.reader().optional(stmt!(select, PUBLIC_URL), |row| StoredRow::<B::Db>::new(row).text("value")).await
     }
 
     #[tracing::instrument(skip_all)]

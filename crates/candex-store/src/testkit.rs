@@ -68,6 +68,7 @@ macro_rules! __conformance_stories {
             parties::related_hirers_page_forward_and_backward,
             parties::related_hirers_filters_and_name_search,
             positions::positions_lifecycle,
+            positions::public_url_is_recorded_and_replaced,
             applications::ingest_matches_candidates_per_hirer,
             applications::ingest_is_all_or_nothing,
             applications::get_profile_returns_what_was_ingested,

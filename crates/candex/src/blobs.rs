@@ -12,15 +12,8 @@ use crate::cli::BlobArgs;
 /// The default blob folder for a database URL: `blobs` beside an SQLite file, else `./blobs`
 /// (for PostgreSQL, several instances need a shared folder or bucket: see docs/deploy.md).
 pub fn default_location(database: &str) -> PathBuf {
-    if crate::database::is_postgres(database) {
-        return PathBuf::from("blobs");
-    }
-    let path = database.strip_prefix("sqlite://").or_else(|| database.strip_prefix("sqlite:")).unwrap_or(database);
-    let path = path.split('?').next().unwrap_or_default();
-    if path.is_empty() || path.contains(":memory:") {
-        return PathBuf::from("blobs");
-    }
-    match std::path::Path::new(path).parent() {
+    let parsed = crate::database::DatabaseUrl::parse(database).ok();
+    match parsed.as_ref().and_then(|url| url.sqlite_path()).and_then(std::path::Path::parent) {
         Some(parent) if !parent.as_os_str().is_empty() => parent.join("blobs"),
         _ => PathBuf::from("blobs"),
     }

@@ -1,6 +1,6 @@
 //! Command-line flags. Every option can also be set through a `CANDEX_*` environment variable.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -59,8 +59,9 @@ pub enum Command {
 /// Where the data lives.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// Database URL: sqlite://FILE (created if missing) or postgres://USER:PASS@HOST:PORT/DB
-    /// (several instances may share one).
+    /// Database URL: sqlite://FILE (or a plain file path; only `serve` and `seed` create a
+    /// missing one) or postgres://USER:PASS@HOST:PORT/DB (several instances may share one).
+    /// Other schemes are refused.
     #[arg(long, env = "CANDEX_DATABASE", default_value = "sqlite://candex.db")]
     pub database: String,
 }
@@ -107,9 +108,9 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub blobs: BlobArgs,
 
-    /// Address to listen on.
-    #[arg(long, env = "CANDEX_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
+    /// Address to listen on: IP:PORT or HOST:PORT (e.g. localhost:8080, [::]:8080).
+    #[arg(long, env = "CANDEX_LISTEN", default_value = "127.0.0.1:8080", value_parser = parse_listen)]
+    pub listen: ListenAddr,
 
     /// Public base URL partners use (token audience and issuer); defaults to http://LISTEN.
     #[arg(long, env = "CANDEX_PUBLIC_URL")]
@@ -120,14 +121,14 @@ pub struct ServeArgs {
     pub scheme: String,
 
     /// Load deterministic demo data into an empty database and print demo credentials.
-    #[arg(long, env = "CANDEX_DEMO")]
+    #[arg(long, env = "CANDEX_DEMO", value_parser = boolish())]
     pub demo: bool,
 
     /// Let partners record process history (shortlisted, interviewed, offered, …) on
     /// application profiles, read it back in `seekProcessHistory`, and let the operator API
     /// read it. Off by default: then, as at SEEK, process history is for uploaded candidates
     /// only and every application's `seekProcessHistory` is null.
-    #[arg(long, env = "CANDEX_PROCESS_HISTORY_ON_APPLICATIONS")]
+    #[arg(long, env = "CANDEX_PROCESS_HISTORY_ON_APPLICATIONS", value_parser = boolish())]
     pub process_history_on_applications: bool,
 
     /// Key the job board uses for /operator/v1 (Authorization: Bearer). Without one the
@@ -269,7 +270,7 @@ pub struct LimitArgs {
 
     /// Take each client's address from the last X-Forwarded-For entry, for rate limits behind
     /// a reverse proxy that appends it. Leave off when clients connect directly.
-    #[arg(long, env = "CANDEX_TRUST_FORWARDED_FOR")]
+    #[arg(long, env = "CANDEX_TRUST_FORWARDED_FOR", value_parser = boolish())]
     pub trust_forwarded_for: bool,
 }
 
@@ -280,7 +281,7 @@ pub struct WebhookArgs {
     /// Accept webhook subscription URLs on loopback, private and link-local addresses (and
     /// deliver to them). Off by default: such targets are refused as SSRF. `--demo` turns it on
     /// so a receiver on localhost works.
-    #[arg(long, env = "CANDEX_ALLOW_PRIVATE_WEBHOOK_TARGETS")]
+    #[arg(long, env = "CANDEX_ALLOW_PRIVATE_WEBHOOK_TARGETS", value_parser = boolish())]
     pub allow_private_webhook_targets: bool,
 
     /// Milliseconds a webhook receiver has to answer before the request counts as
@@ -548,12 +549,13 @@ pub enum PositionCommand {
         /// Work type: FullTime, PartTime, ContractTemp or Casual.
         #[arg(long)]
         work_type: Option<String>,
-        /// Public URL of the ad (defaults to one under --public-url).
+        /// Public URL of the ad (defaults to one under the server's public URL).
         #[arg(long)]
         position_uri: Option<String>,
-        /// Public base URL used for the default position URI.
-        #[arg(long, env = "CANDEX_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
-        public_url: String,
+        /// The server's public base URL, for the ad's default URL. Default: the one `candex
+        /// serve` last ran with on this database.
+        #[arg(long, env = "CANDEX_PUBLIC_URL")]
+        public_url: Option<String>,
         /// Identifier scheme.
         #[arg(long, env = "CANDEX_SCHEME", default_value = candex_domain::Scheme::DEFAULT)]
         scheme: String,
@@ -617,10 +619,64 @@ pub struct SeedArgs {
     pub scheme: String,
 }
 
+/// The value parser of boolean flags that also read an environment variable: besides
+/// `true`/`false` it takes the usual spellings (1/0, yes/no, on/off, y/n, t/f).
+fn boolish() -> clap::builder::BoolishValueParser {
+    clap::builder::BoolishValueParser::new()
+}
+
+/// A listen address as given (`localhost:8080`) and what it resolved to, IPv4 first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenAddr {
+    /// The text given, for messages.
+    pub given: String,
+    /// The addresses to try binding, in order.
+    pub addrs: Vec<SocketAddr>,
+}
+
+impl std::fmt::Display for ListenAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.given)
+    }
+}
+
+/// Parses IP:PORT, or resolves HOST:PORT (IPv4 addresses first, so `localhost` serves the
+/// clients that try 127.0.0.1).
+fn parse_listen(value: &str) -> Result<ListenAddr, String> {
+    if let Ok(addr) = value.parse::<SocketAddr>() {
+        return Ok(ListenAddr { given: value.to_owned(), addrs: vec![addr] });
+    }
+    let (host, port) = value.rsplit_once(':').ok_or("expected IP:PORT or HOST:PORT, e.g. 127.0.0.1:8080")?;
+    if host.is_empty() {
+        return Err("the host is missing: use IP:PORT or HOST:PORT, e.g. 0.0.0.0:8080".to_owned());
+    }
+    port.parse::<u16>().map_err(|_| format!("port {port:?} is not a number from 0 to 65535"))?;
+    let mut addrs: Vec<SocketAddr> =
+        value.to_socket_addrs().map_err(|e| format!("cannot resolve {host:?}: {e}"))?.collect();
+    addrs.sort_by_key(|a| a.is_ipv6());
+    addrs.dedup();
+    if addrs.is_empty() {
+        return Err(format!("{host:?} resolves to no address"));
+    }
+    Ok(ListenAddr { given: value.to_owned(), addrs })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn listen_addresses_take_host_names_and_report_bad_ones() {
+        assert_eq!(parse_listen("127.0.0.1:8080").unwrap().addrs, vec!["127.0.0.1:8080".parse().unwrap()]);
+        assert_eq!(parse_listen("[::1]:0").unwrap().addrs, vec!["[::1]:0".parse().unwrap()]);
+        let local = parse_listen("localhost:8080").unwrap();
+        assert_eq!(local.given, "localhost:8080");
+        assert_eq!(local.addrs[0], "127.0.0.1:8080".parse().unwrap(), "IPv4 first: {local:?}");
+        assert!(parse_listen("localhost").unwrap_err().contains("HOST:PORT"));
+        assert!(parse_listen("localhost:http").unwrap_err().contains("not a number"));
+        assert!(parse_listen(":8080").unwrap_err().contains("host is missing"));
+    }
 
     #[test]
     fn the_command_line_definition_is_consistent() {
@@ -743,7 +799,7 @@ pub struct ExportSyncArgs {
     pub since: Option<String>,
 
     /// Keep running: poll for new events every --poll-interval-secs until interrupted.
-    #[arg(long, env = "CANDEX_EXPORT_FOLLOW")]
+    #[arg(long, env = "CANDEX_EXPORT_FOLLOW", value_parser = boolish())]
     pub follow: bool,
 
     /// Retry exports rejected by earlier runs because the profile was gone or reading it was
@@ -767,12 +823,13 @@ pub struct ExportListenArgs {
     #[command(flatten)]
     pub sink: ExportSinkArgs,
 
-    /// Address to receive webhooks on (any path; GET /healthz answers "ok").
-    #[arg(long, env = "CANDEX_EXPORT_BIND", default_value = "127.0.0.1:8090")]
-    pub bind: SocketAddr,
+    /// Address to receive webhooks on (any path; GET /healthz answers "ok"): IP:PORT or
+    /// HOST:PORT.
+    #[arg(long, env = "CANDEX_EXPORT_BIND", default_value = "127.0.0.1:8090", value_parser = parse_listen)]
+    pub bind: ListenAddr,
 
-    /// The webhook subscription's secret: requests without a valid Seek-Signature are refused
-    /// with 400.
+    /// The webhook subscription's secret (16 characters to 255 bytes, as the server requires):
+    /// requests without a valid Seek-Signature are refused with 400.
     #[arg(
         long,
         env = "CANDEX_EXPORT_WEBHOOK_SECRET",
@@ -783,7 +840,7 @@ pub struct ExportListenArgs {
 
     /// Accept unsigned webhooks (a subscription with signingAlgorithmCode None). Anyone who
     /// can reach --bind can then make the exporter fetch profiles.
-    #[arg(long, env = "CANDEX_EXPORT_ALLOW_UNSIGNED", conflicts_with = "secret")]
+    #[arg(long, env = "CANDEX_EXPORT_ALLOW_UNSIGNED", value_parser = boolish(), conflicts_with = "secret")]
     pub allow_unsigned: bool,
 
     /// On the first run only (no saved cursor), poll events after this time (RFC 3339)

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod database;
 pub mod demo;
+pub mod serve_lock;
 pub mod synth;
 pub mod telemetry;
 

@@ -132,13 +132,15 @@ impl Attack {
         Self { stop, sent, wrong, tasks }
     }
 
-    /// Waits until at least `n` attack requests were answered (60 s at most).
+    /// Waits until at least `n` attack requests were answered (240 s at most: a debug build
+    /// on a loaded 2-core machine answers a few per second; a server stuck on the attack
+    /// answers none, and the partner checks between waits catch a starved one).
     async fn wait_for(&self, n: usize) {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(240);
         while self.sent.load(Ordering::Relaxed) < n {
             assert!(
                 Instant::now() < deadline,
-                "only {} attack requests answered in 60 s",
+                "only {} attack requests answered in 240 s",
                 self.sent.load(Ordering::Relaxed)
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -386,60 +388,73 @@ async fn distinct_documents_do_not_grow_memory() {
 /// a per-address budget too. Refusals are 429 with Retry-After; a partner keeps being served.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_guessing_and_anonymous_floods_are_rate_limited() {
-    let mut t = Target::start(&[]).await;
+    // Small budgets (bursts are five seconds' worth: 10, 5 and 10), and each phase's requests
+    // sent at once: what gets through is then bounded by burst + rate × the phase's duration
+    // however slowly a loaded machine answers, and far below what is sent.
+    let mut t = Target::start(&[
+        "--rate-token-per-address",
+        "2",
+        "--rate-token-per-client",
+        "1",
+        "--rate-anonymous-per-address",
+        "2",
+    ])
+    .await;
+    let within_budget = |allowed: usize, per_second: f64, started: Instant| {
+        let bound = per_second * 5.0 + per_second * started.elapsed().as_secs_f64() + 1.0;
+        assert!(allowed as f64 <= bound, "{allowed} allowed; the budget allows at most {bound:.0}");
+    };
     let guess = |client: &reqwest::Client, secret: String| {
         client.post(t.url("/oauth/token")).json(&json!({
             "grant_type": "client_credentials", "client_id": "someone-else", "client_secret": secret
         }))
     };
     // One address: refused once its burst is spent.
+    let started = Instant::now();
+    let answers = futures::future::join_all((0..80).map(|i| guess(&t.client, format!("guess-{i}")).send())).await;
     let mut statuses = Vec::new();
-    for i in 0..80 {
-        let res = guess(&t.client, format!("guess-{i}")).send().await.unwrap();
+    for res in answers {
+        let res = res.unwrap();
         statuses.push(res.status().as_u16());
         if res.status() == 429 {
             let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
             assert!((1..=60).contains(&retry), "Retry-After {retry}");
             let body: Value = res.json().await.unwrap();
             assert_eq!(body["error"], "temporarily_unavailable");
-            break;
         }
     }
-    assert_eq!(statuses.last(), Some(&429), "no 429 after {} guesses: {statuses:?}", statuses.len());
-    assert!(statuses[..statuses.len() - 1].iter().all(|s| *s == 401), "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+    within_budget(statuses.iter().filter(|s| **s == 401).count(), 2.0, started);
 
     // Many addresses, one client id: the client id's budget stops them.
-    let mut refused_at = None;
-    for i in 0..120u8 {
+    let started = Instant::now();
+    let guesses = (0..120u8).map(|i| {
         let local: std::net::IpAddr = format!("127.0.1.{}", i + 1).parse().unwrap();
         let client = reqwest::Client::builder().local_address(local).build().unwrap();
-        let res = client
-            .post(t.url("/oauth/token"))
-            .json(&json!({"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": format!("guess-{i}")}))
-            .send()
-            .await
-            .unwrap();
-        if res.status() == 429 {
-            refused_at = Some(i);
-            break;
-        }
-        assert_eq!(res.status(), 401);
-    }
-    assert!(refused_at.is_some_and(|i| i < 60), "guesses from fresh addresses were never refused: {refused_at:?}");
+        let request = client.post(t.url("/oauth/token")).json(
+            &json!({"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": format!("guess-{i}")}),
+        );
+        async move { request.send().await.unwrap().status().as_u16() }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+    within_budget(statuses.iter().filter(|s| **s == 401).count(), 1.0, started);
 
     // Anonymous GraphQL from one address: refused once its burst is spent, while the partner
     // (its own budget) is served.
-    let mut refused = false;
-    for _ in 0..300 {
-        let (status, body) = t.anonymous(&json!({"query": "{ version }"})).await;
-        if status == 429 {
-            assert_eq!(code_of(&body).0, "RATE_LIMITED", "{body}");
-            refused = true;
-            break;
+    let started = Instant::now();
+    let version = json!({"query": "{ version }"});
+    let answers = futures::future::join_all((0..300).map(|_| t.anonymous(&version))).await;
+    let mut served = 0;
+    for (status, body) in &answers {
+        if *status == 429 {
+            assert_eq!(code_of(body).0, "RATE_LIMITED", "{body}");
+        } else {
+            assert_eq!(*status, 200, "{body}");
+            served += 1;
         }
-        assert_eq!(status, 200);
     }
-    assert!(refused, "300 anonymous requests in a row were all served");
+    within_budget(served, 2.0, started);
     t.assert_serves_partner().await;
     t.assert_healthy();
 }

@@ -22,7 +22,18 @@ struct TestDir {
 }
 
 impl TestDir {
+    /// A folder with a created (migrated, empty) database, as `candex serve` leaves it: with
+    /// the public URL the server ran with recorded.
     fn new() -> TestDir {
+        let t = TestDir::without_database();
+        let store = t.store();
+        block_on(store.record_public_url("http://127.0.0.1:8080", chrono::Utc::now())).expect("record the URL");
+        block_on(store.close());
+        t
+    }
+
+    /// A folder with no database in it yet.
+    fn without_database() -> TestDir {
         let dir = tempfile::tempdir().expect("temp dir");
         let database = format!("sqlite://{}", dir.path().join("x.db").display());
         TestDir { dir, database }
@@ -472,7 +483,7 @@ fn import_streams_attachment_files_from_paths_and_admin_purge_runs() {
     let ran = t.candex(&["import", file.to_str().unwrap()]).code(1);
     ran.assert_stderr_contains("line 2: /attachments/1/path");
     ran.assert_stderr_contains("line 3: /attachments/0/path");
-    ran.assert_stderr_contains("imported 1 applications, rejected 2 lines");
+    ran.assert_stderr_contains("imported 1 application, rejected 2 lines");
     assert_eq!(applicant_names(&t.store(), &position), vec!["Ann Files".to_owned()]);
 
     let store = t.store();

@@ -65,3 +65,14 @@ pub async fn positions_lifecycle(store: &dyn Store) {
     same_opening.opening_id = older.opening_id.clone();
     assert_conflict(store.create_position(same_opening).await, "positions_opening_id_key");
 }
+
+/// The server's public URL: recorded at each start, the latest one read back.
+pub async fn public_url_is_recorded_and_replaced(store: &dyn Store) {
+    let tag = tag();
+    let first = format!("https://{tag}.example.com");
+    store.record_public_url(&first, t(0)).await.expect("record");
+    assert_eq!(store.recorded_public_url().await.expect("read"), Some(first));
+    let second = format!("http://{tag}.internal:8080");
+    store.record_public_url(&second, t(1_000)).await.expect("record again");
+    assert_eq!(store.recorded_public_url().await.expect("read again"), Some(second));
+}

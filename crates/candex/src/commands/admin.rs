@@ -20,6 +20,9 @@ use crate::cli::{
 };
 use crate::database;
 
+/// The public URL of commands that never build a URL from it.
+const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
 fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
@@ -34,14 +37,16 @@ fn service_error(e: ServiceError) -> anyhow::Error {
 
 async fn service(db: &str, scheme: &str, public_url: &str) -> anyhow::Result<OperatorService> {
     let scheme: Scheme = super::parse_scheme(scheme)?;
-    Ok(OperatorService::new(database::open(db).await?, scheme, public_url))
+    Ok(OperatorService::new(database::open(db, database::Create::No).await?, scheme, public_url))
 }
 
 /// The operator service with the blob store the command line names (for file deletion).
 async fn service_with_blobs(db: &str, blobs: &crate::cli::BlobArgs) -> anyhow::Result<OperatorService> {
     let (location, settings) = crate::blobs::settings(db, blobs)?;
+    // The database first: a missing one is refused before the blob folder is created.
+    let service = service(db, candex_domain::Scheme::DEFAULT, DEFAULT_PUBLIC_URL).await?;
     let store = candex_server::storage::BlobStore::open(&location)?;
-    Ok(service(db, candex_domain::Scheme::DEFAULT, "http://127.0.0.1:8080").await?.with_attachments(store, settings))
+    Ok(service.with_attachments(store, settings))
 }
 
 /// The master key the arguments name, if any.
@@ -68,40 +73,40 @@ fn require_master_key(args: &MasterKeyArgs) -> anyhow::Result<MasterKey> {
 pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
     match command {
         AdminCommand::Hirer(HirerCommand::Create { db, name, scheme }) => {
-            let svc = service(&db.database, &scheme, "http://127.0.0.1:8080").await?;
+            let svc = service(&db.database, &scheme, DEFAULT_PUBLIC_URL).await?;
             let hirer = svc.create_hirer(Some(name)).await.map_err(service_error)?;
             print_json(&HirerResponse::from(hirer))?;
         }
         AdminCommand::Hirer(HirerCommand::List { db }) => {
-            let store = database::open(&db.database).await?;
+            let store = database::open(&db.database, database::Create::No).await?;
             let hirers: Vec<HirerResponse> = store.list_hirers().await?.into_iter().map(Into::into).collect();
             print_json(&hirers)?;
         }
         AdminCommand::Partner(PartnerCommand::Create { db, name, scheme }) => {
-            let svc = service(&db.database, &scheme, "http://127.0.0.1:8080").await?;
+            let svc = service(&db.database, &scheme, DEFAULT_PUBLIC_URL).await?;
             let created = svc.create_partner(Some(name)).await.map_err(service_error)?;
             eprintln!("note: the client secret is shown only now; store it safely");
             print_json(&PartnerResponse::from_partner(created.partner, Some(created.client_secret)))?;
         }
         AdminCommand::Partner(PartnerCommand::List { db }) => {
-            let store = database::open(&db.database).await?;
+            let store = database::open(&db.database, database::Create::No).await?;
             let partners: Vec<PartnerResponse> =
                 store.list_partners().await?.into_iter().map(|p| PartnerResponse::from_partner(p, None)).collect();
             print_json(&partners)?;
         }
         AdminCommand::Partner(PartnerCommand::RotateSecret { db, id }) => {
-            let svc = service(&db.database, candex_domain::Scheme::DEFAULT, "http://127.0.0.1:8080").await?;
+            let svc = service(&db.database, candex_domain::Scheme::DEFAULT, DEFAULT_PUBLIC_URL).await?;
             let client_secret = svc.rotate_client_secret(&id).await.map_err(service_error)?;
             eprintln!("note: the new client secret is shown only now; the previous one works until retire-secret");
             print_json(&ClientSecretResponse { partner_id: id, client_secret })?;
         }
         AdminCommand::Partner(PartnerCommand::RetireSecret { db, id }) => {
-            let svc = service(&db.database, candex_domain::Scheme::DEFAULT, "http://127.0.0.1:8080").await?;
+            let svc = service(&db.database, candex_domain::Scheme::DEFAULT, DEFAULT_PUBLIC_URL).await?;
             let retired = svc.retire_client_secret(&id).await.map_err(service_error)?;
             print_json(&RetiredSecretResponse { partner_id: id, retired })?;
         }
         AdminCommand::Partner(PartnerCommand::RevokeTokens { db, id }) => {
-            let svc = service(&db.database, candex_domain::Scheme::DEFAULT, "http://127.0.0.1:8080").await?;
+            let svc = service(&db.database, candex_domain::Scheme::DEFAULT, DEFAULT_PUBLIC_URL).await?;
             let at = svc.revoke_tokens(&id).await.map_err(service_error)?;
             print_json(&RevokedTokensResponse {
                 partner_id: id,
@@ -118,7 +123,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
         AdminCommand::MasterKey(MasterKeyCommand::Rotate { db, key, new_key_file }) => {
             let old = require_master_key(&key)?;
             let new = MasterKey::from_file(&new_key_file)?;
-            let store = database::open(&db.database).await?;
+            let store = database::open(&db.database, database::Create::No).await?;
             let resealed = master_key::reseal_secrets(store.as_ref(), &old, &new).await?;
             eprintln!(
                 "resealed {resealed} secrets: start every instance with --master-key-file {}",
@@ -128,7 +133,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
         }
         AdminCommand::SigningKey(SigningKeyCommand::Rotate { db, key, token_lifetime }) => {
             let master = require_master_key(&key)?;
-            let store = database::open(&db.database).await?;
+            let store = database::open(&db.database, database::Create::No).await?;
             // The current key must open with this master key: a rotation under the wrong one
             // would leave a key no server can use.
             master_key::seal_plaintext_secrets(store.as_ref(), &master).await?;
@@ -142,7 +147,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
             }))?;
         }
         AdminCommand::SigningKey(SigningKeyCommand::List { db }) => {
-            let store = database::open(&db.database).await?;
+            let store = database::open(&db.database, database::Create::No).await?;
             let time =
                 |t: Option<chrono::DateTime<chrono::Utc>>| t.as_ref().map(candex_domain::time::format_rfc3339_ms);
             let keys: Vec<serde_json::Value> = store
@@ -168,7 +173,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
             print_json(&keys)?;
         }
         AdminCommand::Relationship(RelationshipCommand::Set { db, partner, hirer, types }) => {
-            let svc = service(&db.database, candex_domain::Scheme::DEFAULT, "http://127.0.0.1:8080").await?;
+            let svc = service(&db.database, candex_domain::Scheme::DEFAULT, DEFAULT_PUBLIC_URL).await?;
             let set = svc.set_relationships(&partner, &hirer, Some(types)).await.map_err(service_error)?;
             print_json(&RelationshipsResponse {
                 partner_id: partner,
@@ -186,7 +191,18 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
             public_url,
             scheme,
         }) => {
-            let svc = service(&db.database, &scheme, &public_url).await?;
+            let store = database::open(&db.database, database::Create::No).await?;
+            let public_url = match (public_url, position_uri.is_some()) {
+                (Some(url), _) => url,
+                (None, true) => DEFAULT_PUBLIC_URL.to_owned(), // not used: the ad has its URL
+                (None, false) => store.recorded_public_url().await?.ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "no public URL to give the job ad one under: pass --public-url (or CANDEX_PUBLIC_URL) or \
+                         --position-uri, or start `candex serve` on this database once (it records its own)"
+                    )
+                })?,
+            };
+            let svc = OperatorService::new(store, super::parse_scheme(&scheme)?, &public_url);
             let input = PositionInput {
                 hirer_id: Some(hirer),
                 position_title: Some(title),
@@ -199,7 +215,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
             print_json(&PositionResponse::from(position))?;
         }
         AdminCommand::Position(PositionCommand::Close { db, id }) => {
-            let svc = service(&db.database, candex_domain::Scheme::DEFAULT, "http://127.0.0.1:8080").await?;
+            let svc = service(&db.database, candex_domain::Scheme::DEFAULT, DEFAULT_PUBLIC_URL).await?;
             let position = svc.close_position(&id).await.map_err(service_error)?;
             print_json(&PositionResponse::from(position))?;
         }
@@ -229,7 +245,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
             print_json(&ErasedResponse::from(erased))?;
         }
         AdminCommand::Webhooks(WebhookCommand::Deliveries { db, failures, limit }) => {
-            let store = database::open(&db.database).await?;
+            let store = database::open(&db.database, database::Create::No).await?;
             let requests: Vec<serde_json::Value> = store
                 .recent_webhook_requests(limit, failures)
                 .await?
@@ -250,7 +266,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
             print_json(&requests)?;
         }
         AdminCommand::Webhooks(WebhookCommand::Queue { db }) => {
-            let store = database::open(&db.database).await?;
+            let store = database::open(&db.database, database::Create::No).await?;
             let stats = store.webhook_queue_stats().await?;
             let age = stats.oldest_pending.map(|t| (chrono::Utc::now() - t).num_seconds().max(0));
             print_json(&serde_json::json!({
@@ -260,7 +276,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<Outcome> {
             }))?;
         }
         AdminCommand::Position(PositionCommand::List { db, hirer }) => {
-            let store = database::open(&db.database).await?;
+            let store = database::open(&db.database, database::Create::No).await?;
             let hirer = hirer
                 .map(|h| candex_domain::HirerId::parse(&h).map_err(|e| anyhow::anyhow!("--hirer: {e}")))
                 .transpose()?;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::anyhow;
 use candex_client::{Client, ClientConfig, ClientError};
 use candex_export::listen::ListenOptions;
-use candex_export::progress::Progress;
+use candex_export::progress::{plural, Progress};
 use candex_export::sink::Format;
 use candex_export::sync::SyncOptions;
 use candex_export::{open_sink, ExportError, Exporter, SinkSpec, State, Summary};
@@ -31,11 +31,14 @@ pub async fn run(command: ExportCommand) -> anyhow::Result<Outcome> {
             let exporter = open(&args.api, &args.sink).await?;
             let cancel = cancel_on_signal();
             let result = candex_export::sync::run(&exporter, &options, &cancel).await;
-            finish(result, args.sink.out.trim() != "-")
+            finish(result, args.sink.out.trim() == "-")
         }
         ExportCommand::Listen(args) => {
+            if let Some(secret) = &args.secret {
+                check_webhook_secret(secret)?;
+            }
             let options = ListenOptions {
-                bind: args.bind,
+                bind: args.bind.addrs[0],
                 secret: args.secret.map(String::into_bytes),
                 scheme_id: scheme_id(&args.api),
                 poll_interval: (args.poll_interval_secs > 0).then(|| Duration::from_secs(args.poll_interval_secs)),
@@ -47,7 +50,7 @@ pub async fn run(command: ExportCommand) -> anyhow::Result<Outcome> {
                 tracing::info!("candex export is listening on http://{addr}");
             })
             .await;
-            finish(result, args.sink.out.trim() != "-")
+            finish(result, args.sink.out.trim() == "-")
         }
         ExportCommand::Get(args) => {
             let client = client(&args.api)?;
@@ -78,34 +81,36 @@ pub async fn run(command: ExportCommand) -> anyhow::Result<Outcome> {
     }
 }
 
-/// Prints the summary (a sentence on stderr; JSON on stdout unless stdout is the output) and
-/// maps the result to an exit code: configuration errors are `Err` (exit 2); failures while
-/// exporting are `Partial` (exit 1), since a rerun resumes them.
-fn finish(result: Result<Summary, ExportError>, summary_on_stdout: bool) -> anyhow::Result<Outcome> {
+/// Says once how the run went, and maps the result to an exit code: configuration errors are
+/// `Err` (exit 2); failures while exporting are `Partial` (exit 1), since a rerun resumes them.
+///
+/// The summary sentence goes to stderr: printed on a terminal, a log line otherwise (so log
+/// files get one structured record). JSON goes to stdout only when stdout is neither a terminal
+/// nor the output itself, for scripts.
+fn finish(result: Result<Summary, ExportError>, stdout_is_output: bool) -> anyhow::Result<Outcome> {
     match result {
         Ok(summary) => {
-            if summary_on_stdout {
+            if !stdout_is_output && !std::io::stdout().is_terminal() {
                 println!("{}", serde_json::to_string(&summary)?);
             }
-            tracing::info!(
-                profiles = summary.profiles,
-                attachments = summary.attachments,
-                bytes = summary.bytes,
-                failures = summary.failures,
-                retries = summary.retries,
-                pending = summary.pending,
-                "export finished"
-            );
-            eprintln!("{summary}");
-            if summary.rejected > 0 {
-                eprintln!(
-                    "{} exports were rejected (profile gone, or not visible to this partner); they are not \
-                     retried unless you pass --retry-rejected",
-                    summary.rejected
+            if std::io::stderr().is_terminal() {
+                eprintln!("{summary}");
+            } else {
+                tracing::info!(
+                    profiles = summary.profiles,
+                    attachments = summary.attachments,
+                    bytes = summary.bytes,
+                    failures = summary.failures,
+                    rejected = summary.rejected,
+                    retries = summary.retries,
+                    pending = summary.pending,
+                    "export finished: {summary}"
                 );
             }
+            for line in advice(&summary) {
+                eprintln!("{line}");
+            }
             if summary.failures > 0 || summary.rejected > 0 || summary.pending > 0 {
-                eprintln!("some exports did not complete; run the same command again to retry them");
                 return Ok(Outcome::Partial);
             }
             Ok(Outcome::Done)
@@ -117,6 +122,53 @@ fn finish(result: Result<Summary, ExportError>, summary_on_stdout: bool) -> anyh
             Ok(Outcome::Partial)
         }
     }
+}
+
+/// What to do about what did not complete: failed and pending exports are retried by running
+/// the same command again; rejected ones only with --retry-rejected.
+fn advice(summary: &Summary) -> Vec<String> {
+    let mut lines = Vec::new();
+    let unfinished = summary.failures.max(summary.pending);
+    if unfinished > 0 {
+        lines.push(format!(
+            "{} did not complete; run the same command again to retry {}",
+            plural(unfinished, "export", "exports"),
+            if unfinished == 1 { "it" } else { "them" }
+        ));
+    }
+    if summary.rejected > 0 {
+        lines.push(format!(
+            "{} rejected (the profile is gone, or not visible to this partner); a rerun skips {}: pass \
+             --retry-rejected to try again, e.g. after the hirer restored the relationship",
+            if summary.rejected == 1 {
+                "1 export was".to_owned()
+            } else {
+                format!("{} exports were", summary.rejected)
+            },
+            if summary.rejected == 1 { "it" } else { "them" }
+        ));
+    }
+    lines
+}
+
+/// The subscription's secret as the server accepts one (16 characters to 255 UTF-8 bytes),
+/// so a typo is caught here and not by every webhook failing its signature check. The message
+/// never repeats the secret.
+fn check_webhook_secret(secret: &str) -> anyhow::Result<()> {
+    let chars = secret.chars().count();
+    if chars < 16 {
+        return Err(anyhow!(
+            "--secret is {chars} characters long; a webhook subscription's secret has at least 16 (the server \
+             refuses shorter ones), so this cannot be the subscription's secret"
+        ));
+    }
+    if secret.len() > 255 {
+        return Err(anyhow!(
+            "--secret is {} bytes long; a webhook subscription's secret has at most 255",
+            secret.len()
+        ));
+    }
+    Ok(())
 }
 
 fn scheme_id(api: &ExportApiArgs) -> String {
@@ -195,4 +247,29 @@ fn cancel_on_signal() -> CancellationToken {
         token.cancel();
     });
     cancel
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_secrets_are_checked_as_the_server_checks_them() {
+        let short = check_webhook_secret("hunter2").unwrap_err().to_string();
+        assert!(short.contains("7 characters") && short.contains("at least 16") && !short.contains("hunter2"));
+        check_webhook_secret(&"é".repeat(16)).expect("16 characters, 32 bytes");
+        assert!(check_webhook_secret(&"s".repeat(256)).unwrap_err().to_string().contains("at most 255"));
+    }
+
+    #[test]
+    fn advice_never_contradicts_itself() {
+        assert!(advice(&Summary { profiles: 3, ..Summary::default() }).is_empty());
+        let rejected = advice(&Summary { rejected: 2, ..Summary::default() });
+        assert_eq!(rejected.len(), 1, "{rejected:?}");
+        assert!(rejected[0].starts_with("2 exports were rejected") && rejected[0].contains("--retry-rejected"));
+        assert!(!rejected[0].contains("run the same command again"), "{rejected:?}");
+        let both = advice(&Summary { failures: 1, pending: 1, rejected: 1, ..Summary::default() });
+        assert!(both[0].starts_with("1 export did not complete; run the same command again to retry it"), "{both:?}");
+        assert!(both[1].starts_with("1 export was rejected") && both[1].contains("a rerun skips it"), "{both:?}");
+    }
 }

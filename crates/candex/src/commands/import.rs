@@ -17,6 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::Outcome;
 use crate::cli::ImportArgs;
 use crate::database;
+use candex_export::progress::plural;
 
 /// Totals of one import.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,11 @@ pub struct ImportSummary {
 /// Runs the import.
 pub async fn run(args: ImportArgs) -> anyhow::Result<Outcome> {
     let scheme = super::parse_scheme(&args.scheme)?;
+    // The database first: a command run in the wrong folder says so before anything else.
+    let store = database::open(&args.db.database, database::Create::No).await?;
+    let (blobs, attachments) = crate::blobs::open(&args.db.database, &args.blobs)?;
+    // Applications name existing job ads, so no URL is ever built from the public URL here.
+    let svc = OperatorService::new(store, scheme, "http://127.0.0.1:8080").with_attachments(blobs, attachments);
     let (reader, size): (Box<dyn Read>, Option<u64>) = if args.file.as_os_str() == "-" {
         (Box::new(std::io::stdin()), None)
     } else {
@@ -37,9 +43,6 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<Outcome> {
         let size = file.metadata().ok().map(|m| m.len());
         (Box::new(file), size)
     };
-    let (blobs, attachments) = crate::blobs::open(&args.db.database, &args.blobs)?;
-    let svc = OperatorService::new(database::open(&args.db.database).await?, scheme, "http://127.0.0.1:8080")
-        .with_attachments(blobs, attachments);
     let base_dir = match args.file.parent() {
         Some(dir) if args.file.as_os_str() != "-" && !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
@@ -47,7 +50,11 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<Outcome> {
     let progress = progress_bar(size);
     let summary = import(&svc, BufReader::new(reader), args.batch_size as usize, &progress, &base_dir).await?;
     progress.finish_and_clear();
-    eprintln!("imported {} applications, rejected {} lines", summary.imported, summary.rejected);
+    eprintln!(
+        "imported {}, rejected {}",
+        plural(summary.imported, "application", "applications"),
+        plural(summary.rejected, "line", "lines")
+    );
     Ok(if summary.rejected == 0 { Outcome::Done } else { Outcome::Partial })
 }
 

@@ -27,7 +27,7 @@ fn invalid(e: ServiceError) -> anyhow::Error {
 /// Runs the seeding.
 pub async fn run(args: SeedArgs) -> anyhow::Result<Outcome> {
     let scheme = super::parse_scheme(&args.scheme)?;
-    let store = database::open(&args.db.database).await?;
+    let store = database::open(&args.db.database, database::Create::IfMissing).await?;
     let svc = OperatorService::deterministic(store.clone(), scheme.clone(), &args.public_url, args.seed);
     // The first minted id is the first hirer's; if it exists, this seed was already loaded.
     let mut probe = rand::rngs::StdRng::seed_from_u64(args.seed);

@@ -32,10 +32,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         None => anyhow::bail!(super::admin::NO_MASTER_KEY),
     };
     let (blob_location, attachments) = crate::blobs::settings(&args.db.database, &args.blobs)?;
-    let store = database::open(&args.db.database).await?;
-    let listener = TcpListener::bind(args.listen).await.with_context(|| {
+    // One server per SQLite file: a second one would fight the first for the write lock and
+    // run a second retention sweep and dispatcher; refuse before touching the database.
+    let mut serve_lock = match database::DatabaseUrl::parse(&args.db.database)?.sqlite_path() {
+        Some(path) => Some(crate::serve_lock::ServeLock::acquire(path)?),
+        None => None,
+    };
+    let store = database::open(&args.db.database, database::Create::IfMissing).await?;
+    let listener = TcpListener::bind(&args.listen.addrs[..]).await.with_context(|| {
         format!("failed to listen on {} (is another server using it? choose another with --listen)", args.listen)
     })?;
+    if let Some(lock) = &mut serve_lock {
+        let addr = listener.local_addr().context("failed to read the listener address")?;
+        lock.record(&format!("pid {}, listening on http://{addr}", std::process::id()))?;
+    }
     let operator_key = args.operator_key.clone().or_else(|| args.demo.then(|| DEMO_OPERATOR_KEY.to_owned()));
     let mut settings = Settings {
         public_url: args.public_url.clone(),
@@ -76,6 +86,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     // credentials, endpoint, or a folder that cannot be written): better now, with the cause,
     // than a failing first upload. Later outages are reported by /readyz.
     app.check_dependencies().await.context("refusing to start")?;
+    // `candex admin position create` gives job ads URLs under this one, as the operator API does.
+    store.record_public_url(app.public_url(), chrono::Utc::now()).await.context("failed to record the public URL")?;
     if args.demo {
         let blobs = candex_server::storage::BlobStore::open(&blob_location)?;
         let info =
@@ -92,6 +104,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         "candex is listening on http://{}", app.local_addr()
     );
     app.run_until_stopped(shutdown).await?;
+    drop(serve_lock);
     tracing::info!("candex stopped");
     Ok(Outcome::Done)
 }
@@ -100,12 +113,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
 /// folder for PostgreSQL), made owner-only on first use and reused after.
 fn demo_master_key(database: &str) -> anyhow::Result<candex_server::auth::master_key::MasterKey> {
     use candex_server::auth::master_key::{self, MasterKey};
-    let path = match database.strip_prefix("sqlite://").or_else(|| database.strip_prefix("sqlite:")) {
-        Some(file) if !file.starts_with(":memory:") && !file.is_empty() => {
-            let file = file.split('?').next().unwrap_or(file);
-            std::path::PathBuf::from(format!("{file}.master-key"))
+    let path = match crate::database::DatabaseUrl::parse(database)?.sqlite_path() {
+        Some(file) => {
+            let mut name = file.as_os_str().to_owned();
+            name.push(".master-key");
+            std::path::PathBuf::from(name)
         }
-        _ => std::path::PathBuf::from("candex-demo.master-key"),
+        None => std::path::PathBuf::from("candex-demo.master-key"),
     };
     if path.exists() {
         tracing::info!(path = %path.display(), "demo: using the master key in {}", path.display());

@@ -35,10 +35,14 @@ pub fn start(args: &[&str]) -> Server {
     if !args.iter().any(|a| *a == "--demo" || a.starts_with("--master-key")) {
         command.env("CANDEX_MASTER_KEY", TEST_MASTER_KEY);
     }
+    command.arg("serve").args(["--listen", "127.0.0.1:0"]).args(args);
+    start_command(command, args.contains(&"--demo"))
+}
+
+/// Starts a prepared `candex serve …` command (logging at info, stdout and stderr read here)
+/// and waits (up to 60 s) for its "listening" line, and with `demo` its banner too.
+pub fn start_command(mut command: Command, demo: bool) -> Server {
     let child = command
-        .arg("serve")
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
         .env("RUST_LOG", "info")
         .env_remove("CANDEX_DATABASE")
         .stdout(Stdio::piped())
@@ -62,7 +66,6 @@ pub fn start(args: &[&str]) -> Server {
         }
     });
     // With --demo, the banner on stdout must be complete too (the two pipes race).
-    let demo = args.contains(&"--demo");
     let mut listening = None;
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let mut out = String::new();
@@ -88,6 +91,18 @@ pub fn start(args: &[&str]) -> Server {
             }
         }
     }
+}
+
+/// The status code of `GET {base}/healthz`, over a plain socket.
+pub fn healthz(base: &str) -> u16 {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut socket = std::net::TcpStream::connect(addr).expect("connect");
+    socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(socket, "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).expect("read the answer");
+    answer.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or_else(|| panic!("not HTTP: {answer:?}"))
 }
 
 /// A `candex serve --demo` whose log goes to a file (`dir/serve.log`), so that a test can search
