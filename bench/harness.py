@@ -36,8 +36,12 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
-CANDEX = os.path.join(ROOT, "target", "release", "candex")
-STATIC_PEER = os.path.join(ROOT, "target", "release", "candex-bench-static-peer")
+# The Cargo profile run.sh built: release (what ships), or profiling (release with symbols and
+# line tables, for perf) with CANDEX_BENCH_PROFILE=profiling.
+PROFILE_DIR = os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"),
+                           os.environ.get("CANDEX_BENCH_PROFILE", "release"))
+CANDEX = os.path.join(PROFILE_DIR, "candex")
+STATIC_PEER = os.path.join(PROFILE_DIR, "candex-bench-static-peer")
 APOLLO = os.path.join(BENCH, "peers", "apollo", "server.js")
 SEED_QUERY = open(os.path.join(ROOT, "crates", "candex-server", "src", "graphql", "seed_query.graphql")).read()
 SERVER_CPU = "1"
@@ -875,7 +879,7 @@ def main():
     os.makedirs(WORK, exist_ok=True)
     for exe in (CANDEX, STATIC_PEER):
         if not os.path.exists(exe):
-            raise SystemExit(f"{exe} is missing: run bench/run.sh (it builds the release binaries)")
+            raise SystemExit(f"{exe} is missing: run bench/run.sh (it builds the binaries)")
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     results = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "command": "bench/run.sh " + " ".join(sys.argv[1:]), "commit": commit, "machine": machine(),

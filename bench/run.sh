@@ -31,7 +31,11 @@ if [ ! -d bench/peers/apollo/node_modules ]; then
   (cd bench/peers/apollo && npm ci --omit=dev --no-audit --no-fund --silent)
 fi
 
-echo "building release binaries"
-cargo build --release --locked -p candex -p candex-bench-static-peer
+# CANDEX_BENCH_PROFILE=profiling builds the `profiling` profile instead of `release`: the same
+# optimised code with symbols and line tables, for `perf record` (the release binary is
+# stripped). harness.py reads the same variable.
+profile="${CANDEX_BENCH_PROFILE:-release}"
+echo "building $profile binaries"
+cargo build --profile "$profile" --locked -p candex -p candex-bench-static-peer
 
 exec python3 bench/harness.py "$@"

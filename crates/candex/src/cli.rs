@@ -27,6 +27,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "CANDEX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// Read settings from this TOML file: keys are long flag names, at the top (every command)
+    /// or in a table per command ([serve], [admin], [export.sync], …). Flags and CANDEX_*
+    /// variables win over the file, the file over defaults (docs/operators.md).
+    #[arg(long, global = true, env = "CANDEX_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -54,6 +60,27 @@ pub enum Command {
     /// NDJSON, or SQL tables (sync, listen for webhooks, or get one profile).
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Print a shell completion script for candex to stdout (bash, zsh, fish, elvish,
+    /// powershell), e.g. `candex completions bash > /etc/bash_completion.d/candex`.
+    Completions(CompletionsArgs),
+    /// Print candex's man page (roff) to stdout, or write a page per command into a folder.
+    Man(ManArgs),
+}
+
+/// `candex completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `candex man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write candex.1 and a page per subcommand (candex-serve.1, …) into this folder instead.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// Where the data lives.

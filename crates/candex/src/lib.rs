@@ -5,6 +5,7 @@
 pub mod blobs;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod database;
 pub mod demo;
 pub mod serve_lock;

@@ -1,8 +1,9 @@
-//! The `candex` binary: parse the command line, run it, map the outcome to an exit code.
-
-use clap::Parser;
+//! The `candex` binary: parse the command line (with the config file applied), run it, map the
+//! outcome to an exit code.
 
 fn main() -> std::process::ExitCode {
-    let cli = candex::cli::Cli::parse();
-    candex::run(cli)
+    match candex::config::parse_command_line(std::env::args_os()) {
+        Ok(cli) => candex::run(cli),
+        Err(code) => code,
+    }
 }

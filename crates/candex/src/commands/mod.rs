@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod export;
+pub mod generate;
 pub mod import;
 pub mod seed;
 pub mod serve;
@@ -25,6 +26,8 @@ pub async fn dispatch(command: Command) -> anyhow::Result<Outcome> {
         Command::Import(args) => import::run(args).await,
         Command::Seed(args) => seed::run(args).await,
         Command::Export(cmd) => export::run(cmd).await,
+        Command::Completions(args) => generate::completions(&args),
+        Command::Man(args) => generate::man(&args),
     }
 }
 
