@@ -390,6 +390,10 @@ async fn sync_exports_every_application_exactly_and_reruns_export_nothing_twice(
     let (output, summary) = w.sync(&out_arg, &["--concurrency", "3"]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(summary["profiles"], json!(11), "{summary}");
+    // Said once: one JSON line on stdout (a pipe) and one sentence in the log on stderr.
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert_eq!(stderr.matches("exported 11 profiles").count(), 1, "{stderr}");
     assert_eq!(summary["failures"], json!(0));
     assert_eq!(summary["pending"], json!(0));
     w.verify_dir(&out).await;
