@@ -3,7 +3,8 @@
 //! qualification entries, nor with the number of questionnaire questions answered, and that a
 //! page of events costs the same for 1 and 20 events (profiles, job ads, and with process
 //! history on applications each profile's `seekProcessHistory`). Its own test binary, because it installs a global tracing subscriber
-//! that counts sqlx's per-statement events (target `sqlx::query`).
+//! that counts sqlx's per-statement events (target `sqlx::query`) and the SQLite backend's
+//! point reads (target `candex_store_sqlite::point`).
 
 #[path = "api/helpers.rs"]
 #[allow(dead_code, unused_imports)]
@@ -22,7 +23,8 @@ struct StatementCounter(Arc<AtomicUsize>);
 
 impl<S: tracing::Subscriber> Layer<S> for StatementCounter {
     fn on_event(&self, event: &tracing::Event<'_>, _ctx: tracing_subscriber::layer::Context<'_, S>) {
-        if event.metadata().target() != "sqlx::query" {
+        // sqlx's statements, and the SQLite backend's point reads (which do not go through sqlx).
+        if !["sqlx::query", "candex_store_sqlite::point"].contains(&event.metadata().target()) {
             return;
         }
         // Pragmas run when the pool opens a connection, not per request, and the webhook

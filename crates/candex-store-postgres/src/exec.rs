@@ -117,6 +117,8 @@ impl SqlBackend for PgStore {
     type Db = Db;
     type Pool<'p> = Pool<'p>;
     type Tx = Tx;
+    type PointDb = Db;
+    type PointReader<'p> = Pool<'p>;
 
     const NAME: &'static str = "postgres";
 
@@ -139,6 +141,12 @@ impl SqlBackend for PgStore {
     }
 
     fn writer(&self) -> Pool<'_> {
+        Pool(&self.pool)
+    }
+
+    /// The pool: sqlx's PostgreSQL driver runs on the calling task, with no hand-off to a
+    /// thread per connection.
+    fn point_reader(&self) -> Pool<'_> {
         Pool(&self.pool)
     }
 

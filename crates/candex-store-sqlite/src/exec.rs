@@ -107,6 +107,8 @@ impl SqlBackend for SqliteStore {
     type Db = Db;
     type Pool<'p> = Pool<'p>;
     type Tx = Tx;
+    type PointDb = crate::point::PointDb;
+    type PointReader<'p> = crate::point::PointPool<'p>;
 
     const NAME: &'static str = "sqlite";
 
@@ -130,6 +132,10 @@ impl SqlBackend for SqliteStore {
 
     fn writer(&self) -> Pool<'_> {
         Pool(&self.writer)
+    }
+
+    fn point_reader(&self) -> crate::point::PointPool<'_> {
+        crate::point::PointPool(&self.point)
     }
 
     fn pool_stats(&self) -> Vec<candex_store::PoolStats> {

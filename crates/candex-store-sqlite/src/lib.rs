@@ -12,6 +12,7 @@ mod error;
 mod events;
 mod exec;
 mod parties;
+mod point;
 mod webhooks;
 
 use std::str::FromStr;
@@ -60,7 +61,7 @@ fn owner_only(path: &std::path::Path) -> Result<(), StoreError> {
 }
 
 /// How long a statement waits for another process's lock before failing with `Unavailable`.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Connections of the read pool. Reads in WAL mode run in parallel with each other and with
 /// the writer; a handful covers a small server on a small machine.
@@ -73,6 +74,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// Reads only (`query_only` is on).
     reader: SqlitePool,
+    /// The request path's point reads, on the calling thread ([`point`]).
+    point: std::sync::Arc<point::PointReaders>,
 }
 
 impl SqliteStore {
@@ -86,7 +89,14 @@ impl SqliteStore {
     /// newer candex, and `Unavailable` when the file cannot be opened.
     pub async fn connect(url: &str) -> Result<SqliteStore, StoreError> {
         let options = SqliteConnectOptions::from_str(url).map_err(map_err)?;
-        owner_only(options.get_filename())?;
+        let file = options.get_filename().to_path_buf();
+        // Point readers open the file themselves (`point`), so it must be one.
+        if file.as_os_str().is_empty() || url.contains(":memory:") || url.contains("mode=memory") {
+            return Err(StoreError::Other(
+                format!("{url}: candex keeps its data in a database file; name one (sqlite://candex.db)").into(),
+            ));
+        }
+        owner_only(&file)?;
         let options = options
             .create_if_missing(true)
             .foreign_keys(true)
@@ -106,7 +116,8 @@ impl SqliteStore {
             .connect_with(options.pragma("query_only", "ON"))
             .await
             .map_err(map_err)?;
-        Ok(SqliteStore { writer, reader })
+        let point = std::sync::Arc::new(point::PointReaders::open(file)?);
+        Ok(SqliteStore { writer, reader, point })
     }
 
     /// Closes both pools, waiting for connections in use to come back.

@@ -98,7 +98,7 @@ impl<B: SqlBackend + ApplicationSql> ApplicationStore for B {
         partner_id: &PartnerId,
     ) -> StoreResult<Option<(ProfileView, PartnerGrant)>> {
         let stmt = stmt!(B::PROFILE_FOR_PARTNER, profile_id, partner_id);
-        self.reader().optional(stmt, rows::view_with_relationships::<B::Db>).await
+        self.point_reader().optional(stmt, rows::view_with_relationships::<B::PointDb>).await
     }
 
     #[tracing::instrument(skip_all)]

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use candex_domain::{AttachmentId, CandidateProfileId};
 use chrono::{DateTime, Utc};
 
-use crate::rows::{self, StoredRow};
+use crate::rows::{self, Columns, StoredRow};
 use crate::sql::{to_json, Exec, Lock, Row, SqlBackend, Transaction};
 use crate::*;
 
@@ -95,7 +95,8 @@ impl<B: SqlBackend> AttachmentStore for B {
     async fn profile_attachments(&self, profile_id: &CandidateProfileId) -> StoreResult<Vec<Attachment>> {
         const SQL: &str =
             concat!("select ", attachment_columns!(), " from attachments a where a.profile_id = $1 order by a.ordinal");
-        self.reader().all(stmt!(SQL, profile_id), rows::attachment::<B::Db>).await
+        // A few rows of one index range, on every export: a point read.
+        self.point_reader().all(stmt!(SQL, profile_id), rows::attachment::<B::PointDb>).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -123,7 +124,7 @@ impl<B: SqlBackend> AttachmentStore for B {
              join positions pos on pos.profile_id = p.position_profile_id
              where a.id = $1"
         );
-        self.reader().optional(stmt!(SQL, attachment_id), attachment_access::<B>).await
+        self.point_reader().optional(stmt!(SQL, attachment_id), attachment_access::<B::PointDb>).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -192,10 +193,10 @@ fn lease_id<B: SqlBackend>(row: &Row<B>) -> StoreResult<BlobLeaseId> {
 }
 
 /// An attachment with its application's hirer and its job ad's closing time.
-fn attachment_access<B: SqlBackend>(row: &Row<B>) -> StoreResult<AttachmentAccess> {
-    let cols = StoredRow::<B::Db>::new(row);
+fn attachment_access<C: Columns>(row: &C::Row) -> StoreResult<AttachmentAccess> {
+    let cols = StoredRow::<C>::new(row);
     Ok(AttachmentAccess {
-        attachment: rows::attachment::<B::Db>(row)?,
+        attachment: rows::attachment::<C>(row)?,
         hirer_id: cols.id("hirer_id")?,
         position_closed_at: cols.opt_time("closed_at")?,
     })

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use candex_domain::{EventType, HirerId, PartnerId, RelationshipSet, RelationshipType};
 use chrono::{DateTime, Utc};
 
-use crate::rows::{self, StoredRow};
-use crate::sql::{Exec, Lock, Outbox, Row, SqlBackend, Transaction};
+use crate::rows::{self, Columns, StoredRow};
+use crate::sql::{Exec, Lock, Outbox, SqlBackend, Transaction};
 use crate::*;
 
 /// Hirers, partners and the relationships between them.
@@ -164,8 +164,8 @@ impl<B: SqlBackend + PartySql> PartyStore for B {
     async fn partner_tokens_not_before(&self, partner_id: &PartnerId) -> StoreResult<Option<DateTime<Utc>>> {
         let select = "select tokens_not_before from partners where id = $1";
         let read = self
-            .reader()
-            .optional(stmt!(select, partner_id), |row| StoredRow::<B::Db>::new(row).opt_time("tokens_not_before"))
+            .point_reader()
+            .optional(stmt!(select, partner_id), |row| StoredRow::<B::PointDb>::new(row).opt_time("tokens_not_before"))
             .await?;
         Ok(read.flatten())
     }
@@ -187,7 +187,7 @@ impl<B: SqlBackend + PartySql> PartyStore for B {
         if !tx.exists(stmt!("select 1 from hirers where id = $1", hirer_id)).await? {
             return Err(StoreError::NotFound("hirer"));
         }
-        let before = read_set::<B>(&mut tx, partner_id, hirer_id).await?;
+        let before = read_set::<B::Db>(&mut tx, partner_id, hirer_id).await?;
         tx.execute(stmt!("delete from relationships where partner_id = $1 and hirer_id = $2", partner_id, hirer_id))
             .await?;
         // Through the set, so a type given twice is stored once.
@@ -217,7 +217,7 @@ impl<B: SqlBackend + PartySql> PartyStore for B {
 
     #[tracing::instrument(skip_all)]
     async fn relationships(&self, partner_id: &PartnerId, hirer_id: &HirerId) -> StoreResult<RelationshipSet> {
-        read_set::<B>(&mut self.reader(), partner_id, hirer_id).await
+        read_set::<B::PointDb>(&mut self.point_reader(), partner_id, hirer_id).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -269,13 +269,12 @@ impl<B: SqlBackend + PartySql> PartyStore for B {
 }
 
 /// The relationships a partner holds with a hirer.
-async fn read_set<B: SqlBackend>(
-    exec: &mut impl Exec<Row = Row<B>>,
+async fn read_set<C: Columns>(
+    exec: &mut impl Exec<Row = C::Row>,
     partner_id: &PartnerId,
     hirer_id: &HirerId,
 ) -> StoreResult<RelationshipSet> {
     let select = "select type_code from relationships where partner_id = $1 and hirer_id = $2";
-    let codes =
-        exec.all(stmt!(select, partner_id, hirer_id), |row| StoredRow::<B::Db>::new(row).text("type_code")).await?;
+    let codes = exec.all(stmt!(select, partner_id, hirer_id), |row| StoredRow::<C>::new(row).text("type_code")).await?;
     Ok(codes.iter().filter_map(|c| RelationshipType::parse(c)).collect())
 }

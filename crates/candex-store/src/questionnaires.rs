@@ -50,11 +50,12 @@ impl<B: SqlBackend> QuestionnaireStore for B {
         profile_id: &CandidateProfileId,
     ) -> StoreResult<Option<QuestionnaireSubmission>> {
         let select = format!("{SUBMISSIONS} where s.profile_id = $1");
-        let row = self.reader().fetch_optional(stmt!(select, profile_id)).await?;
+        // One row by primary key, on every export of a profile with answers: a point read.
+        let row = self.point_reader().fetch_optional(stmt!(select, profile_id)).await?;
         let Some(row) = row else { return Ok(None) };
-        let responses: Vec<ComponentResponse> = StoredRow::<B::Db>::new(&row).json("responses")?;
+        let responses: Vec<ComponentResponse> = StoredRow::<B::PointDb>::new(&row).json("responses")?;
         Ok(Some(QuestionnaireSubmission {
-            questionnaire: Arc::new(rows::submission_questionnaire::<B::Db>(&row)?),
+            questionnaire: Arc::new(rows::submission_questionnaire::<B::PointDb>(&row)?),
             responses,
         }))
     }

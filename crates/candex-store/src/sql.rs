@@ -316,12 +316,25 @@ pub trait SqlBackend: Send + Sync + 'static {
         Self: 'p;
     /// A write transaction.
     type Tx: Transaction<Row = <Self::Db as Columns>::Row> + 'static;
+    /// How rows of [`point_reader`](Self::point_reader) decode.
+    type PointDb: Columns;
+    /// Where the request path's point reads run ([`point_reader`](Self::point_reader)).
+    type PointReader<'p>: Exec<Row = <Self::PointDb as Columns>::Row>
+    where
+        Self: 'p;
 
     /// A short name of the backend for logs and `/healthz` (`sqlite`, `postgres`).
     const NAME: &'static str;
 
     /// Where reads run.
     fn reader(&self) -> Self::Pool<'_>;
+
+    /// Where the reads on every request's path run: a primary-key read or a few index rows
+    /// (a profile with its partner's grant, an attachment, a partner's relationships or token
+    /// revocation), never a scan. SQLite runs them on the calling thread (no hand-off to a
+    /// connection's worker thread, which cost more than the read itself); PostgreSQL on
+    /// [`reader`](Self::reader).
+    fn point_reader(&self) -> Self::PointReader<'_>;
 
     /// Where single-statement writes run.
     fn writer(&self) -> Self::Pool<'_>;
