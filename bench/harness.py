@@ -162,6 +162,11 @@ def token(base, client_id, secret):
     return json.loads(body)["access_token"]
 
 
+# A fixed master key (KEK) for every candex the harness starts, and for the Apollo peer, which
+# opens candex's sealed signing key with it to verify candex's tokens.
+MASTER_KEY = "YmVuY2htYXJrLW1hc3Rlci1rZXktMzItYnl0ZXMhISE="
+
+
 def candex_serve(name, db, port, extra=()):
     # Rate limits off: the benchmarks measure the server, not its per-partner budget.
     return Proc(name, [CANDEX, "serve", "--database", db, "--listen", f"127.0.0.1:{port}",
@@ -170,7 +175,7 @@ def candex_serve(name, db, port, extra=()):
                 r"candex is listening on http://",
                 # A fixed master key (KEK): benchmarks need no secrecy, but candex refuses to
                 # start without one outside --demo.
-                env={"RUST_LOG": "warn,candex=info", "CANDEX_MASTER_KEY": "YmVuY2htYXJrLW1hc3Rlci1rZXktMzItYnl0ZXMhISE="})
+                env={"RUST_LOG": "warn,candex=info", "CANDEX_MASTER_KEY": MASTER_KEY})
 
 
 # ---------------------------------------------------------------- load generators
@@ -320,7 +325,7 @@ def scenario_profile(args, results):
     static = Proc("static-peer", [STATIC_PEER, "127.0.0.1:18601", responses_path], r"static peer listening")
     apollo = Proc("apollo-peer", ["node", APOLLO], r"apollo peer listening",
                   env={"CANDEX_DB": db_path, "PORT": "18602", "NODE_ENV": "production",
-                       "CANDEX_PUBLIC_URL": "http://127.0.0.1:18600"},
+                       "CANDEX_PUBLIC_URL": "http://127.0.0.1:18600", "CANDEX_MASTER_KEY": MASTER_KEY},
                   cwd=os.path.dirname(APOLLO))
     peers = {"candex": (candex, "http://127.0.0.1:18600"), "apollo": (apollo, "http://127.0.0.1:18602"),
              "static": (static, "http://127.0.0.1:18601")}

@@ -3,7 +3,7 @@
 // ApplicationExport check. Loaded by server.js after NODE_ENV is set, because graphql-js reads
 // NODE_ENV when it is first imported.
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
 
 import { ApolloServer } from '@apollo/server';
 import {
@@ -404,6 +404,54 @@ const resolvers = {
   },
 };
 
+// --- the signing key, sealed with the master key ------------------------------------------------
+
+// candex stores its signing keys sealed with the operator's master key (issue 16):
+// `cdxk1.<key id>.<base64url(nonce(24) ‖ ciphertext ‖ tag(16))>`, XChaCha20-Poly1305 with the
+// associated data `candex signing key\0<kid>` (crates/candex-server/src/auth/master_key.rs). Node
+// has ChaCha20-Poly1305 but not its extended-nonce form, so the subkey is derived here with
+// HChaCha20 (RFC draft-irtf-cfrg-xchacha, section 2.2) and the rest is Node's cipher.
+
+function hchacha20(key, nonce16) {
+  const s = new Uint32Array(16);
+  s.set([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]);
+  for (let i = 0; i < 8; i++) s[4 + i] = key.readUInt32LE(4 * i);
+  for (let i = 0; i < 4; i++) s[12 + i] = nonce16.readUInt32LE(4 * i);
+  const rotl = (v, n) => ((v << n) | (v >>> (32 - n))) >>> 0;
+  const qr = (a, b, c, d) => {
+    s[a] = (s[a] + s[b]) >>> 0; s[d] = rotl(s[d] ^ s[a], 16);
+    s[c] = (s[c] + s[d]) >>> 0; s[b] = rotl(s[b] ^ s[c], 12);
+    s[a] = (s[a] + s[b]) >>> 0; s[d] = rotl(s[d] ^ s[a], 8);
+    s[c] = (s[c] + s[d]) >>> 0; s[b] = rotl(s[b] ^ s[c], 7);
+  };
+  for (let i = 0; i < 10; i++) {
+    qr(0, 4, 8, 12); qr(1, 5, 9, 13); qr(2, 6, 10, 14); qr(3, 7, 11, 15);
+    qr(0, 5, 10, 15); qr(1, 6, 11, 12); qr(2, 7, 8, 13); qr(3, 4, 9, 14);
+  }
+  const out = Buffer.alloc(32);
+  [0, 1, 2, 3, 12, 13, 14, 15].forEach((w, i) => out.writeUInt32LE(s[w], 4 * i));
+  return out;
+}
+
+/** The signing key's bytes: opened with `masterKey` (base64) when sealed, as stored otherwise. */
+export function openSigningKey(stored, kid, masterKey) {
+  const text = Buffer.from(stored).toString('latin1');
+  if (!text.startsWith('cdxk1.')) return Buffer.from(stored);
+  if (!masterKey) throw new Error('the signing key is sealed: set CANDEX_MASTER_KEY to the master key candex runs with');
+  const blob = Buffer.from(text.split('.')[2], 'base64url');
+  const nonce = blob.subarray(0, 24);
+  const tag = blob.subarray(blob.length - 16);
+  const ciphertext = blob.subarray(24, blob.length - 16);
+  const subkey = hchacha20(Buffer.from(masterKey, 'base64'), nonce.subarray(0, 16));
+  const iv = Buffer.concat([Buffer.alloc(4), nonce.subarray(16)]);
+  const decipher = createDecipheriv('chacha20-poly1305', subkey, iv, { authTagLength: 16 });
+  decipher.setAAD(Buffer.concat([Buffer.from('candex signing key\0'), Buffer.from(kid)]), {
+    plaintextLength: ciphertext.length,
+  });
+  decipher.setAuthTag(tag);
+  return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+}
+
 // --- the per-request context -------------------------------------------------------------------
 
 /**
@@ -422,7 +470,7 @@ export function createPeer({ path, issuer, audience, sqlMode = 'loaders', httpSe
       const row = sql.signingKey.get();
       if (row) {
         if (row.algorithm !== 'HS256') throw new Error(`unsupported signing key algorithm ${row.algorithm}`);
-        key = { secret: row.secret, issuer, audience };
+        key = { secret: openSigningKey(row.secret, row.kid, process.env.CANDEX_MASTER_KEY), issuer, audience };
       }
     }
     return key;
