@@ -18,7 +18,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::tokens::TokenService;
 use crate::config::{HttpLimits, Settings};
-use crate::graphql::{build_schema, SchemaContext};
+use crate::graphql::{build_schema, build_schema_validating, SchemaContext};
 use crate::operator::service::OperatorService;
 use crate::state::AppState;
 use crate::webhooks::dispatcher::Dispatcher;
@@ -76,7 +76,7 @@ impl Application {
         } else {
             None
         };
-        let schema = build_schema(SchemaContext {
+        let context = SchemaContext {
             store: store.clone(),
             scheme: settings.scheme.clone(),
             public_url: public_url.clone(),
@@ -84,7 +84,9 @@ impl Application {
             dispatcher: dispatcher.clone(),
             process_history_on_applications: settings.process_history_on_applications,
             master_key: settings.master_key.clone(),
-        });
+        };
+        let proven_schema = build_schema_validating(context.clone(), async_graphql::ValidationMode::Fast);
+        let schema = build_schema(context);
         let field_types = Arc::new(crate::graphql::field_errors::FieldTypes::from_sdl(&schema.sdl()));
         let state = AppState {
             store,
@@ -92,6 +94,7 @@ impl Application {
             operator: Arc::new(operator),
             operator_key_hash: settings.operator_key_hash,
             schema,
+            proven_schema,
             docs: Arc::new(crate::graphql::doc_cache::DocCache::new(settings.graphql.cache_bytes)),
             guard: Arc::new(crate::graphql::guard::Guard::new(settings.graphql.clone())),
             field_types,

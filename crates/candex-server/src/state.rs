@@ -22,6 +22,9 @@ pub struct AppState {
     pub operator_key_hash: Option<[u8; 32]>,
     /// The GraphQL schema.
     pub schema: CandexSchema,
+    /// The same schema validating in fast mode, for documents that passed strict validation
+    /// here before ([`crate::graphql::proven`]).
+    pub proven_schema: CandexSchema,
     /// Parsed query documents, shared across requests.
     pub docs: Arc<crate::graphql::doc_cache::DocCache>,
     /// The schema's field types, to put `null` where fields failed.

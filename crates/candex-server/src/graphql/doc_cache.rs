@@ -8,16 +8,19 @@
 //! estimate of each parsed document's memory, not by a count.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_graphql::parser::types::ExecutableDocument;
+
+use super::direct::Plan;
 
 /// Longest query text kept, in bytes.
 pub const MAX_QUERY_BYTES: usize = 32 * 1024;
 
 /// Estimated heap bytes of a parsed document per lexical token (names, positions, vectors
 /// and maps of the AST), measured on documents of repeated fields and nested selections;
-/// kept generous so the estimate errs high.
+/// kept generous so the estimate errs high. It covers a direct plan too (a key and a small
+/// node per selected field).
 const BYTES_PER_TOKEN: usize = 256;
 
 /// The cache. Shared by every request of a server.
@@ -26,9 +29,24 @@ pub struct DocCache {
     inner: Mutex<Inner>,
 }
 
+/// A kept document, with its direct plan compiled on first use ([`Plan::compile`]).
+pub struct Cached {
+    /// The parsed document.
+    pub doc: ExecutableDocument,
+    plan: OnceLock<Option<Plan>>,
+}
+
+impl Cached {
+    /// How `candidateProfile` is answered directly, if this document can be
+    /// ([`super::direct`]); compiled once.
+    pub fn plan(&self) -> Option<&Plan> {
+        self.plan.get_or_init(|| Plan::compile(&self.doc)).as_ref()
+    }
+}
+
 #[derive(Default)]
 struct Inner {
-    docs: HashMap<Arc<str>, (ExecutableDocument, usize)>,
+    docs: HashMap<Arc<str>, (Arc<Cached>, usize)>,
     /// Insertion order, for eviction (oldest first).
     order: VecDeque<Arc<str>>,
     bytes: usize,
@@ -46,8 +64,8 @@ impl DocCache {
     }
 
     /// The parsed document of `query`, if kept.
-    pub fn get(&self, query: &str) -> Option<ExecutableDocument> {
-        self.lock().docs.get(query).map(|(doc, _)| doc.clone())
+    pub fn get(&self, query: &str) -> Option<Arc<Cached>> {
+        self.lock().docs.get(query).map(|(cached, _)| Arc::clone(cached))
     }
 
     /// Keeps `doc` as the parse of `query`, evicting the oldest documents to stay within the
@@ -70,7 +88,7 @@ impl DocCache {
         }
         let key: Arc<str> = Arc::from(query);
         inner.order.push_back(key.clone());
-        inner.docs.insert(key, (doc, weight));
+        inner.docs.insert(key, (Arc::new(Cached { doc, plan: OnceLock::new() }), weight));
         inner.bytes += weight;
     }
 

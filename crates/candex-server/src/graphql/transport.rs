@@ -87,6 +87,14 @@ pub fn respond(media: MediaType, response: async_graphql::Response, request_erro
     out
 }
 
+/// A GraphQL response without errors, already serialised (the direct answer,
+/// [`super::direct`]): what [`respond`] writes for it, status, type and all.
+pub fn respond_serialized(media: MediaType, body: Vec<u8>) -> Response {
+    let mut out = (StatusCode::OK, body).into_response();
+    out.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
+    out
+}
+
 /// A GraphQL request error (parse, validation, a limit), answered as `media` says.
 pub fn request_error(media: MediaType, error: async_graphql::ServerError) -> Response {
     errors_only(media, media.request_error_status(), vec![error])

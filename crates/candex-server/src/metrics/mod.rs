@@ -141,6 +141,7 @@ pub struct Metrics {
     http: HttpMetrics,
     graphql_operations: Family<OperationLabel, Counter>,
     graphql_errors: Family<CodeLabel, Counter>,
+    graphql_direct: Counter,
     tokens_issued: Family<KindLabel, Counter>,
     token_requests_refused: Family<RefusalLabels, Counter>,
     token_verifications_refused: Family<ReasonLabel, Counter>,
@@ -164,6 +165,7 @@ impl Metrics {
 
         let graphql_operations = Family::<OperationLabel, Counter>::default();
         let graphql_errors = Family::<CodeLabel, Counter>::default();
+        let graphql_direct = Counter::default();
         {
             let graphql = registry.sub_registry_with_prefix("graphql");
             graphql.register(
@@ -175,6 +177,11 @@ impl Metrics {
                 "errors",
                 "Errors in GraphQL responses, by extensions.code (unknown codes count as OTHER)",
                 graphql_errors.clone(),
+            );
+            graphql.register(
+                "direct_answers",
+                "candidateProfile queries answered by the direct writer, without the GraphQL executor",
+                graphql_direct.clone(),
             );
         }
 
@@ -276,6 +283,7 @@ impl Metrics {
             http,
             graphql_operations,
             graphql_errors,
+            graphql_direct,
             tokens_issued,
             token_requests_refused,
             token_verifications_refused,
@@ -313,6 +321,12 @@ impl Metrics {
         for (code, n) in errors.into_iter().flat_map(GraphqlErrorTally::counts) {
             self.graphql_errors.get_or_create(&CodeLabel { code }).inc_by(u64::from(n));
         }
+    }
+
+    /// Counts a query answered by the direct writer (`graphql::direct`), also counted by
+    /// [`graphql_request`](Self::graphql_request).
+    pub fn graphql_direct_answer(&self) {
+        self.graphql_direct.inc();
     }
 
     /// Counts a token issued: `partner` or `browser`.

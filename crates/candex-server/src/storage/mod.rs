@@ -280,6 +280,25 @@ impl BlobStore {
         })
     }
 
+    /// `range` of the blob `sha256` in one read on the calling thread, when the store is a
+    /// local folder and the range is at most [`SMALL_READ_BYTES`]: a small download then costs
+    /// no hand-off to the blocking pool (two, open and read, through [`read`](Self::read)).
+    /// `None` when it does not apply or the read fails or comes up short; [`read`](Self::read)
+    /// then serves the request, or reports what went wrong.
+    pub fn read_small(&self, sha256: &str, range: Range<u64>) -> Option<Bytes> {
+        use std::io::{Read, Seek, SeekFrom};
+        let dir = self.local_dir.as_ref()?;
+        let want =
+            usize::try_from(range.end.checked_sub(range.start)?).ok().filter(|n| *n as u64 <= SMALL_READ_BYTES)?;
+        Self::key(sha256).ok()?;
+        let mut file = std::fs::File::open(dir.join("sha256").join(sha256)).ok()?;
+        file.seek(SeekFrom::Start(range.start)).ok()?;
+        let mut buf = vec![0u8; want];
+        file.read_exact(&mut buf).ok()?;
+        self.counters.read.inc_by(want as u64);
+        Some(Bytes::from(buf))
+    }
+
     /// Whether the blob exists.
     pub async fn exists(&self, sha256: &str) -> Result<bool, BlobError> {
         match self.inner.head(&Self::key(sha256)?).await {
@@ -530,6 +549,11 @@ impl TempBlob {
 /// Bytes per read of a local blob. `object_store`'s own file stream reads 8 KiB per trip to the
 /// blocking pool, so a 4 MiB download took 512 thread hand-offs; this takes 16.
 const LOCAL_READ_BYTES: u64 = 256 * 1024;
+
+/// Largest range [`BlobStore::read_small`] reads on the calling thread: a few pages, so a read
+/// that misses the page cache holds the thread for about as long as a point read of the
+/// database does.
+pub const SMALL_READ_BYTES: u64 = 64 * 1024;
 
 /// Streams `range` of a local file in [`LOCAL_READ_BYTES`] reads on the blocking pool.
 fn file_stream(file: std::fs::File, range: Range<u64>) -> BoxStream<'static, std::io::Result<Bytes>> {

@@ -1,0 +1,205 @@
+//! The direct `candidateProfile` writer (`graphql::direct`) answers byte for byte as the
+//! GraphQL executor does: for every field it writes, with aliases and `__typename` at every
+//! level, over profiles holding every kind of value (nulls, empty and long lists, escapes,
+//! non-ASCII text). And it answers only the happy path: every refusal comes from the executor.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{TestApp, SEED_QUERY};
+
+/// Every field the direct writer writes, each with `__typename` beside it, and aliases.
+const ALL_FIELDS: &str = r#"query Everything($id: String!) {
+  profile: candidateProfile(id: $id) {
+    __typename
+    profileId { __typename value }
+    createDateTime
+    updateDateTime
+    candidate {
+      __typename
+      documentId { value }
+      seekPrimaryEmailAddress
+      person {
+        __typename
+        name { __typename given family formattedName }
+        communication { __typename phone { __typename formattedNumber } email { __typename address } seekDoNotContactIndicator }
+      }
+    }
+    associatedPositionProfile {
+      __typename
+      positionOrganizations { __typename id { value } name }
+      positionUri
+      positionTitle
+      profileId { value }
+      seekHirerJobReference
+      seekTypeCode
+    }
+    employment {
+      __typename
+      organization { __typename name }
+      positionHistories { __typename title start end current descriptions }
+    }
+    education {
+      __typename
+      institution { name }
+      educationDegrees { __typename name degreeGrantedStatus date }
+      descriptions
+    }
+    certifications {
+      __typename
+      name
+      issued
+      issueDate
+      effectiveTimePeriod { __typename validTo }
+      issuingAuthority { __typename name }
+      descriptions
+    }
+    qualifications { __typename competencyName }
+    candidateSources { __typename name type }
+    positionPreferences { locations { referenceLocation { city } } }
+    seekActions { code }
+    renamed: profileId { v: value }
+  }
+}"#;
+
+fn rich_application(position: &str) -> Value {
+    json!({
+        "positionProfileId": position,
+        "candidate": {"person": {
+            "name": {"given": "Zoë \"Z\" O'Brien", "family": "Ñúñez\\Back"},
+            "communication": {
+                "email": [{"address": "zoe@example.com"}, {"address": "z.o+tag@example.org"}],
+                "phone": [{"formattedNumber": "+61 (0)2 5550 1234"}],
+                "address": [{"formattedAddress": "1 Rue de l'Église, 75001 Paris", "countryCode": "FR"}]
+            }
+        }},
+        "employment": [
+            {"organization": {"name": "Ünïcode & <Co> \u{1F600}"}, "positionHistories": [
+                {"title": "Lead\tengineer", "start": "2015-05", "end": "2018-03", "current": false,
+                 "descriptions": ["line one\nline two", "a \"quoted\" \\ backslash", "</script>"]},
+                {"title": "Head", "start": "2018-04", "current": true},
+                {"title": "Advisor", "start": "2019"}]},
+            {"organization": {"name": "Second"}, "positionHistories": []}
+        ],
+        "education": [
+            {"institution": {"name": "Université"}, "educationDegrees": [
+                {"name": "BSc", "degreeGrantedStatus": "Granted", "date": "2016-10"},
+                {"name": "MSc", "degreeGrantedStatus": "InProgress"}], "descriptions": ["Dean's list"]},
+            {"institution": {"name": "Night school"}}
+        ],
+        "certifications": [
+            {"name": "Check", "issued": "2021-01", "effectiveTimePeriod": {"validTo": "2023-01"},
+             "issuingAuthority": {"name": "Police"}, "descriptions": ["passed"]},
+            {"name": "Licence", "effectiveTimePeriod": {}},
+            {"name": "Bare"}
+        ],
+        "qualifications": [{"competencyName": "Customer service"}, {"competencyName": "日本語"}]
+    })
+}
+
+/// Status, content type and the exact body bytes of a GraphQL request.
+async fn raw(app: &TestApp, token: &str, query: &str, variables: Value, accept: &str) -> (u16, String, String) {
+    let res = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("accept", accept)
+        .bearer_auth(token)
+        .json(&json!({"query": query, "variables": variables}))
+        .send()
+        .await
+        .expect("graphql request");
+    let status = res.status().as_u16();
+    let content_type = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    (status, content_type, res.text().await.expect("body"))
+}
+
+/// `candex_graphql_direct_answers_total` now.
+async fn direct_answers(app: &TestApp) -> u64 {
+    let text = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("candex_graphql_direct_answers_total "))
+        .map(|n| n.trim().parse::<f64>().expect("a number") as u64)
+        .expect("the direct answers counter is exported")
+}
+
+#[tokio::test]
+async fn direct_answers_are_the_executors_byte_for_byte() {
+    // Arrange: a rich application, a minimal one, and one whose job ad has a reference.
+    let app = TestApp::spawn().await;
+    let hirer = app.create_hirer("Acme \"Recruitment\" — Ünïcode").await;
+    let partner = app.create_partner("ATS").await;
+    app.relate(&partner, &hirer, &["ApplicationExport"]).await;
+    let position = app.create_position(&hirer, "Welder / Fitter").await;
+    let (status, rich) = app.ingest(rich_application(&position)).await;
+    assert_eq!(status, 201, "{rich}");
+    let rich = rich["candidateProfileId"].as_str().unwrap().to_owned();
+    let (minimal, _) = app.apply(&position, "min@example.com").await;
+    let token = app.token(&partner).await;
+
+    let mut case = 0;
+    for query in [SEED_QUERY, ALL_FIELDS] {
+        for profile in [&rich, &minimal] {
+            for accept in ["application/json", "application/graphql-response+json"] {
+                case += 1;
+                let variables = json!({"id": profile});
+                // The first run validates the document strictly and keeps it.
+                let first = raw(&app, &token, query, variables.clone(), accept).await;
+                let before = direct_answers(&app).await;
+
+                // Act: the kept document again (direct), and the executor's answer to the same
+                // document under a text it has never seen (a trailing comment).
+                let direct = raw(&app, &token, query, variables.clone(), accept).await;
+                let answered_directly = direct_answers(&app).await - before;
+                let executor = raw(&app, &token, &format!("{query}\n# executor {case}"), variables, accept).await;
+
+                // Assert
+                assert_eq!(answered_directly, 1, "the second run is answered directly");
+                assert_eq!(direct, executor, "case {case}: direct and executor differ");
+                assert_eq!(first, executor);
+                assert!(!direct.2.contains("errors"), "{}", direct.2);
+            }
+        }
+    }
+    let body: Value = serde_json::from_str(&raw(&app, &token, ALL_FIELDS, json!({"id": rich}), "*/*").await.2).unwrap();
+    let p = &body["data"]["profile"];
+    assert_eq!(p["candidate"]["person"]["name"]["given"], "Zoë \"Z\" O'Brien");
+    assert_eq!(p["employment"][0]["positionHistories"][1]["end"], Value::Null);
+    assert_eq!(p["certifications"][2]["effectiveTimePeriod"], Value::Null);
+    assert_eq!(p["renamed"]["v"], rich);
+}
+
+#[tokio::test]
+async fn every_refusal_and_miss_is_the_executors() {
+    // Arrange: the seed query kept, then requests the direct writer must leave alone.
+    let app = TestApp::spawn().await;
+    let hirer = app.create_hirer("Acme").await;
+    let other_hirer = app.create_hirer("Elsewhere").await;
+    let partner = app.create_partner("ATS").await;
+    app.relate(&partner, &hirer, &["ApplicationExport"]).await;
+    app.relate(&partner, &other_hirer, &["JobPosting"]).await;
+    let position = app.create_position(&hirer, "Welder").await;
+    let foreign_position = app.create_position(&other_hirer, "Cook").await;
+    let (profile, _) = app.apply(&position, "a@example.com").await;
+    let (foreign, _) = app.apply(&foreign_position, "b@example.com").await;
+    let token = app.token(&partner).await;
+    let kept = app.graphql(Some(&token), SEED_QUERY, json!({"id": profile})).await;
+    assert!(kept.get("errors").is_none(), "{kept}");
+    let before = direct_answers(&app).await;
+
+    // Act and assert: each answered as before, none directly.
+    let unknown =
+        app.graphql(Some(&token), SEED_QUERY, json!({"id": "seekAnzPublicTest:candidateProfile:apply:nope"})).await;
+    assert_eq!(unknown, json!({"data": {"candidateProfile": null}}));
+    let not_allowed = app.graphql(Some(&token), SEED_QUERY, json!({"id": foreign})).await;
+    assert_eq!(crate::helpers::error_codes(&not_allowed), ["FORBIDDEN"], "{not_allowed}");
+    let malformed = app.graphql(Some(&token), SEED_QUERY, json!({"id": "not an id"})).await;
+    assert_eq!(crate::helpers::error_codes(&malformed), ["BAD_USER_INPUT"], "{malformed}");
+    let missing = app.graphql(Some(&token), SEED_QUERY, json!({})).await;
+    assert!(missing["errors"][0]["message"].as_str().unwrap().contains("id"), "{missing}");
+    // Revoked tokens are refused at once (the grant read with the profile says so).
+    let (status, _) =
+        app.operator(reqwest::Method::POST, &format!("/partners/{}/tokens/revoke", partner.id), None).await;
+    assert!(status.is_success(), "revoke: {status}");
+    let revoked = app.graphql(Some(&token), SEED_QUERY, json!({"id": profile})).await;
+    assert_eq!(crate::helpers::error_codes(&revoked), ["UNAUTHENTICATED"], "{revoked}");
+    assert_eq!(direct_answers(&app).await, before, "none of these was answered directly");
+}
