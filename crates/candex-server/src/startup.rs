@@ -88,7 +88,7 @@ impl Application {
         let proven_schema = build_schema_validating(context.clone(), async_graphql::ValidationMode::Fast);
         let schema = build_schema(context);
         let field_types = Arc::new(crate::graphql::field_errors::FieldTypes::from_sdl(&schema.sdl()));
-        let state = AppState {
+        let state = AppState::new(crate::state::Shared {
             store,
             tokens: Arc::new(tokens),
             operator: Arc::new(operator),
@@ -107,7 +107,7 @@ impl Application {
             readiness: Arc::default(),
             explorer: Arc::default(),
             metrics,
-        };
+        });
         Ok(Self {
             listener,
             local_addr,
@@ -131,7 +131,7 @@ impl Application {
 
     /// Prefills the explorer's `$id` with `profile_id` (the demo's example profile).
     pub fn set_explorer_profile_id(&mut self, profile_id: String) {
-        self.state.explorer =
+        self.state.make_mut().explorer =
             Arc::new(crate::graphql::explorer::ExplorerSettings { example_profile_id: Some(profile_id) });
     }
 

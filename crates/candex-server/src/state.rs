@@ -9,9 +9,34 @@ use crate::auth::tokens::TokenService;
 use crate::graphql::CandexSchema;
 use crate::operator::service::OperatorService;
 
-/// State shared by all routes; cheap to clone.
+/// State shared by all routes: one pointer, so the clone every request and layer takes is
+/// one reference count (cloning each field was 2% of a `candidateProfile` request).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// The state of a server.
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+
+    /// The state to change before serving (copied if a clone is already out).
+    pub fn make_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Clone)]
+pub struct Shared {
     /// The database.
     pub store: Arc<dyn Store>,
     /// Issues and verifies tokens.

@@ -15,13 +15,14 @@
 //! read never waits for the writer. Rows come back as [`PointRow`]s (owned values, named
 //! columns), decoded by the shared row mappers through [`PointDb`].
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use candex_store::rows::Columns;
 use candex_store::sql::{Exec, Param, Stmt};
 use candex_store::{StoreError, StoreResult};
-use rusqlite::types::Value;
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::codec::to_json;
@@ -36,10 +37,16 @@ const MAX_IDLE: usize = 8;
 /// runs a handful of distinct point reads.
 const PREPARED_PER_CONNECTION: usize = 32;
 
+/// Statements whose column names are kept ([`PointReaders::names`]): the request path runs a
+/// handful of constant statements.
+const NAMED_STATEMENTS: usize = 64;
+
 /// The connections for point reads of one database file.
 pub struct PointReaders {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// Column names by statement text, shared by every row of every run of the statement.
+    names: Mutex<HashMap<Box<str>, Arc<[Box<str>]>>>,
 }
 
 impl std::fmt::Debug for PointReaders {
@@ -52,7 +59,7 @@ impl PointReaders {
     /// Point readers of the database file at `path`, opening one connection now so that a
     /// file that cannot be read fails at start-up rather than on the first request.
     pub fn open(path: PathBuf) -> StoreResult<Self> {
-        let readers = Self { path, idle: Mutex::new(Vec::new()) };
+        let readers = Self { path, idle: Mutex::new(Vec::new()), names: Mutex::default() };
         let first = readers.connect()?;
         readers.lock().push(first);
         Ok(readers)
@@ -88,6 +95,19 @@ impl PointReaders {
         result
     }
 
+    /// The column names of `prepared` (statement text `sql`), built once per statement.
+    fn names(&self, sql: &str, prepared: &rusqlite::Statement<'_>) -> Arc<[Box<str>]> {
+        let mut names = self.names.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(known) = names.get(sql) {
+            return Arc::clone(known);
+        }
+        let built: Arc<[Box<str>]> = prepared.column_names().into_iter().map(Box::from).collect();
+        if names.len() < NAMED_STATEMENTS {
+            names.insert(sql.into(), Arc::clone(&built));
+        }
+        built
+    }
+
     /// Every row of `stmt`.
     fn rows(&self, stmt: Stmt<'_>, limit: Option<usize>) -> StoreResult<Vec<PointRow>> {
         let (sql, params) = stmt.into_parts();
@@ -106,14 +126,32 @@ impl PointReaders {
                     .ok_or_else(|| StoreError::Other(format!("no value for parameter {name:?} of: {sql}").into()))?;
                 bind(&mut prepared, slot, param)?;
             }
-            let names: Arc<[Box<str>]> = prepared.column_names().into_iter().map(Box::from).collect();
+            let names = self.names(&sql, &prepared);
             let width = names.len();
             let mut rows = prepared.raw_query();
             let mut out = Vec::new();
             while limit.is_none_or(|n| out.len() < n) {
                 let Some(row) = rows.next().map_err(map_err)? else { break };
-                let values = (0..width).map(|i| row.get::<_, Value>(i)).collect::<Result<Vec<_>, _>>();
-                out.push(PointRow { names: Arc::clone(&names), values: values.map_err(map_err)? });
+                let mut point =
+                    PointRow { names: Arc::clone(&names), cells: Vec::with_capacity(width), text: String::new() };
+                for i in 0..width {
+                    let cell = match row.get_ref(i).map_err(map_err)? {
+                        ValueRef::Null => Cell::Null,
+                        ValueRef::Integer(v) => Cell::Integer(v),
+                        ValueRef::Real(_) => Cell::Real,
+                        ValueRef::Text(bytes) => {
+                            let text = std::str::from_utf8(bytes).map_err(|e| {
+                                candex_store::rows::corrupt("column", format!("{} is not UTF-8: {e}", names[i]))
+                            })?;
+                            let start = point.text.len();
+                            point.text.push_str(text);
+                            Cell::Text(start..point.text.len())
+                        }
+                        ValueRef::Blob(bytes) => Cell::Blob(bytes.to_vec()),
+                    };
+                    point.cells.push(cell);
+                }
+                out.push(point);
             }
             Ok(out)
         })
@@ -160,26 +198,54 @@ impl Exec for PointPool<'_> {
     }
 }
 
-/// One row of a point read: its values by column, with the statement's column names.
+/// One row of a point read: its values by column, with the statement's column names. Text
+/// values share one buffer, so a row costs a few allocations however many columns it has.
 #[derive(Debug)]
 pub struct PointRow {
     names: Arc<[Box<str>]>,
-    values: Vec<Value>,
+    cells: Vec<Cell>,
+    text: String,
+}
+
+/// One value of a [`PointRow`]; text as a range of the row's buffer.
+#[derive(Debug)]
+enum Cell {
+    Null,
+    Integer(i64),
+    Real,
+    Text(std::ops::Range<usize>),
+    Blob(Vec<u8>),
+}
+
+impl Cell {
+    fn kind(&self) -> &'static str {
+        match self {
+            Cell::Null => "null",
+            Cell::Integer(_) => "integer",
+            Cell::Real => "real",
+            Cell::Text(_) => "text",
+            Cell::Blob(_) => "blob",
+        }
+    }
 }
 
 impl PointRow {
-    fn get(&self, column: &str) -> StoreResult<&Value> {
+    fn get(&self, column: &str) -> StoreResult<&Cell> {
         self.names
             .iter()
             .position(|name| &**name == column)
-            .map(|i| &self.values[i])
-            .ok_or_else(|| StoreError::Other(format!("no column {column:?} in the point read").into()))
+            .map(|i| &self.cells[i])
+            .ok_or_else(|| candex_store::rows::corrupt("column", format!("no column {column:?} in the point read")))
+    }
+
+    fn text_of(&self, range: &std::ops::Range<usize>) -> String {
+        self.text[range.clone()].to_owned()
     }
 }
 
 /// A column that holds another type than the mapper reads: a bug or a hand-edited database.
-fn mismatch(column: &str, expected: &str, found: &Value) -> StoreError {
-    candex_store::rows::corrupt("column", format!("{column} is {:?}, expected {expected}", found.data_type()))
+fn mismatch(column: &str, expected: &str, found: &Cell) -> StoreError {
+    candex_store::rows::corrupt("column", format!("{column} is {}, expected {expected}", found.kind()))
 }
 
 /// The rows of point reads, as the [`Columns`] of the shared row mappers.
@@ -190,30 +256,30 @@ impl Columns for PointDb {
 
     fn text(row: &PointRow, column: &str) -> StoreResult<String> {
         match row.get(column)? {
-            Value::Text(v) => Ok(v.clone()),
+            Cell::Text(range) => Ok(row.text_of(range)),
             other => Err(mismatch(column, "text", other)),
         }
     }
 
     fn opt_text(row: &PointRow, column: &str) -> StoreResult<Option<String>> {
         match row.get(column)? {
-            Value::Null => Ok(None),
-            Value::Text(v) => Ok(Some(v.clone())),
+            Cell::Null => Ok(None),
+            Cell::Text(range) => Ok(Some(row.text_of(range))),
             other => Err(mismatch(column, "text", other)),
         }
     }
 
     fn int(row: &PointRow, column: &str) -> StoreResult<i64> {
         match row.get(column)? {
-            Value::Integer(v) => Ok(*v),
+            Cell::Integer(v) => Ok(*v),
             other => Err(mismatch(column, "integer", other)),
         }
     }
 
     fn opt_int(row: &PointRow, column: &str) -> StoreResult<Option<i64>> {
         match row.get(column)? {
-            Value::Null => Ok(None),
-            Value::Integer(v) => Ok(Some(*v)),
+            Cell::Null => Ok(None),
+            Cell::Integer(v) => Ok(Some(*v)),
             other => Err(mismatch(column, "integer", other)),
         }
     }
@@ -225,7 +291,7 @@ impl Columns for PointDb {
 
     fn bytes(row: &PointRow, column: &str) -> StoreResult<Vec<u8>> {
         match row.get(column)? {
-            Value::Blob(v) => Ok(v.clone()),
+            Cell::Blob(v) => Ok(v.clone()),
             other => Err(mismatch(column, "blob", other)),
         }
     }
@@ -300,8 +366,17 @@ mod tests {
         assert_eq!(cols.bytes("c").unwrap(), vec![1]);
         assert_eq!(cols.opt_text("d").unwrap(), None);
         // A mismatch or an unknown column is an error naming the column, never a panic.
-        assert!(cols.text("b").unwrap_err().to_string().contains('b'));
-        assert!(cols.int("nope").unwrap_err().to_string().contains("nope"));
+        let chain = |e: StoreError| {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                text.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            text
+        };
+        assert!(chain(cols.text("b").unwrap_err()).contains("b is integer, expected text"));
+        assert!(chain(cols.int("nope").unwrap_err()).contains("no column \"nope\""));
         // No row is `None`.
         assert!(pool.fetch_optional(stmt!("select * from t where a = $1", "three")).await.unwrap().is_none());
     }
