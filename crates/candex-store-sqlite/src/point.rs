@@ -33,6 +33,12 @@ use crate::BUSY_TIMEOUT;
 /// closed after use.
 const MAX_IDLE: usize = 8;
 
+/// Page cache per point connection, in KiB (SQLite's default is 2 MiB): the pages of the
+/// profile, candidate, job ad and relationship indexes a server reads over and over, so most
+/// point reads copy nothing from the operating system. Bounded: at most [`MAX_IDLE`]
+/// connections are kept.
+const PAGE_CACHE_KIB: i64 = 16 * 1024;
+
 /// Statements kept prepared per connection (rusqlite's cache, by SQL text): the request path
 /// runs a handful of distinct point reads.
 const PREPARED_PER_CONNECTION: usize = 32;
@@ -71,6 +77,7 @@ impl PointReaders {
         let conn = Connection::open_with_flags(&self.path, flags).map_err(map_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
         conn.pragma_update(None, "query_only", "ON").map_err(map_err)?;
+        conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB).map_err(map_err)?;
         conn.set_prepared_statement_cache_capacity(PREPARED_PER_CONNECTION);
         Ok(conn)
     }

@@ -157,6 +157,52 @@ pub struct TokenService {
     accepted_audiences: Vec<String>,
     lifetime: Duration,
     validation: Validation,
+    /// Tokens verified before, so a partner's next request skips the signature and claims.
+    verified: VerifiedCache,
+}
+
+/// Most tokens [`VerifiedCache`] keeps; when full it starts over, so its memory is bounded
+/// (a few hundred KiB) whatever tokens are presented. Only tokens that verified are kept.
+const VERIFIED_TOKENS: usize = 1024;
+
+/// Tokens that verified, by their exact text, with what verification found: a token is
+/// verified once (signature, claims, issuer, audience) and checked again on each use only for
+/// what time or a key rotation can change: its expiry (with the same leeway) and its key still
+/// held and not retired. Tokens without a key id are never kept (they verify with whatever key
+/// is current). Revocation is not decided here: every request still reads it from the
+/// database.
+#[derive(Default)]
+struct VerifiedCache {
+    tokens: std::sync::Mutex<HashMap<Box<str>, CachedToken>>,
+}
+
+struct CachedToken {
+    token: VerifiedToken,
+    /// The `exp` claim (unix seconds).
+    exp: u64,
+    kid: String,
+}
+
+impl VerifiedCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, CachedToken>> {
+        self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The verified token `text`, and its key id, if kept and not expired at `now` (unix
+    /// seconds) as jsonwebtoken would decide with `leeway`.
+    fn get(&self, text: &str, now: u64, leeway: u64) -> Option<(VerifiedToken, String)> {
+        let tokens = self.lock();
+        let cached = tokens.get(text)?;
+        (cached.exp >= now.saturating_sub(leeway)).then(|| (cached.token.clone(), cached.kid.clone()))
+    }
+
+    fn insert(&self, text: &str, token: &VerifiedToken, exp: u64, kid: &str) {
+        let mut tokens = self.lock();
+        if tokens.len() >= VERIFIED_TOKENS {
+            tokens.clear();
+        }
+        tokens.insert(text.into(), CachedToken { token: token.clone(), exp, kid: kid.to_owned() });
+    }
 }
 
 struct KeySource {
@@ -256,6 +302,7 @@ impl TokenService {
             accepted_audiences: Vec::new(),
             lifetime,
             validation,
+            verified: VerifiedCache::default(),
         }
     }
 
@@ -382,6 +429,16 @@ impl TokenService {
     }
 
     fn verify_with_known_key(&self, token: &str) -> Result<VerifiedToken, Unknown> {
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some((verified, kid)) = self.verified.get(token, now, self.validation.leeway) {
+            let keys = self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let held = keys.verifying.get(&kid).is_some_and(|key| {
+                key.retire_at.is_none_or(|retire_at| chrono::Utc::now().timestamp_millis() < retire_at)
+            });
+            if held {
+                return Ok(verified);
+            }
+        }
         let header = decode_header(token).map_err(|_| TokenError::Invalid)?;
         if header.alg != ALGORITHM || header.typ.as_deref() != Some(TOKEN_TYPE) {
             return Err(TokenError::Invalid.into());
@@ -406,7 +463,11 @@ impl TokenService {
         }
         let scopes = claims.scope.as_deref().unwrap_or_default().split_whitespace().map(str::to_owned).collect();
         let issued_at_ms = claims.issued_at_ms.unwrap_or(claims.iat.saturating_mul(1000));
-        Ok(VerifiedToken { partner_id, kind: claims.kind, hirer_id, scopes, issued_at_ms })
+        let verified = VerifiedToken { partner_id, kind: claims.kind, hirer_id, scopes, issued_at_ms };
+        if let (Some(kid), Ok(exp)) = (header.kid.as_deref(), u64::try_from(claims.exp)) {
+            self.verified.insert(token, &verified, exp, kid);
+        }
+        Ok(verified)
     }
 }
 
@@ -582,5 +643,37 @@ mod tests {
         // the same claims without the explicit typ are refused outright
         let t = encode(&Header::new(ALGORITHM), &claims, &EncodingKey::from_secret(&[7; 32])).unwrap();
         assert_eq!(s.verify(&t), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn a_kept_verification_lasts_only_while_the_token_and_its_key_would_verify() {
+        let s = service(&[7; 32], "https://aud");
+        let t = s.issue_partner(&partner()).unwrap().access_token;
+        assert_eq!(s.verify(&t).unwrap().partner_id, partner());
+        let (kept, kid) = s.verified.get(&t, jsonwebtoken::get_current_timestamp(), LEEWAY_SECS).expect("kept");
+        assert_eq!((kept.partner_id, kid.as_str()), (partner(), "k1"));
+        // Expiry as jsonwebtoken decides it: valid until exp + leeway.
+        let exp = s.verified.lock()[t.as_str()].exp;
+        assert!(s.verified.get(&t, exp + LEEWAY_SECS, LEEWAY_SECS).is_some());
+        assert!(s.verified.get(&t, exp + LEEWAY_SECS + 1, LEEWAY_SECS).is_none());
+        // Its key retired: refused at once, kept or not.
+        s.keys.write().unwrap().verifying.get_mut("k1").unwrap().retire_at = Some(0);
+        assert_eq!(s.verify(&t), Err(TokenError::Invalid));
+        // A token that does not verify is never kept; nor is one without a key id.
+        let mut tampered = t.clone();
+        tampered.push('x');
+        assert!(s.verify(&tampered).is_err());
+        assert!(s.verified.get(&tampered, 0, LEEWAY_SECS).is_none());
+    }
+
+    #[test]
+    fn kept_verifications_stay_bounded() {
+        let s = service(&[7; 32], "https://aud");
+        let t = s.issue_partner(&partner()).unwrap().access_token;
+        let v = s.verify(&t).unwrap();
+        for i in 0..VERIFIED_TOKENS * 2 {
+            s.verified.insert(&format!("{t}{i}"), &v, u64::MAX, "k1");
+            assert!(s.verified.lock().len() <= VERIFIED_TOKENS);
+        }
     }
 }
