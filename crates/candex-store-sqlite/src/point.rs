@@ -52,8 +52,11 @@ pub struct PointReaders {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     /// Column names by statement text, shared by every row of every run of the statement.
-    names: Mutex<HashMap<Box<str>, Arc<[Box<str>]>>>,
+    names: Mutex<HashMap<Box<str>, ColumnNames>>,
 }
+
+/// The column names of a statement, shared by its rows.
+type ColumnNames = Arc<[Box<str>]>;
 
 impl std::fmt::Debug for PointReaders {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -103,12 +106,12 @@ impl PointReaders {
     }
 
     /// The column names of `prepared` (statement text `sql`), built once per statement.
-    fn names(&self, sql: &str, prepared: &rusqlite::Statement<'_>) -> Arc<[Box<str>]> {
+    fn names(&self, sql: &str, prepared: &rusqlite::Statement<'_>) -> ColumnNames {
         let mut names = self.names.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(known) = names.get(sql) {
             return Arc::clone(known);
         }
-        let built: Arc<[Box<str>]> = prepared.column_names().into_iter().map(Box::from).collect();
+        let built: ColumnNames = prepared.column_names().into_iter().map(Box::from).collect();
         if names.len() < NAMED_STATEMENTS {
             names.insert(sql.into(), Arc::clone(&built));
         }
@@ -209,7 +212,7 @@ impl Exec for PointPool<'_> {
 /// values share one buffer, so a row costs a few allocations however many columns it has.
 #[derive(Debug)]
 pub struct PointRow {
-    names: Arc<[Box<str>]>,
+    names: ColumnNames,
     cells: Vec<Cell>,
     text: String,
 }
