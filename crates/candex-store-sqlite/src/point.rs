@@ -11,8 +11,8 @@
 //! the disk would hold the runtime thread as long, which a point read's few pages bound.
 //! Reads that scan (pages of events, lists) stay on sqlx's reader pool.
 //!
-//! Each connection runs `query_only`, with the same busy timeout as the pools; in WAL mode a
-//! read never waits for the writer. Rows come back as [`PointRow`]s (owned values, named
+//! Each connection runs `query_only`, with a shorter busy timeout than the pools (it waits on
+//! a runtime thread); in WAL mode a read never waits for the writer. Rows come back as [`PointRow`]s (owned values, named
 //! columns), decoded by the shared row mappers through [`PointDb`].
 
 use std::collections::HashMap;
@@ -26,7 +26,12 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::codec::to_json;
-use crate::BUSY_TIMEOUT;
+
+/// How long a point read waits for a lock before failing with `Unavailable`. A read in WAL
+/// mode waits only in rare moments (another process recovering the WAL, a truncating
+/// checkpoint's last step), but it waits on a runtime thread, so for at most this long rather
+/// than the pools' [`crate::BUSY_TIMEOUT`].
+const POINT_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Idle connections kept for reuse. A point read never awaits while it holds a connection, so
 /// at most one is in use per thread running reads; more than this are opened when needed and
@@ -78,7 +83,7 @@ impl PointReaders {
         // No CREATE: the writer created the file and its schema before readers open.
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.path, flags).map_err(map_err)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+        conn.busy_timeout(POINT_BUSY_TIMEOUT).map_err(map_err)?;
         conn.pragma_update(None, "query_only", "ON").map_err(map_err)?;
         conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB).map_err(map_err)?;
         conn.set_prepared_statement_cache_capacity(PREPARED_PER_CONNECTION);
