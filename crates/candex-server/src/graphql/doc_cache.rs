@@ -1,7 +1,8 @@
 //! `DocCache`: parsed query documents by query text, bounded in bytes. A partner sends the
 //! same query text with different variables over and over; parsing it (a PEG parser over the
-//! whole text) was the largest single cost of a `candidateProfile` request. Validation and
-//! limits still run on every request; only the parse (and the guard's measure) is shared.
+//! whole text) was the largest single cost of a `candidateProfile` request. The parse (and the
+//! guard's measure) is shared; a kept document is validated in full again unless its
+//! variables are proven ([`super::proven`]), and may be answered directly ([`super::direct`]).
 //!
 //! Only documents that passed validation for an authenticated caller are stored (the handler
 //! decides), so traffic without a token cannot grow the cache, and its size is bounded by an

@@ -143,9 +143,13 @@ async fn handle(
     };
     let authenticated = caller.is_ok();
     let cached = if authenticated { state.docs.get(&request.query) } else { None };
-    // A document validated here before, within what the direct writer covers: answered from
-    // the profile read without the executor, or (on any other outcome) by it.
-    if let (Some(entry), Ok(token)) = (&cached, &caller) {
+    // A document validated here before, with variables proven of their declared types, skips
+    // strict validation ([`proven`]); within what the direct writer covers it is answered from
+    // the profile read without the executor, or (on any other outcome) by it ([`direct`]).
+    let proven = cached.as_ref().is_some_and(|entry| {
+        proven::variables_proven(&entry.doc, request.operation_name.as_deref(), &request.variables)
+    });
+    if let (true, Some(entry), Ok(token)) = (proven, &cached, &caller) {
         if let Some(body) = answer_directly(state, entry, token, &request).await {
             *operation_type = Some("query");
             state.metrics.graphql_direct_answer();
@@ -158,16 +162,12 @@ async fn handle(
     let mut request = request.data(access).data(prefetch::Prefetched::default());
     // Parse and measure, or reuse a document this server already validated for a partner.
     let mutation;
-    // Strict validation, unless the document passed it before and the variables are proven.
-    let mut schema = &state.schema;
+    let schema = if proven { &state.proven_schema } else { &state.schema };
     let fresh = match cached {
         Some(entry) => {
             let doc = &entry.doc;
             *operation_type = Some(doc_operation_type(doc, request.operation_name.as_deref()));
             mutation = *operation_type == Some(MUTATION);
-            if proven::variables_proven(doc, request.operation_name.as_deref(), &request.variables) {
-                schema = &state.proven_schema;
-            }
             request.set_parsed_query(doc.clone());
             None
         }
@@ -226,19 +226,15 @@ async fn handle(
     transport::respond(media, response, false)
 }
 
-/// The direct answer ([`direct`]) to a request whose document is `entry`, when it applies:
-/// the document's plan runs the requested operation and the variables are proven.
+/// The direct answer ([`direct`]) to a request whose document is `entry` and whose variables
+/// are proven, when the document's plan runs the requested operation.
 async fn answer_directly(
     state: &AppState,
     entry: &doc_cache::Cached,
     token: &VerifiedToken,
     request: &async_graphql::Request,
 ) -> Option<Vec<u8>> {
-    let plan = entry.plan()?;
-    let operation_name = request.operation_name.as_deref();
-    if !plan.runs(operation_name) || !proven::variables_proven(&entry.doc, operation_name, &request.variables) {
-        return None;
-    }
+    let plan = entry.plan().filter(|plan| plan.runs(request.operation_name.as_deref()))?;
     direct::answer(state, plan, token, &request.variables).await
 }
 

@@ -290,8 +290,8 @@ impl BlobStore {
         let dir = self.local_dir.as_ref()?;
         let want =
             usize::try_from(range.end.checked_sub(range.start)?).ok().filter(|n| *n as u64 <= SMALL_READ_BYTES)?;
-        Self::key(sha256).ok()?;
-        let mut file = std::fs::File::open(dir.join("sha256").join(sha256)).ok()?;
+        let key = Self::key(sha256).ok()?;
+        let mut file = std::fs::File::open(dir.join(key.as_ref())).ok()?;
         file.seek(SeekFrom::Start(range.start)).ok()?;
         let mut buf = vec![0u8; want];
         file.read_exact(&mut buf).ok()?;
