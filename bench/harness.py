@@ -577,6 +577,15 @@ def scenario_exporter(args, results):
         if not os.path.exists(path):
             with open(path, "wb") as f:
                 f.write(b"%PDF-1.4\n" + rng.randbytes(size))
+    # Outputs are deleted only when every size has run: ext4 skips inodes deleted in the last
+    # 60-300 s when it allocates new ones, reading their inode blocks to check (`recently_deleted`),
+    # so deleting one run's ~6 inodes per profile right before the next export made that export
+    # spend a third of its core scanning past them (bench/README.md, "The exporter").
+    outputs = [os.path.join(WORK, f"exporter-{n}-out") for n in args.exporter_sizes]
+    for out in outputs:
+        if os.path.exists(out):
+            log(f"deleting {out} from an earlier run (exports right after a large delete are slower on ext4)")
+            shutil.rmtree(out, ignore_errors=True)
     table = {}
     for n in args.exporter_sizes:
         db_path = os.path.join(WORK, f"exporter-{n}.db")
@@ -603,7 +612,6 @@ def scenario_exporter(args, results):
                 server = candex_serve(f"candex-exporter-{n}", db, 18630, ["--operator-key", OPERATOR_KEY, "--blobs", blobs])
             partner = json.load(open(db_path + ".partner.json"))
             out = os.path.join(WORK, f"exporter-{n}-out")
-            shutil.rmtree(out, ignore_errors=True)
             log(f"exporting {n} profiles")
             cpu0 = server.cpu_seconds()
             cmd = ["/usr/bin/time", "-v", "taskset", "-c", LOAD_CPU, CANDEX, "export", "sync", "--server", base,
@@ -625,6 +633,7 @@ def scenario_exporter(args, results):
                "server_cpu_ms_per_profile": server_cpu * 1000 / n, "concurrency": args.exporter_concurrency}
         log(f"  {n}: {row['profiles_per_s']:.0f} profiles/s, {row['mib_per_s']:.1f} MiB/s, peak RSS {row['peak_rss_mib']:.1f} MiB")
         table[str(n)] = row
+    for out in outputs:
         shutil.rmtree(out, ignore_errors=True)
     results["exporter"] = table
     largest = table[str(max(args.exporter_sizes))]

@@ -1,5 +1,6 @@
 //! Attachment downloads: streamed to `<dest>.part`, resumed with `Range`, hashed with SHA-256, fsynced and
-//! renamed into place; the original file name comes from RFC 6266 `Content-Disposition`.
+//! renamed into place (or left unsynced for a caller that syncs many at once); the original file name
+//! comes from RFC 6266 `Content-Disposition`.
 
 use std::path::{Path, PathBuf};
 
@@ -174,6 +175,17 @@ impl Client {
     /// file in memory). An existing `.part` is resumed with `Range: bytes=N-` when the server answers 206 with
     /// a matching `Content-Range`; a 200 starts over. Interrupted bodies are resumed within the retry budget.
     pub async fn download(&self, url: &str, dest: &Path) -> Result<Downloaded, ClientError> {
+        self.download_to(url, dest, Durability::Synced).await
+    }
+
+    /// [`Client::download`] without the fsyncs of the file and its folder: the bytes are complete when
+    /// this returns but may not survive a crash until the caller syncs them. For callers that make many
+    /// downloads durable at once (the exporter's group commit syncs its file system once per group).
+    pub async fn download_unsynced(&self, url: &str, dest: &Path) -> Result<Downloaded, ClientError> {
+        self.download_to(url, dest, Durability::Unsynced).await
+    }
+
+    async fn download_to(&self, url: &str, dest: &Path, durability: Durability) -> Result<Downloaded, ClientError> {
         let part = part_path(dest);
         let max = self.config().max_attempts;
         let mut body_failures = 0u32;
@@ -264,7 +276,9 @@ impl Client {
                 }
             }
             file.flush().await.map_err(|e| ClientError::io(&part, e))?;
-            file.sync_all().await.map_err(|e| ClientError::io(&part, e))?;
+            if durability == Durability::Synced {
+                file.sync_all().await.map_err(|e| ClientError::io(&part, e))?;
+            }
             drop(file);
             if interrupted.is_none() && expected_total.is_some_and(|t| t != written) {
                 interrupted = Some((format!("body ended at {written} bytes of {}", expected_total.unwrap_or(0)), None));
@@ -279,7 +293,9 @@ impl Client {
                 continue;
             }
             tokio::fs::rename(&part, dest).await.map_err(|e| ClientError::io(dest, e))?;
-            sync_parent(dest).await;
+            if durability == Durability::Synced {
+                sync_parent(dest).await;
+            }
             return Ok(Downloaded {
                 path: dest.to_path_buf(),
                 filename,
@@ -290,6 +306,13 @@ impl Client {
             });
         }
     }
+}
+
+/// Whether a download is fsynced before it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    Synced,
+    Unsynced,
 }
 
 /// Creates (truncating) a file readable by the owner only: attachments are personal data.

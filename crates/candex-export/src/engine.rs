@@ -1,5 +1,5 @@
 //! `Exporter`: fetches each due application's profile and attachments with bounded concurrency
-//! and commits them to the sink; carries out erasures (`CandidateErased`, a candex extension)
+//! and commits them to the sink in groups (one sync and one state transaction per group); carries out erasures (`CandidateErased`, a candex extension)
 //! alone, between exports; polls the events stream into the inbox from the saved cursor.
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -20,6 +20,22 @@ use crate::{ExportError, State};
 
 /// How many due events are read from the inbox at a time (memory stays flat in the backlog).
 const BATCH: i64 = 256;
+
+/// How many fetched exports may wait for a commit before no new fetch starts (those already in
+/// flight still join, so a group holds at most this plus the concurrency): memory stays bounded
+/// when the sink is slower than the server.
+const GROUP: usize = 64;
+
+/// A fetched export waiting for its group's commit. It holds its profile's lock, so another
+/// event for the same profile waits until this one is committed.
+struct Staged {
+    pending: Pending,
+    export: Export,
+    attachments: u64,
+    bytes: u64,
+    lock: Arc<tokio::sync::Mutex<()>>,
+    guard: tokio::sync::OwnedMutexGuard<()>,
+}
 
 /// The export engine: one client, one state, one sink.
 pub struct Exporter {
@@ -116,23 +132,34 @@ impl Exporter {
         Ok(added)
     }
 
-    /// Exports every due event once, in inbox order, `concurrency` at a time. Failures are
-    /// recorded (and retried later); only state errors and configuration errors stop the pass.
+    /// Exports every due event once, in inbox order, `concurrency` at a time. Fetched exports
+    /// are committed in groups, one group at a time while the next is fetched: a group is
+    /// everything fetched since the last commit began (bounded by [`GROUP`]), so the sink's
+    /// syncs and the state's transaction are paid once per group rather than once per profile.
+    /// Failures are recorded (and retried later); only state errors and configuration errors
+    /// stop the pass.
     pub async fn export_due(&self, cancel: &CancellationToken) -> Result<(), ExportError> {
         self.progress.expect(self.state.count_due().await?);
         let mut in_flight = FuturesUnordered::new();
         let mut queue = VecDeque::new();
+        let mut staged: Vec<Staged> = Vec::new();
+        // The group being committed: at most one at a time.
+        let mut committing = FuturesUnordered::new();
         let (mut after, mut exhausted) = (0i64, false);
         loop {
+            if committing.is_empty() && !staged.is_empty() {
+                committing.push(self.commit_group(std::mem::take(&mut staged)));
+            }
             if queue.is_empty() && !exhausted && !cancel.is_cancelled() {
-                // Keep driving the exports in flight while the next batch is read: they may hold
-                // state connections (and the write lock) that the read is waiting for.
+                // Keep driving the exports in flight (and the commit) while the next batch is
+                // read: they may hold state connections (and the write lock) that it waits for.
                 let fetch = self.state.due(after, BATCH);
                 tokio::pin!(fetch);
                 let batch = loop {
                     tokio::select! {
                         batch = &mut fetch => break batch?,
-                        Some(result) = in_flight.next(), if !in_flight.is_empty() => result?,
+                        Some(result) = in_flight.next(), if !in_flight.is_empty() => staged.extend(result?),
+                        Some(result) = committing.next(), if !committing.is_empty() => result?,
                     }
                 };
                 match batch.last() {
@@ -144,12 +171,13 @@ impl Exporter {
                     None => exhausted = true,
                 }
             }
-            while in_flight.len() < self.concurrency {
+            while in_flight.len() < self.concurrency && staged.len() < GROUP {
                 match queue.front() {
-                    // An erasure runs alone: the exports before it finish first (one of them may
-                    // be the candidate's, or share a file with it), and none starts meanwhile.
+                    // An erasure runs alone: the exports before it are committed first (one of
+                    // them may be the candidate's, or share a file with it), and none starts
+                    // meanwhile.
                     Some(next) if next.type_code == CANDIDATE_ERASED => {
-                        if !in_flight.is_empty() {
+                        if !in_flight.is_empty() || !staged.is_empty() || !committing.is_empty() {
                             break;
                         }
                         if let Some(pending) = queue.pop_front() {
@@ -164,10 +192,14 @@ impl Exporter {
                     None => break,
                 }
             }
-            match in_flight.next().await {
-                Some(result) => result?,
-                None if queue.is_empty() && (exhausted || cancel.is_cancelled()) => break,
-                None => {}
+            tokio::select! {
+                Some(result) = in_flight.next(), if !in_flight.is_empty() => staged.extend(result?),
+                Some(result) = committing.next(), if !committing.is_empty() => result?,
+                else => {
+                    if staged.is_empty() && queue.is_empty() && (exhausted || cancel.is_cancelled()) {
+                        break;
+                    }
+                }
             }
         }
         self.sink.tidy().await
@@ -209,9 +241,11 @@ impl Exporter {
         }
     }
 
-    async fn handle(&self, pending: Pending, cancel: &CancellationToken) -> Result<(), ExportError> {
+    /// Fetches one due export into its staging folder; `None` if there is nothing to commit
+    /// (cancelled, skipped, or failed and recorded).
+    async fn handle(&self, pending: Pending, cancel: &CancellationToken) -> Result<Option<Staged>, ExportError> {
         if cancel.is_cancelled() {
-            return Ok(());
+            return Ok(None);
         }
         // An application of a candidate erased meanwhile is never exported (erasures run
         // alone, so none can start while this one runs).
@@ -220,14 +254,49 @@ impl Exporter {
                 tracing::debug!(event = %pending.event_id, profile = %pending.profile_id, "candidate erased; skipped");
                 self.state.skip_erased(&pending.event_id).await?;
                 self.progress.skipped();
-                return Ok(());
+                return Ok(None);
             }
         }
+        // Held until the export is committed: the profile's staging folder is its own.
         let lock = self.profile_lock(&pending.profile_id);
-        let guard = lock.lock().await;
-        let result = self.export_one(&pending).await;
-        drop(guard);
-        self.release_profile_lock(&pending.profile_id, lock);
+        let guard = lock.clone().lock_owned().await;
+        match self.fetch(&pending).await {
+            Ok((export, attachments, bytes)) => Ok(Some(Staged { pending, export, attachments, bytes, lock, guard })),
+            Err(e) => {
+                drop(guard);
+                self.release_profile_lock(&pending.profile_id, lock);
+                self.settle(&pending, Err(e)).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Commits a group of fetched exports and records each one's outcome.
+    async fn commit_group(&self, group: Vec<Staged>) -> Result<(), ExportError> {
+        let mut exports = Vec::with_capacity(group.len());
+        let mut settled = Vec::with_capacity(group.len());
+        let mut locks = Vec::with_capacity(group.len());
+        for staged in group {
+            exports.push(staged.export);
+            settled.push((staged.pending, staged.attachments, staged.bytes));
+            locks.push((staged.lock, staged.guard));
+        }
+        let profiles = exports.len();
+        let outcomes = self.sink.commit_group(exports, &self.state).await;
+        tracing::debug!(profiles, "group committed");
+        for ((pending, _, _), (lock, guard)) in settled.iter().zip(locks) {
+            drop(guard);
+            self.release_profile_lock(&pending.profile_id, lock);
+        }
+        for ((pending, attachments, bytes), outcome) in settled.iter().zip(outcomes?) {
+            self.settle(pending, outcome.map(|()| (*attachments, *bytes))).await?;
+        }
+        Ok(())
+    }
+
+    /// Records how an export ended: exported, rejected (not retried unless asked) or failed
+    /// (retried later). A fatal error (configuration, the state) is returned and stops the run.
+    async fn settle(&self, pending: &Pending, result: Result<(u64, u64), ExportError>) -> Result<(), ExportError> {
         match result {
             Ok((attachments, bytes)) => {
                 tracing::debug!(event = %pending.event_id, profile = %pending.profile_id, attachments, "exported");
@@ -275,8 +344,9 @@ impl Exporter {
         }
     }
 
-    /// Fetches, downloads and commits one profile; returns (attachments, bytes).
-    async fn export_one(&self, pending: &Pending) -> Result<(u64, u64), ExportError> {
+    /// Fetches one profile and downloads its attachments into its staging folder; returns the
+    /// export to commit, its attachment count and bytes.
+    async fn fetch(&self, pending: &Pending) -> Result<(Export, u64, u64), ExportError> {
         let raw = self
             .client
             .candidate_profile_raw(&pending.profile_id)
@@ -294,7 +364,8 @@ impl Exporter {
                 ExportError::Unusable(format!("profile {}: attachment {} has no url", meta.profile_id, i + 1))
             })?;
             let staged = staging.join(format!("attachment-{}", i + 1));
-            let downloaded = self.client.download(url, &staged).await?;
+            // Unsynced: the sink makes the whole group durable at once.
+            let downloaded = self.client.download_unsynced(url, &staged).await?;
             let fallback = safe_name(
                 &format!("{}-{}", attachment.seek_role_code.as_deref().unwrap_or("attachment"), i + 1),
                 "attachment",
@@ -317,9 +388,7 @@ impl Exporter {
             });
         }
         let count = attachments.len() as u64;
-        let export = Export { meta, raw, profile, attachments, staging, exported_at: now() };
-        self.sink.commit(export, &self.state).await?;
-        Ok((count, bytes))
+        Ok((Export { meta, raw, profile, attachments, staging, exported_at: now() }, count, bytes))
     }
 
     /// Sums up the run.

@@ -334,6 +334,20 @@ impl State {
         self.finish_with(event_id, profile_id, location, None).await
     }
 
+    /// [`State::finish`] for a group of `(event, profile, location)` in one transaction (one
+    /// fsync for the group: the folder sink's group commit).
+    pub async fn finish_many<L: AsRef<str>>(&self, exports: &[(&str, &str, L)]) -> Result<(), ExportError> {
+        if exports.is_empty() {
+            return Ok(());
+        }
+        let at = now();
+        let mut tx = self.pool.begin().await.map_err(ExportError::state)?;
+        for (event_id, profile_id, location) in exports {
+            record_export(&mut tx, &at, event_id, profile_id, location.as_ref()).await?;
+        }
+        tx.commit().await.map_err(ExportError::state)
+    }
+
     /// [`State::finish`] plus a sink bookkeeping value (`meta[key] = value`) in the same transaction.
     pub async fn finish_with(
         &self,
@@ -344,27 +358,7 @@ impl State {
     ) -> Result<(), ExportError> {
         let at = now();
         let mut tx = self.pool.begin().await.map_err(ExportError::state)?;
-        sqlx::query(
-            "UPDATE inbox SET status = 'done', finished_at = ?, last_error = NULL, retry_at = NULL \
-             WHERE event_id = ?",
-        )
-        .bind(&at)
-        .bind(event_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(ExportError::state)?;
-        sqlx::query(
-            "INSERT INTO exported (profile_id, event_id, location, exported_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (profile_id) DO UPDATE SET event_id = excluded.event_id, location = excluded.location, \
-             exported_at = excluded.exported_at",
-        )
-        .bind(profile_id)
-        .bind(event_id)
-        .bind(location)
-        .bind(&at)
-        .execute(&mut *tx)
-        .await
-        .map_err(ExportError::state)?;
+        record_export(&mut tx, &at, event_id, profile_id, location).await?;
         if let Some((key, value)) = meta {
             set_meta(&mut tx, key, value).await?;
         }
@@ -606,6 +600,38 @@ fn lock(path: &Path) -> Result<std::fs::File, ExportError> {
         ))),
         Err(std::fs::TryLockError::Error(e)) => Err(ExportError::io(&lock_path, e)),
     }
+}
+
+/// Marks `event_id` done and records where `profile_id` was exported, inside `tx`.
+async fn record_export(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    at: &str,
+    event_id: &str,
+    profile_id: &str,
+    location: &str,
+) -> Result<(), ExportError> {
+    sqlx::query(
+        "UPDATE inbox SET status = 'done', finished_at = ?, last_error = NULL, retry_at = NULL \
+         WHERE event_id = ?",
+    )
+    .bind(at)
+    .bind(event_id)
+    .execute(&mut **tx)
+    .await
+    .map_err(ExportError::state)?;
+    sqlx::query(
+        "INSERT INTO exported (profile_id, event_id, location, exported_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (profile_id) DO UPDATE SET event_id = excluded.event_id, location = excluded.location, \
+         exported_at = excluded.exported_at",
+    )
+    .bind(profile_id)
+    .bind(event_id)
+    .bind(location)
+    .bind(at)
+    .execute(&mut **tx)
+    .await
+    .map_err(ExportError::state)?;
+    Ok(())
 }
 
 async fn set_meta(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, key: &str, value: &str) -> Result<(), ExportError> {

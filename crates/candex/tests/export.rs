@@ -763,12 +763,25 @@ async fn a_large_backlog_with_high_concurrency_exports_without_stalling() {
         .args(["--out", &out.display().to_string()])
         .env("CANDEX_EXPORT_CLIENT_ID", seeded["partner"]["clientId"].as_str().unwrap())
         .env("CANDEX_EXPORT_CLIENT_SECRET", seeded["partner"]["clientSecret"].as_str().unwrap())
+        .env("RUST_LOG", "info,sqlx=warn,candex_export::engine=debug")
         .output()
         .expect("export");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let summary = summary(&output);
     assert_eq!(summary["profiles"], json!(1200), "{summary}");
     assert_eq!(files_named(&out, "profile.json").len(), 1200);
+    // Committed in groups (one file-system sync and one state transaction each), every profile
+    // in exactly one of them.
+    let groups: Vec<u64> = String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|l| l.contains("group committed"))
+        .map(strip_ansi)
+        .filter_map(|l| l.split("profiles=").nth(1).and_then(|n| n.split_whitespace().next()?.parse().ok()))
+        .collect();
+    assert_eq!(groups.iter().sum::<u64>(), 1200, "{groups:?}");
+    // No fetch starts while 64 wait; the 32 in flight may still join.
+    assert!(groups.len() < 1200 && groups.iter().all(|&n| n <= 64 + 32), "{} groups: {groups:?}", groups.len());
+    eprintln!("1200 profiles in {} groups", groups.len());
     // The regression this guards against stalled state writes for 30 s (busy waits). sqlx
     // reports every statement over 1 s, which a loaded CI disk can cause on its own, so the
     // bound is on how slow the slowest one was.

@@ -1,7 +1,8 @@
 //! `DirSink`: `DIR/<hirer>/<position>/<profile>/{profile.json, manifest.json, attachments/}`.
 //! A profile is assembled in `DIR/.candex/staging/<profile>` and renamed into place whole, so a
-//! profile folder is either complete or absent; a re-export replaces the folder, and an erasure
-//! moves the candidate's folders out of the tree (one rename each) and deletes them.
+//! profile folder is either complete or absent; exports commit in groups, made durable with one
+//! file-system sync before and one after the renames; a re-export replaces the folder, and an
+//! erasure moves the candidate's folders out of the tree (one rename each) and deletes them.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,9 @@ use serde::Serialize;
 use super::{
     blocking, remove_staging, staging_in, tidy_staging, Erasure, Export, FetchedAttachment, ProfileMeta, Sink,
 };
-use crate::files::{create_private_dir, remove_dir_if_exists, sync_dir, sync_parent, write_atomic};
+#[cfg(target_os = "linux")]
+use crate::files::sync_filesystem;
+use crate::files::{create_private_dir, remove_dir_if_exists, sync_dir, sync_file, sync_parent, write_private};
 use crate::names::safe_name;
 use crate::{ExportError, State};
 
@@ -68,48 +71,120 @@ impl DirSink {
             .join(safe_name(&meta.profile_id, "profile"))
     }
 
-    fn commit_blocking(&self, export: &Export) -> Result<PathBuf, ExportError> {
+    /// Commits a group: each export is laid out in its staging folder, the file system is synced
+    /// once, the folders are moved into place, and it is synced once more; only then does the
+    /// state record them. A folder is in the tree only once everything in it is durable, so a
+    /// crash leaves each profile's folder complete or absent (or the previous export), and the
+    /// events not yet recorded are exported again by the next run. Returns each export's folder
+    /// (relative to the root) or why it failed.
+    fn commit_group_blocking(&self, exports: &[Export]) -> Vec<Result<PathBuf, ExportError>> {
+        let mut outcomes: Vec<Result<PathBuf, ExportError>> =
+            exports.iter().map(|export| Self::assemble(export).map(|()| PathBuf::new())).collect();
+        if let Err(e) = self.sync(&self.staging_root) {
+            return fail_all(outcomes, &e);
+        }
+        let mut parked = Vec::new();
+        for (export, outcome) in exports.iter().zip(&mut outcomes) {
+            if outcome.is_ok() {
+                *outcome = self.publish(export, &mut parked);
+            }
+        }
+        if let Err(e) = self.sync(&self.root) {
+            return fail_all(outcomes, &e);
+        }
+        // The earlier exports these replaced; a crash before this leaves them parked in the
+        // staging area, and `open` deletes them.
+        for old in parked {
+            if let Err(e) = remove_dir_if_exists(&old) {
+                tracing::warn!(error = %e, "could not delete a replaced export; the next run deletes it");
+            }
+        }
+        outcomes
+    }
+
+    /// Lays out a staged export: its downloads moved into `attachments/`, `manifest.json` and
+    /// `profile.json` written beside them (fsynced each only where the file system cannot be
+    /// synced at once).
+    fn assemble(export: &Export) -> Result<(), ExportError> {
         let staging = &export.staging;
         let attachments_dir = staging.join("attachments");
         create_private_dir(&attachments_dir)?;
         let mut entries = Vec::with_capacity(export.attachments.len());
         for attachment in &export.attachments {
+            if SYNC_EACH {
+                sync_file(&attachment.staged)?;
+            }
             let dest = attachments_dir.join(&attachment.file_name);
             std::fs::rename(&attachment.staged, &dest).map_err(|e| ExportError::io(&dest, e))?;
             entries.push(ManifestEntry { path: format!("attachments/{}", attachment.file_name), attachment });
         }
-        sync_dir(&attachments_dir)?;
         let manifest = Manifest { meta: &export.meta, exported_at: &export.exported_at, attachments: entries };
         let manifest = serde_json::to_vec_pretty(&manifest).map_err(|e| ExportError::Unusable(e.to_string()))?;
-        write_atomic(&staging.join("manifest.json"), &manifest)?;
+        write_private(&staging.join("manifest.json"), &manifest, SYNC_EACH)?;
         let mut profile = export.raw.get().as_bytes().to_vec();
         profile.push(b'\n');
-        write_atomic(&staging.join("profile.json"), &profile)?;
-        sync_dir(staging)?;
+        write_private(&staging.join("profile.json"), &profile, SYNC_EACH)?;
+        if SYNC_EACH {
+            sync_dir(&attachments_dir)?;
+            sync_dir(staging)?;
+        }
+        Ok(())
+    }
 
+    /// Moves an assembled staging folder into place. A re-export (SEEK re-sends events when it
+    /// fixes data) parks the earlier folder in the staging area first (added to `parked`, deleted
+    /// once the move is durable), so the tree never shows a mix of the two.
+    fn publish(&self, export: &Export, parked: &mut Vec<PathBuf>) -> Result<PathBuf, ExportError> {
+        let staging = &export.staging;
         let relative = Self::relative_location(&export.meta);
         let target = self.root.join(&relative);
         let parent = target.parent().unwrap_or(&self.root);
         create_private_dir(parent)?;
         if target.exists() {
-            // A re-export (SEEK re-sends events when it fixes data): park the old folder, move
-            // the new one in, then delete the old one. A crash in between leaves the event
-            // pending, so the rerun completes it.
-            let mut parked = staging.clone().into_os_string();
-            parked.push(".old");
-            let parked = PathBuf::from(parked);
-            remove_dir_if_exists(&parked)?;
-            std::fs::rename(&target, &parked).map_err(|e| ExportError::io(&target, e))?;
-            std::fs::rename(staging, &target).map_err(|e| ExportError::io(&target, e))?;
-            sync_parent(&target)?;
-            remove_dir_if_exists(&parked)?;
-        } else {
-            std::fs::rename(staging, &target).map_err(|e| ExportError::io(&target, e))?;
+            let mut old = staging.clone().into_os_string();
+            old.push(".old");
+            let old = PathBuf::from(old);
+            remove_dir_if_exists(&old)?;
+            std::fs::rename(&target, &old).map_err(|e| ExportError::io(&target, e))?;
+            parked.push(old);
+        }
+        std::fs::rename(staging, &target).map_err(|e| ExportError::io(&target, e))?;
+        if SYNC_EACH {
             sync_parent(&target)?;
         }
-        sync_dir(&self.staging_root)?;
         Ok(relative)
     }
+
+    /// Makes the group's writes under `dir` durable: one `syncfs` on Linux; elsewhere each file
+    /// and folder was fsynced as it was written, and only the staging area's entries remain.
+    fn sync(&self, dir: &Path) -> Result<(), ExportError> {
+        #[cfg(target_os = "linux")]
+        {
+            sync_filesystem(dir)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = dir;
+            sync_dir(&self.staging_root)
+        }
+    }
+}
+
+/// Whether each file and folder is fsynced as it is written (where the file system cannot be
+/// synced at once, see [`crate::files::sync_filesystem`]).
+const SYNC_EACH: bool = !cfg!(target_os = "linux");
+
+/// Every export of the group that has not failed already fails with `e` (a failed sync: none of
+/// them is known to be durable, so none is recorded, and each is retried).
+fn fail_all(outcomes: Vec<Result<PathBuf, ExportError>>, e: &ExportError) -> Vec<Result<PathBuf, ExportError>> {
+    let (path, kind, message) = match e {
+        ExportError::Io { path, source } => (path.clone(), source.kind(), source.to_string()),
+        other => (PathBuf::new(), std::io::ErrorKind::Other, other.to_string()),
+    };
+    outcomes
+        .into_iter()
+        .map(|outcome| outcome.and_then(|_| Err(ExportError::io(&path, std::io::Error::new(kind, message.clone())))))
+        .collect()
 }
 
 impl DirSink {
@@ -147,12 +222,32 @@ impl Sink for DirSink {
     }
 
     async fn commit(&self, export: Export, state: &State) -> Result<(), ExportError> {
+        let mut outcomes = self.commit_group(vec![export], state).await?;
+        outcomes.pop().unwrap_or_else(|| Err(ExportError::Unusable("the commit lost its export".into())))
+    }
+
+    async fn commit_group(
+        &self,
+        exports: Vec<Export>,
+        state: &State,
+    ) -> Result<Vec<Result<(), ExportError>>, ExportError> {
         let sink = DirSink { root: self.root.clone(), staging_root: self.staging_root.clone() };
-        let meta = export.meta.clone();
-        let relative = tokio::task::spawn_blocking(move || sink.commit_blocking(&export))
-            .await
-            .map_err(|e| ExportError::Unusable(format!("commit task failed: {e}")))??;
-        state.finish(&meta.event_id, &meta.profile_id, &relative.to_string_lossy()).await
+        let (exports, outcomes) = tokio::task::spawn_blocking(move || {
+            let outcomes = sink.commit_group_blocking(&exports);
+            (exports, outcomes)
+        })
+        .await
+        .map_err(|e| ExportError::Unusable(format!("commit task failed: {e}")))?;
+        let done: Vec<_> = exports
+            .iter()
+            .zip(&outcomes)
+            .filter_map(|(export, outcome)| {
+                let relative = outcome.as_ref().ok()?;
+                Some((export.meta.event_id.as_str(), export.meta.profile_id.as_str(), relative.to_string_lossy()))
+            })
+            .collect();
+        state.finish_many(&done).await?;
+        Ok(outcomes.into_iter().map(|o| o.map(drop)).collect())
     }
 
     async fn erase(&self, erasure: &Erasure, state: &State) -> Result<u64, ExportError> {
@@ -174,75 +269,141 @@ mod tests {
     use super::*;
     use crate::state::{InboxEvent, APPLICATION_CREATED};
 
+    fn meta(profile: &str, event: &str) -> ProfileMeta {
+        ProfileMeta {
+            profile_id: format!("seekAnz:candidateProfile:apply:{profile}"),
+            hirer_id: "seekAnz:organization:seek:H".into(),
+            position_id: Some("../../escape".into()),
+            candidate_id: None,
+            event_id: event.into(),
+        }
+    }
+
+    /// Enqueues `event` for `profile` and stages an export of it whose attachments are `files`
+    /// (each file holding its own name; a name starting with `missing` is never written).
+    async fn staged(sink: &DirSink, state: &State, profile: &str, event: &str, files: &[&str]) -> Export {
+        let meta = meta(profile, event);
+        let inbox = InboxEvent {
+            event_id: event.into(),
+            type_code: APPLICATION_CREATED.into(),
+            profile_id: Some(meta.profile_id.clone()),
+            candidate_id: None,
+            hirer_id: None,
+        };
+        state.enqueue(&[inbox]).await.expect("enqueue");
+        let staging = sink.staging(&meta).await.expect("staging");
+        let attachments = files
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let staged = staging.join(format!("attachment-{i}"));
+                if !name.starts_with("missing") {
+                    std::fs::write(&staged, name).expect("stage");
+                }
+                FetchedAttachment {
+                    id: None,
+                    seek_role_code: None,
+                    descriptions: vec![],
+                    file_name: (*name).into(),
+                    original_filename: None,
+                    content_type: None,
+                    size: name.len() as u64,
+                    sha256: String::new(),
+                    source_url: String::new(),
+                    fetched_at: String::new(),
+                    blob: None,
+                    staged,
+                }
+            })
+            .collect();
+        Export {
+            meta,
+            raw: serde_json::value::RawValue::from_string(format!("{{\"event\":\"{event}\"}}")).expect("raw"),
+            profile: Default::default(),
+            attachments,
+            staging,
+            exported_at: String::new(),
+        }
+    }
+
+    fn folder(root: &Path, profile: &str) -> PathBuf {
+        root.join(format!("seekAnz_organization_seek_H/_.._escape/seekAnz_candidateProfile_apply_{profile}"))
+    }
+
+    fn event_of(folder: &Path) -> serde_json::Value {
+        let profile: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(folder.join("profile.json")).expect("profile")).expect("json");
+        profile["event"].clone()
+    }
+
+    fn attachment_names(folder: &Path) -> Vec<String> {
+        let mut names: Vec<_> = std::fs::read_dir(folder.join("attachments"))
+            .expect("attachments")
+            .map(|e| e.expect("entry").file_name().into_string().expect("utf-8"))
+            .collect();
+        names.sort();
+        names
+    }
+
     #[tokio::test]
     async fn a_re_export_replaces_the_folder_whole() {
         let dir = tempfile::tempdir().expect("dir");
         let root = dir.path().join("out");
         let state = State::open(&root.join(".candex/state.db")).await.expect("state");
         let sink = DirSink::open(&root).expect("open");
-        let meta = |event: &str| ProfileMeta {
-            profile_id: "seekAnz:candidateProfile:apply:P".into(),
-            hirer_id: "seekAnz:organization:seek:H".into(),
-            position_id: Some("../../escape".into()),
-            candidate_id: None,
-            event_id: event.into(),
-        };
-        for (event, files) in [("e1", vec!["old.txt", "gone.txt"]), ("e2", vec!["new.txt"])] {
-            let inbox = InboxEvent {
-                event_id: event.into(),
-                type_code: APPLICATION_CREATED.into(),
-                profile_id: Some("seekAnz:candidateProfile:apply:P".into()),
-                candidate_id: None,
-                hirer_id: None,
-            };
-            state.enqueue(&[inbox]).await.expect("enqueue");
-            let staging = sink.staging(&meta(event)).await.expect("staging");
-            let attachments = files
-                .iter()
-                .enumerate()
-                .map(|(i, name)| {
-                    let staged = staging.join(format!("attachment-{i}"));
-                    std::fs::write(&staged, name).expect("stage");
-                    FetchedAttachment {
-                        id: None,
-                        seek_role_code: None,
-                        descriptions: vec![],
-                        file_name: (*name).into(),
-                        original_filename: None,
-                        content_type: None,
-                        size: name.len() as u64,
-                        sha256: String::new(),
-                        source_url: String::new(),
-                        fetched_at: String::new(),
-                        blob: None,
-                        staged,
-                    }
-                })
-                .collect();
-            let export = Export {
-                meta: meta(event),
-                raw: serde_json::value::RawValue::from_string(format!("{{\"event\":\"{event}\"}}")).expect("raw"),
-                profile: Default::default(),
-                attachments,
-                staging,
-                exported_at: String::new(),
-            };
+        for (event, files) in [("e1", &["old.txt", "gone.txt"][..]), ("e2", &["new.txt"][..])] {
+            let export = staged(&sink, &state, "P", event, files).await;
             sink.commit(export, &state).await.expect("commit");
         }
-        let folder = root.join("seekAnz_organization_seek_H/_.._escape/seekAnz_candidateProfile_apply_P");
-        let profile: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(folder.join("profile.json")).expect("profile")).expect("json");
-        assert_eq!(profile["event"], "e2");
-        let names: Vec<_> = std::fs::read_dir(folder.join("attachments"))
-            .expect("attachments")
-            .map(|e| e.expect("entry").file_name().into_string().expect("utf-8"))
-            .collect();
-        assert_eq!(names, ["new.txt"]);
+        let folder = folder(&root, "P");
+        assert_eq!(event_of(&folder), "e2");
+        assert_eq!(attachment_names(&folder), ["new.txt"]);
         sink.tidy().await.expect("tidy");
         assert!(!root.join(".candex/staging").exists(), "staging left behind");
         assert_eq!(
             state.exported_location("seekAnz:candidateProfile:apply:P").await.expect("loc").as_deref(),
             Some("seekAnz_organization_seek_H/_.._escape/seekAnz_candidateProfile_apply_P")
         );
+    }
+
+    #[tokio::test]
+    async fn a_group_commits_together_and_a_failed_export_fails_alone() {
+        let dir = tempfile::tempdir().expect("dir");
+        let root = dir.path().join("out");
+        let state = State::open(&root.join(".candex/state.db")).await.expect("state");
+        let sink = DirSink::open(&root).expect("open");
+        let first = staged(&sink, &state, "A", "e1", &["first.txt"]).await;
+        sink.commit(first, &state).await.expect("first export of A");
+
+        // One group: a re-export of A, a new profile B, and C whose download went missing.
+        let group = vec![
+            staged(&sink, &state, "A", "e2", &["second.txt"]).await,
+            staged(&sink, &state, "B", "e3", &["b1.txt", "b2.txt"]).await,
+            staged(&sink, &state, "C", "e4", &["c.txt", "missing.txt"]).await,
+        ];
+        let outcomes = sink.commit_group(group, &state).await.expect("the state did not fail");
+        assert!(outcomes[0].is_ok() && outcomes[1].is_ok(), "{outcomes:?}");
+        match &outcomes[2] {
+            Err(ExportError::Io { path, .. }) => assert!(path.ends_with("attachments/missing.txt"), "{path:?}"),
+            other => panic!("C should fail on its missing file: {other:?}"),
+        }
+
+        assert_eq!(event_of(&folder(&root, "A")), "e2");
+        assert_eq!(attachment_names(&folder(&root, "A")), ["second.txt"]);
+        assert_eq!(event_of(&folder(&root, "B")), "e3");
+        assert_eq!(attachment_names(&folder(&root, "B")), ["b1.txt", "b2.txt"]);
+        assert!(!folder(&root, "C").exists(), "a failed export never appears in the tree");
+        for (profile, recorded) in [("A", true), ("B", true), ("C", false)] {
+            let location = state.exported_location(&format!("seekAnz:candidateProfile:apply:{profile}")).await;
+            assert_eq!(location.expect("location").is_some(), recorded, "{profile}");
+        }
+        let counts = state.counts().await.expect("counts");
+        assert_eq!((counts.done, counts.pending), (3, 1), "{counts:?}");
+        let parked: Vec<_> = std::fs::read_dir(root.join(".candex/staging"))
+            .expect("staging")
+            .map(|e| e.expect("entry").file_name())
+            .filter(|n| n.to_string_lossy().ends_with(".old"))
+            .collect();
+        assert!(parked.is_empty(), "the replaced export of A is deleted: {parked:?}");
     }
 }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::files::{create_private_dir, sync_dir, sync_parent};
+use crate::files::{create_private_dir, sync_dir, sync_file, sync_parent};
 use crate::names::safe_name;
 use crate::state::KnownProfile;
 use crate::{ExportError, State};
@@ -130,6 +130,31 @@ pub trait Sink: Send + Sync {
     /// location). A crash at any point leaves either the old state or the new one.
     async fn commit(&self, export: Export, state: &State) -> Result<(), ExportError>;
 
+    /// Commits a group of exports (of distinct profiles), as [`Sink::commit`] does each, and
+    /// returns each one's outcome in order; `Err` only for a failure of the state that stops the
+    /// run. The exports' downloads are not yet durable ([`Client::download_unsynced`]): the sink
+    /// makes them so before recording anything. This default commits up to [`GROUP_COMMITS`] at
+    /// once; a sink that can make a whole group durable at once (the folder sink) overrides it.
+    ///
+    /// [`Client::download_unsynced`]: candex_client::Client::download_unsynced
+    async fn commit_group(
+        &self,
+        exports: Vec<Export>,
+        state: &State,
+    ) -> Result<Vec<Result<(), ExportError>>, ExportError> {
+        use futures::stream::{self, StreamExt};
+        let outcomes: Vec<_> =
+            stream::iter(exports).map(|export| self.commit(export, state)).buffered(GROUP_COMMITS).collect().await;
+        match outcomes.iter().position(|o| o.as_ref().is_err_and(ExportError::is_fatal)) {
+            Some(fatal) => Err(outcomes
+                .into_iter()
+                .nth(fatal)
+                .and_then(Result::err)
+                .unwrap_or_else(|| ExportError::Unusable("a fatal commit error went missing".into()))),
+            None => Ok(outcomes),
+        }
+    }
+
     /// Removes every export of an erased candidate (profiles, rows, attachment files no other
     /// export uses, staged downloads) and then records the erasure in `state`
     /// ([`State::finish_erasure`]). Called with no export in flight. Returns how many exported
@@ -141,6 +166,10 @@ pub trait Sink: Send + Sync {
         Ok(())
     }
 }
+
+/// How many commits [`Sink::commit_group`]'s default runs at once (as many as the exports that
+/// used to commit in parallel at the default `--concurrency`).
+pub const GROUP_COMMITS: usize = 8;
 
 /// The output format for `--out` paths (URLs choose SQL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -369,6 +398,8 @@ pub(crate) fn store_blob(blobs: &Path, staged: &Path, sha256: &str) -> Result<St
     if dest.exists() {
         std::fs::remove_file(staged).map_err(|e| ExportError::io(staged, e))?;
     } else {
+        // Downloads arrive unsynced (`Client::download_unsynced`): durable before it is filed.
+        sync_file(staged)?;
         std::fs::rename(staged, &dest).map_err(|e| ExportError::io(&dest, e))?;
         sync_dir(&parent)?;
     }

@@ -1,7 +1,8 @@
 //! The direct answer to `candidateProfile`: a document this server has validated before, whose
-//! selection stays within the stored profile (no attachments, questionnaire, process history or
-//! further profiles, no fragments or directives), is answered by writing its JSON straight from
-//! the profile read, without async-graphql's executor (a boxed future, a `FuturesUnordered` and
+//! selection stays within the stored profile and its attachments (no process history, further
+//! profiles, fragments or directives; a questionnaire submission only when the job ad has no
+//! questionnaire, so it is `null`), is answered by writing its JSON straight from the profile
+//! read (and its attachments' when selected), without async-graphql's executor (a boxed future, a `FuturesUnordered` and
 //! an `IndexMap` per object, a `Value` tree, then its serialisation: most of a request's cost).
 //!
 //! It is the happy path only: a partner token, a well-formed id, a profile found, the
@@ -23,8 +24,9 @@ use async_graphql::{Name, Value, Variables};
 use candex_domain::snapshot as d;
 use candex_domain::time::format_rfc3339_ms;
 use candex_domain::{CandidateProfileId, IdKind, Identifier, RelationshipType};
-use candex_store::ProfileView;
+use candex_store::{Attachment, ProfileView};
 
+use crate::attachments::download::attachment_url;
 use crate::auth::tokens::VerifiedToken;
 use crate::state::AppState;
 
@@ -38,6 +40,11 @@ pub struct Plan {
     key: String,
     id: IdArgument,
     selection: Vec<Sel>,
+    /// Whether `attachments` is selected (read after the profile, as the resolver does).
+    attachments: bool,
+    /// Whether `seekQuestionnaireSubmission` is selected: written as `null` when the job ad has
+    /// no questionnaire; otherwise the executor answers.
+    questionnaire: bool,
 }
 
 #[derive(Debug)]
@@ -77,6 +84,12 @@ enum Ty {
     Period,
     Competency,
     Source,
+    Address,
+    AddressComponent,
+    Attachment,
+    /// An object written here only as `null` (a questionnaire submission when the job ad has
+    /// none): its selection is never reached, and is not compiled.
+    NullOnly,
     /// A list that is always empty (`positionPreferences`, `seekActions`): its selection is
     /// never reached.
     Empty,
@@ -104,7 +117,10 @@ impl Ty {
             Ty::Period => "EffectiveTimePeriod",
             Ty::Competency => "PersonCompetency",
             Ty::Source => "CandidateSource",
-            Ty::Empty => "",
+            Ty::Address => "Address",
+            Ty::AddressComponent => "AddressComponent",
+            Ty::Attachment => "Attachment",
+            Ty::NullOnly | Ty::Empty => "",
         }
     }
 }
@@ -167,6 +183,21 @@ enum F {
     CompetencyName,
     SourceName,
     SourceType,
+    Addresses,
+    Line,
+    City,
+    PostalCode,
+    CountryCode,
+    FormattedAddress,
+    CountrySubDivisions,
+    ExtendedLines,
+    ComponentType,
+    ComponentValue,
+    Attachments,
+    AttachmentId,
+    Url,
+    SeekRoleCode,
+    SeekQuestionnaireSubmission,
 }
 
 /// The field `name` of `ty`, with the type of its value when that is an object (or a list of
@@ -188,6 +219,8 @@ fn field(ty: Ty, name: &str) -> Option<(F, Option<Ty>)> {
         (Ty::Profile, "qualifications") => (Qualifications, Some(Ty::Competency)),
         (Ty::Profile, "candidateSources") => (CandidateSources, Some(Ty::Source)),
         (Ty::Profile, "positionPreferences" | "seekActions") => (EmptyList, Some(Ty::Empty)),
+        (Ty::Profile, "attachments") => (Attachments, Some(Ty::Attachment)),
+        (Ty::Profile, "seekQuestionnaireSubmission") => (SeekQuestionnaireSubmission, Some(Ty::NullOnly)),
         (Ty::Identifier, "value") => (Value, None),
         (Ty::Candidate, "documentId") => (DocumentId, Some(Ty::Identifier)),
         (Ty::Candidate, "person") => (Person, Some(Ty::Person)),
@@ -200,6 +233,20 @@ fn field(ty: Ty, name: &str) -> Option<(F, Option<Ty>)> {
         (Ty::Communication, "phone") => (Phone, Some(Ty::Phone)),
         (Ty::Communication, "email") => (Email, Some(Ty::Email)),
         (Ty::Communication, "seekDoNotContactIndicator") => (SeekDoNotContactIndicator, None),
+        (Ty::Communication, "address") => (Addresses, Some(Ty::Address)),
+        (Ty::Address, "line") => (Line, None),
+        (Ty::Address, "city") => (City, None),
+        (Ty::Address, "postalCode") => (PostalCode, None),
+        (Ty::Address, "countryCode") => (CountryCode, None),
+        (Ty::Address, "formattedAddress") => (FormattedAddress, None),
+        (Ty::Address, "countrySubDivisions") => (CountrySubDivisions, Some(Ty::AddressComponent)),
+        (Ty::Address, "extendedLines") => (ExtendedLines, Some(Ty::AddressComponent)),
+        (Ty::AddressComponent, "type") => (ComponentType, None),
+        (Ty::AddressComponent, "value") => (ComponentValue, None),
+        (Ty::Attachment, "id") => (AttachmentId, Some(Ty::Identifier)),
+        (Ty::Attachment, "url") => (Url, None),
+        (Ty::Attachment, "seekRoleCode") => (SeekRoleCode, None),
+        (Ty::Attachment, "descriptions") => (Descriptions, None),
         (Ty::Phone, "formattedNumber") => (FormattedNumber, None),
         (Ty::Email, "address") => (Address, None),
         (Ty::Position, "positionOrganizations") => (PositionOrganizations, Some(Ty::HiringOrganization)),
@@ -271,11 +318,15 @@ impl Plan {
             Ok(Value::String(id)) => IdArgument::Literal(id),
             Ok(_) => return None,
         };
+        let selection = selection(Ty::Profile, &root.selection_set.node)?;
+        let selects = |f: F| selection.iter().any(|sel| sel.field == f);
         Some(Plan {
             operation,
             key: json_string(root.response_key().node.as_str()),
             id,
-            selection: selection(Ty::Profile, &root.selection_set.node)?,
+            attachments: selects(F::Attachments),
+            questionnaire: selects(F::SeekQuestionnaireSubmission),
+            selection,
         })
     }
 
@@ -308,7 +359,7 @@ fn selection(ty: Ty, set: &SelectionSet) -> Option<Vec<Sel>> {
         let selection = match child {
             None if f.selection_set.node.items.is_empty() => Vec::new(),
             None => return None,
-            Some(Ty::Empty) => Vec::new(),
+            Some(Ty::Empty | Ty::NullOnly) => Vec::new(),
             Some(child) => selection(child, &f.selection_set.node)?,
         };
         out.push(Sel { key: json_string(key), field, selection });
@@ -337,14 +388,20 @@ pub async fn answer(state: &AppState, plan: &Plan, token: &VerifiedToken, variab
     let (profile, grant) = state.store.get_profile_for_partner(&id, &token.partner_id).await.ok()??;
     if token.is_revoked_by(grant.tokens_not_before)
         || !grant.relationships.contains(RelationshipType::ApplicationExport)
+        || (plan.questionnaire && profile.position.questionnaire.is_some())
     {
         return None;
     }
+    let attachments = match plan.attachments {
+        true => state.store.profile_attachments(&profile.profile_id).await.ok()?,
+        false => Vec::new(),
+    };
+    let answer = Answer { state, profile: &profile, attachments: &attachments };
     let mut out = Vec::with_capacity(4096);
     out.extend_from_slice(b"{\"data\":{");
     out.extend_from_slice(plan.key.as_bytes());
     out.push(b':');
-    write_profile(&mut out, &plan.selection, &profile);
+    write_profile(&mut out, &plan.selection, &answer);
     out.extend_from_slice(b"}}");
     Some(out)
 }
@@ -426,8 +483,55 @@ fn typename(out: &mut Vec<u8>, field: F) {
     }
 }
 
-fn write_profile(out: &mut Vec<u8>, selection: &[Sel], profile: &ProfileView) {
-    object(out, selection, profile, |out, sel, p| match sel.field {
+/// What a profile's answer is written from.
+struct Answer<'a> {
+    state: &'a AppState,
+    profile: &'a ProfileView,
+    attachments: &'a [Attachment],
+}
+
+fn write_profile(out: &mut Vec<u8>, selection: &[Sel], answer: &Answer<'_>) {
+    object(out, selection, answer, |out, sel, answer| match sel.field {
+        F::Attachments => {
+            out.push(b'[');
+            for (i, attachment) in answer.attachments.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_attachment(out, &sel.selection, answer.state, attachment);
+            }
+            out.push(b']');
+        }
+        F::SeekQuestionnaireSubmission => out.extend_from_slice(b"null"),
+        _ => write_stored(out, sel, answer.profile),
+    });
+}
+
+fn write_attachment(out: &mut Vec<u8>, selection: &[Sel], state: &AppState, attachment: &Attachment) {
+    out.push(b'{');
+    for (i, sel) in selection.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(sel.key.as_bytes());
+        out.push(b':');
+        match sel.field {
+            F::AttachmentId => identifier(out, &sel.selection, attachment.meta.id.as_str()),
+            F::Url => string(
+                out,
+                &attachment_url(&state.public_url, &state.scheme, &attachment.profile_id, &attachment.meta.id),
+            ),
+            F::SeekRoleCode => opt_string(out, attachment.meta.seek_role_code.as_deref()),
+            F::Descriptions => strings(out, &attachment.meta.descriptions),
+            other => typename(out, other),
+        }
+    }
+    out.push(b'}');
+}
+
+/// A field of the profile read itself.
+fn write_stored(out: &mut Vec<u8>, sel: &Sel, p: &ProfileView) {
+    match sel.field {
         F::ProfileId => identifier(out, &sel.selection, p.profile_id.as_str()),
         F::CreateDateTime => string(out, &format_rfc3339_ms(&p.created_at)),
         F::UpdateDateTime => string(out, &format_rfc3339_ms(&p.updated_at)),
@@ -468,7 +572,7 @@ fn write_profile(out: &mut Vec<u8>, selection: &[Sel], profile: &ProfileView) {
         }),
         F::EmptyList => out.extend_from_slice(b"[]"),
         other => typename(out, other),
-    });
+    }
 }
 
 fn write_person(out: &mut Vec<u8>, selection: &[Sel], person: &candex_domain::Person) {
@@ -489,10 +593,31 @@ fn write_person(out: &mut Vec<u8>, selection: &[Sel], person: &candex_domain::Pe
                 other => typename(out, other),
             }),
             F::SeekDoNotContactIndicator => opt_bool(out, c.seek_do_not_contact_indicator),
+            F::Addresses => list(out, &sel.selection, &c.address, write_address),
             other => typename(out, other),
         }),
         other => typename(out, other),
     });
+}
+
+fn write_address(out: &mut Vec<u8>, sel: &Sel, a: &candex_domain::person::Address) {
+    let components = |out: &mut Vec<u8>, items: &[candex_domain::person::AddressComponent]| {
+        list(out, &sel.selection, items, |out, sel, c| match sel.field {
+            F::ComponentType => string(out, &c.kind),
+            F::ComponentValue => string(out, &c.value),
+            other => typename(out, other),
+        })
+    };
+    match sel.field {
+        F::Line => opt_string(out, a.line.as_deref()),
+        F::City => opt_string(out, a.city.as_deref()),
+        F::PostalCode => opt_string(out, a.postal_code.as_deref()),
+        F::CountryCode => opt_string(out, a.country_code.as_deref()),
+        F::FormattedAddress => opt_string(out, a.formatted_address.as_deref()),
+        F::CountrySubDivisions => components(out, &a.country_sub_divisions),
+        F::ExtendedLines => components(out, &a.extended_lines),
+        other => typename(out, other),
+    }
 }
 
 fn write_organization(out: &mut Vec<u8>, selection: &[Sel], organization: &d::Organization) {
@@ -569,10 +694,10 @@ mod tests {
     #[test]
     fn what_the_writer_does_not_cover_is_left_to_the_executor() {
         for query in [
-            "query ($id: String!) { candidateProfile(id: $id) { attachments { url } } }",
-            "query ($id: String!) { candidateProfile(id: $id) { seekQuestionnaireSubmission { questionnaire { id { value } } } } }",
+            "query ($id: String!) { candidateProfile(id: $id) { attachments { seekRole } } }",
+            "query ($id: String!) { candidateProfile(id: $id) { seekQuestionnaireSubmission @include(if: true) { score } } }",
             "query ($id: String!) { candidateProfile(id: $id) { candidate { profiles { profileId { value } } } } }",
-            "query ($id: String!) { candidateProfile(id: $id) { candidate { person { communication { address { city } } } } } }",
+            "query ($id: String!) { candidateProfile(id: $id) { candidate { person { communication { address { geoLocation { latitude } } } } } } }",
             "query ($id: String!) { candidateProfile(id: $id) { ...P } } fragment P on CandidateProfile { profileId { value } }",
             "query ($id: String!) { candidateProfile(id: $id) { ... on CandidateProfile { profileId { value } } } }",
             "query ($id: String!, $s: Boolean!) { candidateProfile(id: $id) { profileId @skip(if: $s) { value } } }",
@@ -584,6 +709,20 @@ mod tests {
         ] {
             assert!(plan(query).is_none(), "{query}");
         }
+    }
+
+    #[test]
+    fn the_exporters_query_compiles_with_what_it_reads_after_the_profile() {
+        // `candex export`'s query (candex-client's `CANDIDATE_PROFILE_QUERY`).
+        let exporter = include_str!("../../../candex-client/graphql/candidate_profile.graphql");
+        let plan = plan(exporter).expect("the exporter's query is answered directly");
+        assert!(plan.attachments && plan.questionnaire);
+        let seed = plan_of_seed();
+        assert!(!seed.attachments && !seed.questionnaire, "the seed query reads the profile alone");
+    }
+
+    fn plan_of_seed() -> Plan {
+        plan(crate::graphql::SEED_QUERY).expect("compiles")
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The direct `candidateProfile` writer (`graphql::direct`) answers byte for byte as the
 //! GraphQL executor does: for every field it writes, with aliases and `__typename` at every
 //! level, over profiles holding every kind of value (nulls, empty and long lists, escapes,
-//! non-ASCII text). And it answers only the happy path: every refusal comes from the executor.
+//! non-ASCII text). And it answers only the happy path: every refusal comes from the executor,
+//! and so does a questionnaire submission that is not null.
 
 use serde_json::{json, Value};
 
@@ -21,7 +22,13 @@ const ALL_FIELDS: &str = r#"query Everything($id: String!) {
       person {
         __typename
         name { __typename given family formattedName }
-        communication { __typename phone { __typename formattedNumber } email { __typename address } seekDoNotContactIndicator }
+        communication {
+          __typename phone { __typename formattedNumber } email { __typename address } seekDoNotContactIndicator
+          address {
+            __typename line city postalCode countryCode formattedAddress
+            countrySubDivisions { __typename type value } extendedLines { t: type value }
+          }
+        }
       }
     }
     associatedPositionProfile {
@@ -58,8 +65,13 @@ const ALL_FIELDS: &str = r#"query Everything($id: String!) {
     positionPreferences { locations { referenceLocation { city } } }
     seekActions { code }
     renamed: profileId { v: value }
+    attachments { __typename id { __typename value } url seekRoleCode descriptions }
+    seekQuestionnaireSubmission { __typename score questionnaire { id { value } } }
   }
 }"#;
+
+/// `candex export`'s query (candex-client's `CANDIDATE_PROFILE_QUERY`).
+const EXPORTER_QUERY: &str = include_str!("../../../candex-client/graphql/candidate_profile.graphql");
 
 fn rich_application(position: &str) -> Value {
     json!({
@@ -69,7 +81,12 @@ fn rich_application(position: &str) -> Value {
             "communication": {
                 "email": [{"address": "zoe@example.com"}, {"address": "z.o+tag@example.org"}],
                 "phone": [{"formattedNumber": "+61 (0)2 5550 1234"}],
-                "address": [{"formattedAddress": "1 Rue de l'Église, 75001 Paris", "countryCode": "FR"}]
+                "address": [
+                    {"formattedAddress": "1 Rue de l'Église, 75001 Paris", "countryCode": "FR"},
+                    {"line": "3/12 \"High\" St", "city": "Melbourne", "postalCode": "3000", "countryCode": "AU",
+                     "countrySubDivisions": [{"type": "State", "value": "VIC"}],
+                     "extendedLines": [{"type": "Unit", "value": "3"}, {"type": "Building", "value": "Tower Ü"}]}
+                ]
             }
         }},
         "employment": [
@@ -92,8 +109,20 @@ fn rich_application(position: &str) -> Value {
             {"name": "Licence", "effectiveTimePeriod": {}},
             {"name": "Bare"}
         ],
-        "qualifications": [{"competencyName": "Customer service"}, {"competencyName": "日本語"}]
+        "qualifications": [{"competencyName": "Customer service"}, {"competencyName": "日本語"}],
+        "attachments": [
+            {"file": "resume", "seekRoleCode": "Resume", "descriptions": ["My \"CV\"", "Lebenslauf für Zoë"]},
+            {"file": "letter", "seekRoleCode": null}
+        ]
     })
+}
+
+/// The files [`rich_application`] names.
+fn rich_files() -> Vec<(&'static str, &'static str, &'static str, Vec<u8>)> {
+    vec![
+        ("resume", "Zoë résumé.pdf", "application/pdf", b"%PDF-1.4 resume".to_vec()),
+        ("letter", "letter.txt", "text/plain", b"Dear hirer".to_vec()),
+    ]
 }
 
 /// Status, content type and the exact body bytes of a GraphQL request.
@@ -129,14 +158,14 @@ async fn direct_answers_are_the_executors_byte_for_byte() {
     let partner = app.create_partner("ATS").await;
     app.relate(&partner, &hirer, &["ApplicationExport"]).await;
     let position = app.create_position(&hirer, "Welder / Fitter").await;
-    let (status, rich) = app.ingest(rich_application(&position)).await;
+    let (status, rich) = app.ingest_multipart(rich_application(&position), rich_files()).await;
     assert_eq!(status, 201, "{rich}");
     let rich = rich["candidateProfileId"].as_str().unwrap().to_owned();
     let (minimal, _) = app.apply(&position, "min@example.com").await;
     let token = app.token(&partner).await;
 
     let mut case = 0;
-    for query in [SEED_QUERY, ALL_FIELDS] {
+    for query in [SEED_QUERY, ALL_FIELDS, EXPORTER_QUERY] {
         for profile in [&rich, &minimal] {
             for accept in ["application/json", "application/graphql-response+json"] {
                 case += 1;
@@ -165,6 +194,51 @@ async fn direct_answers_are_the_executors_byte_for_byte() {
     assert_eq!(p["employment"][0]["positionHistories"][1]["end"], Value::Null);
     assert_eq!(p["certifications"][2]["effectiveTimePeriod"], Value::Null);
     assert_eq!(p["renamed"]["v"], rich);
+    assert_eq!(p["attachments"][0]["descriptions"][1], "Lebenslauf für Zoë");
+    assert_eq!(p["attachments"][1]["seekRoleCode"], Value::Null);
+    assert!(p["attachments"][1]["url"].as_str().unwrap().starts_with(&app.base), "{p}");
+    assert_eq!(p["candidate"]["person"]["communication"]["address"][1]["extendedLines"][1]["t"], "Building");
+    assert_eq!(p["seekQuestionnaireSubmission"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_questionnaire_submission_is_answered_by_the_executor() {
+    // Arrange: a job ad with a questionnaire, one application answering it.
+    let app = TestApp::spawn().await;
+    let hirer = app.create_hirer("Acme").await;
+    let partner = app.create_partner("ATS").await;
+    app.relate(&partner, &hirer, &["ApplicationExport"]).await;
+    let questionnaire = json!({"components": [
+        {"componentTypeCode": "Question", "value": "why", "questionHtml": "<p>Why?</p>", "responseTypeCode": "FreeText"}
+    ]});
+    let position =
+        app.post_position(json!({"hirerId": hirer, "positionTitle": "Driver", "questionnaire": questionnaire})).await;
+    let component = position["questionnaire"]["components"][0]["id"].as_str().unwrap().to_owned();
+    let mut body = crate::helpers::minimal_application(position["id"].as_str().unwrap(), "q@example.com");
+    body["questionnaireResponses"] = json!([{"componentId": component, "answers": [{"answer": "Because"}]}]);
+    let (status, created) = app.ingest(body).await;
+    assert_eq!(status, 201, "{created}");
+    let profile = created["candidateProfileId"].as_str().unwrap().to_owned();
+    let token = app.token(&partner).await;
+
+    for query in [ALL_FIELDS, EXPORTER_QUERY] {
+        let variables = json!({"id": profile});
+        let first = raw(&app, &token, query, variables.clone(), "application/json").await;
+        let before = direct_answers(&app).await;
+
+        // Act: the kept document again.
+        let again = raw(&app, &token, query, variables, "application/json").await;
+
+        // Assert: the executor answered, with the submission.
+        assert_eq!(direct_answers(&app).await, before, "a submission is not written directly");
+        assert_eq!(again, first);
+        let body: Value = serde_json::from_str(&again.2).unwrap();
+        let profile = body["data"].as_object().unwrap().values().next().unwrap();
+        assert_eq!(
+            profile["seekQuestionnaireSubmission"]["questionnaire"]["id"]["value"],
+            position["questionnaire"]["id"]
+        );
+    }
 }
 
 #[tokio::test]
