@@ -1,4 +1,5 @@
-//! No N+1: counts the SQL statements the driver executes for one `candidateProfile` request and
+//! No N+1: counts the SQL statements the driver executes for one `candidateProfile` request (and
+//! one attachment download) and
 //! shows the count does not grow with the number of employment, education, certification or
 //! qualification entries, nor with the number of questionnaire questions answered, and that a
 //! page of events costs the same for 1 and 20 events (profiles, job ads, and with process
@@ -186,6 +187,21 @@ async fn statements_per_candidate_profile_do_not_grow_with_list_sizes() {
         assert_eq!(counts[0].1, counts[1].1, "statement count grew with list sizes: {counts:?}");
         assert!(counts[1].1 <= most, "too many statements for one profile: {counts:?}");
     }
+
+    // A download: the attachment, the partner's relationships with its hirer and the token
+    // revocation time are one statement.
+    let r = app.graphql(Some(&token), &with_attachments, json!({"id": profiles[0].1})).await;
+    let url = r["data"]["candidateProfile"]["attachments"][0]["url"].as_str().expect("url").to_owned();
+    let mut counts = Vec::new();
+    for _ in 0..2 {
+        counter.store(0, Ordering::SeqCst);
+        let res = app.client.get(&url).bearer_auth(&token).send().await.expect("download");
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.bytes().await.expect("body").as_ref(), b"file 0 of 1");
+        counts.push(counter.load(Ordering::SeqCst));
+    }
+    println!("SQL statements per attachment download: {counts:?}");
+    assert_eq!(counts[1], 1, "one statement per download: {counts:?}");
 
     // A page of events fetching each application inline, as SEEK suggests: the profiles of the
     // whole page load in one statement, so 1 event and 20 events cost the same.

@@ -3,7 +3,7 @@
 //! upload of the same content.
 
 use async_trait::async_trait;
-use candex_domain::{AttachmentId, CandidateProfileId};
+use candex_domain::{AttachmentId, CandidateProfileId, PartnerId};
 use chrono::{DateTime, Utc};
 
 use crate::rows::{self, Columns, StoredRow};
@@ -20,6 +20,15 @@ pub trait AttachmentStore: Send + Sync {
     /// One attachment with its application's hirer and its job ad's closing time, in one
     /// statement, for download access checks and retention.
     async fn get_attachment(&self, attachment_id: &AttachmentId) -> StoreResult<Option<AttachmentAccess>>;
+    /// [`get_attachment`](Self::get_attachment) with the relationships partner `partner_id`
+    /// holds with the application's hirer and the partner's token revocation time, in one
+    /// statement: the whole authorisation read of a download. `None` when the attachment does
+    /// not exist.
+    async fn get_attachment_for_partner(
+        &self,
+        attachment_id: &AttachmentId,
+        partner_id: &PartnerId,
+    ) -> StoreResult<Option<(AttachmentAccess, PartnerGrant)>>;
     /// Whether any stored attachment row has this content hash (blob deletion itself checks
     /// under the blob lock: [`lock_blobs`](Self::lock_blobs)).
     async fn attachment_blob_referenced(&self, sha256: &str) -> StoreResult<bool>;
@@ -125,6 +134,31 @@ impl<B: SqlBackend> AttachmentStore for B {
              where a.id = $1"
         );
         self.point_reader().optional(stmt!(SQL, attachment_id), attachment_access::<B::PointDb>).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_attachment_for_partner(
+        &self,
+        attachment_id: &AttachmentId,
+        partner_id: &PartnerId,
+    ) -> StoreResult<Option<(AttachmentAccess, PartnerGrant)>> {
+        // `string_agg` is in PostgreSQL and in SQLite since 3.44 (the bundled one is newer).
+        const SQL: &str = concat!(
+            "select ",
+            attachment_columns!(),
+            ", p.hirer_id, pos.closed_at,
+               (select string_agg(r.type_code, ',') from relationships r
+                 where r.partner_id = $2 and r.hirer_id = p.hirer_id) as rel_codes,
+               (select pa.tokens_not_before from partners pa where pa.id = $2) as tokens_not_before
+             from attachments a
+             join profiles p on p.profile_id = a.profile_id
+             join positions pos on pos.profile_id = p.position_profile_id
+             where a.id = $1"
+        );
+        let stmt = stmt!(SQL, attachment_id, partner_id);
+        self.point_reader()
+            .optional(stmt, |row| Ok((attachment_access::<B::PointDb>(row)?, rows::partner_grant::<B::PointDb>(row)?)))
+            .await
     }
 
     #[tracing::instrument(skip_all)]

@@ -261,11 +261,16 @@ macro_rules! profile_select {
 /// A view (as [`ViewBuilder::view`]) with the relationships aggregated as `rel_codes` by
 /// the backend's `get_profile_for_partner` statement (null when there are none).
 pub fn view_with_relationships<B: Columns>(row: &B::Row) -> StoreResult<(ProfileView, PartnerGrant)> {
-    let view = ViewBuilder::default().view::<B>(row)?;
+    Ok((ViewBuilder::default().view::<B>(row)?, partner_grant::<B>(row)?))
+}
+
+/// A partner's grant from a row with `rel_codes` (the relationship codes it holds with a
+/// hirer, joined by commas; null when none) and its `tokens_not_before`.
+pub fn partner_grant<B: Columns>(row: &B::Row) -> StoreResult<PartnerGrant> {
     let stored = StoredRow::<B>::new(row);
     let codes = stored.opt_text("rel_codes")?.unwrap_or_default();
     let tokens_not_before = stored.opt_time("tokens_not_before")?;
-    Ok((view, PartnerGrant { relationships: relationship_set(&codes), tokens_not_before }))
+    Ok(PartnerGrant { relationships: relationship_set(&codes), tokens_not_before })
 }
 
 /// Maps the columns of [`candidate_columns!`].

@@ -170,28 +170,44 @@ fn header_value(value: &str) -> HeaderValue {
     HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"))
 }
 
-/// The attachment `id` if `token` may download it now: it exists, belongs to the profile whose
-/// value segment is `profile`, its job ad did not close more than `retention` ago, and the
-/// caller passes [`may_download`]. `None` in every other case, so they all answer one 404.
-async fn downloadable<S>(
+/// What a download's authorisation read decided.
+enum Decision {
+    Download(AttachmentAccess),
+    /// The partner's tokens were revoked after this one was issued.
+    Revoked,
+    NotFound,
+}
+
+/// Decides whether `token` may download attachment `id` now, from one read (the attachment
+/// with the partner's grant for its hirer): not if the partner's tokens were revoked since
+/// it was issued; otherwise only if the attachment exists, belongs to the profile whose value
+/// segment is `profile`, its job ad did not close more than `retention` ago, and the caller
+/// passes [`may_download`]. Every refusal but revocation is the same 404.
+async fn decide<S>(
     store: &S,
     token: &VerifiedToken,
     id: &AttachmentId,
     profile: &str,
     retention: chrono::Duration,
-) -> StoreResult<Option<AttachmentAccess>>
+) -> StoreResult<Decision>
 where
     S: AttachmentStore + PartyStore + ?Sized,
 {
-    let found = store.get_attachment(id).await?;
-    let Some(found) = found.filter(|f| f.attachment.profile_id.value_segment() == profile) else {
-        return Ok(None);
+    let Some((found, grant)) = store.get_attachment_for_partner(id, &token.partner_id).await? else {
+        // No row carried the revocation time: a revoked token still gets its 401, not a 404.
+        let not_before = store.partner_tokens_not_before(&token.partner_id).await?;
+        return Ok(if token.is_revoked_by(not_before) { Decision::Revoked } else { Decision::NotFound });
     };
-    if found.position_closed_at.is_some_and(|closed| closed + retention < chrono::Utc::now()) {
-        return Ok(None);
+    if token.is_revoked_by(grant.tokens_not_before) {
+        return Ok(Decision::Revoked);
     }
-    let relationships = store.relationships(&token.partner_id, &found.hirer_id).await?;
-    Ok(may_download(token, &found.hirer_id, relationships).then_some(found))
+    if found.attachment.profile_id.value_segment() != profile
+        || found.position_closed_at.is_some_and(|closed| closed + retention < chrono::Utc::now())
+        || !may_download(token, &found.hirer_id, grant.relationships)
+    {
+        return Ok(Decision::NotFound);
+    }
+    Ok(Decision::Download(found))
 }
 
 /// The download handler for `GET` and `HEAD`.
@@ -211,30 +227,30 @@ pub async fn download(
             return unauthenticated("the access token is invalid or expired");
         }
     };
-    // Revocation: one primary-key read beside the attachment's (downloads stream megabytes;
-    // the read costs nothing next to them).
-    match state.store.partner_tokens_not_before(&token.partner_id).await {
-        Ok(not_before) if token.is_revoked_by(not_before) => {
-            state.metrics.token_verification_refused(crate::auth::tokens::REVOKED);
-            return unauthenticated("the access token was revoked; request a new one");
-        }
-        Ok(_) => {}
-        Err(e) => {
-            return crate::error::ApiError::from(crate::operator::service::ServiceError::Store(e)).into_response()
-        }
-    }
     if let Err(wait) = state.limiter.partner.check(&token.partner_id) {
         return crate::error::ApiError::RateLimited(wait).into_response();
     }
     let id =
         format!("{}:{}:{}:{attachment}", state.scheme, IdKind::Attachment.type_name(), IdKind::Attachment.namespace());
-    let Ok(id) = AttachmentId::parse(&id) else {
-        return not_found();
-    };
     let retention = chrono::Duration::days(i64::from(state.attachments.retention_days));
-    let found = match downloadable(state.store.as_ref(), &token, &id, &profile, retention).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return not_found(),
+    let decision = match AttachmentId::parse(&id) {
+        Ok(id) => decide(state.store.as_ref(), &token, &id, &profile, retention).await,
+        // Not an attachment id at all: nothing to find, but a revoked token still gets its 401.
+        Err(_) => state.store.partner_tokens_not_before(&token.partner_id).await.map(|not_before| {
+            if token.is_revoked_by(not_before) {
+                Decision::Revoked
+            } else {
+                Decision::NotFound
+            }
+        }),
+    };
+    let found = match decision {
+        Ok(Decision::Download(found)) => found,
+        Ok(Decision::Revoked) => {
+            state.metrics.token_verification_refused(crate::auth::tokens::REVOKED);
+            return unauthenticated("the access token was revoked; request a new one");
+        }
+        Ok(Decision::NotFound) => return not_found(),
         Err(e) => {
             return crate::error::ApiError::from(crate::operator::service::ServiceError::Store(e)).into_response()
         }

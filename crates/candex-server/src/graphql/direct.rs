@@ -6,11 +6,13 @@
 //! an `IndexMap` per object, a `Value` tree, then its serialisation: most of a request's cost).
 //!
 //! It is the happy path only: a partner token, a well-formed id, a profile found, the
-//! `ApplicationExport` relationship with its hirer, the token not revoked. Anything else (an
-//! unknown or foreign profile, a browser token, a missing variable) returns `None` and the
-//! request runs through the executor as before, which gives every error. Profile data is never
-//! cached: each request reads the profile, its hirer's relationships and the token revocation
-//! time, in one statement, as the resolver does.
+//! `ApplicationExport` relationship with its hirer, the token not revoked, no questionnaire
+//! when its submission is selected. Anything else (an unknown or foreign profile, a browser
+//! token, a missing variable, a questionnaire) is declined and the request runs through the
+//! executor as before, which gives every error; the profile read already made is handed to it
+//! ([`Outcome::Declined`]), so the statement is not repeated. Profile data is never cached
+//! across requests: each request reads the profile, its hirer's relationships and the token
+//! revocation time, in one statement, as the resolver does.
 //!
 //! The written JSON must be byte for byte what the executor answers; `tests/api/direct.rs`
 //! compares the two for every field this module writes, over profiles with every kind of value.
@@ -28,6 +30,7 @@ use candex_store::{Attachment, ProfileView};
 
 use crate::attachments::download::attachment_url;
 use crate::auth::tokens::VerifiedToken;
+use crate::graphql::prefetch::ProfileForPartner;
 use crate::state::AppState;
 
 /// How a document's `candidateProfile` is answered directly; compiled once per cached document.
@@ -371,39 +374,65 @@ fn json_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| String::from("\"\""))
 }
 
-/// The JSON answer to a request running `plan`, or `None` when the executor must answer (see
-/// the module's documentation). Reads the profile with the partner's grant in one statement.
-pub async fn answer(state: &AppState, plan: &Plan, token: &VerifiedToken, variables: &Variables) -> Option<Vec<u8>> {
+/// What the direct writer did with a request.
+pub enum Outcome {
+    /// The whole JSON answer.
+    Answered(Vec<u8>),
+    /// Left to the executor (see the module's documentation), with the profile read already
+    /// made for it, if any: the resolver uses it instead of reading again.
+    Declined(Option<ProfileForPartner>),
+}
+
+/// The JSON answer to a request running `plan`, or the executor's turn (see the module's
+/// documentation). Reads the profile with the partner's grant in one statement.
+pub async fn answer(state: &AppState, plan: &Plan, token: &VerifiedToken, variables: &Variables) -> Outcome {
     if !token.is_partner() {
-        return None;
+        return Outcome::Declined(None);
     }
     let id = match &plan.id {
         IdArgument::Variable(name) => match variables.get(name.as_str()) {
             Some(Value::String(id)) => id.as_str(),
-            _ => return None,
+            _ => return Outcome::Declined(None),
         },
         IdArgument::Literal(id) => id.as_str(),
     };
-    let id = CandidateProfileId::parse_kind(id, IdKind::CandidateProfile).ok()?;
-    let (profile, grant) = state.store.get_profile_for_partner(&id, &token.partner_id).await.ok()??;
-    if token.is_revoked_by(grant.tokens_not_before)
-        || !grant.relationships.contains(RelationshipType::ApplicationExport)
-        || (plan.questionnaire && profile.position.questionnaire.is_some())
-    {
-        return None;
-    }
+    let Ok(id) = CandidateProfileId::parse_kind(id, IdKind::CandidateProfile) else {
+        return Outcome::Declined(None);
+    };
+    let found = match state.store.get_profile_for_partner(&id, &token.partner_id).await {
+        Ok(found) => found,
+        Err(_) => return Outcome::Declined(None),
+    };
+    let answerable = found.as_ref().is_some_and(|(profile, grant)| {
+        !token.is_revoked_by(grant.tokens_not_before)
+            && grant.relationships.contains(RelationshipType::ApplicationExport)
+            && !(plan.questionnaire && profile.position.questionnaire.is_some())
+    });
+    let declined = |found| {
+        Outcome::Declined(Some(ProfileForPartner {
+            profile_id: id.clone(),
+            partner_id: token.partner_id.clone(),
+            found,
+        }))
+    };
+    let Some((profile, _)) = found.as_ref().filter(|_| answerable) else {
+        return declined(found);
+    };
     let attachments = match plan.attachments {
-        true => state.store.profile_attachments(&profile.profile_id).await.ok()?,
+        true => match state.store.profile_attachments(&profile.profile_id).await {
+            Ok(attachments) => attachments,
+            Err(_) => return declined(found),
+        },
         false => Vec::new(),
     };
-    let answer = Answer { state, profile: &profile, attachments: &attachments };
+    let answer = Answer { state, profile, attachments: &attachments };
     let mut out = Vec::with_capacity(4096);
     out.extend_from_slice(b"{\"data\":{");
     out.extend_from_slice(plan.key.as_bytes());
     out.push(b':');
     write_profile(&mut out, &plan.selection, &answer);
     out.extend_from_slice(b"}}");
-    Some(out)
+    Outcome::Answered(out)
 }
 
 // --- writing --------------------------------------------------------------------------------

@@ -149,17 +149,22 @@ async fn handle(
     let proven = cached.as_ref().is_some_and(|entry| {
         proven::variables_proven(&entry.doc, request.operation_name.as_deref(), &request.variables)
     });
+    let mut read_ahead = None;
     if let (true, Some(entry), Ok(token)) = (proven, &cached, &caller) {
-        if let Some(body) = answer_directly(state, entry, token, &request).await {
-            *operation_type = Some("query");
-            state.metrics.graphql_direct_answer();
-            return transport::respond_serialized(media, body);
+        match answer_directly(state, entry, token, &request).await {
+            Some(direct::Outcome::Answered(body)) => {
+                *operation_type = Some("query");
+                state.metrics.graphql_direct_answer();
+                return transport::respond_serialized(media, body);
+            }
+            Some(direct::Outcome::Declined(read)) => read_ahead = read,
+            None => {}
         }
     }
     let partner = caller.as_ref().ok().map(|t| (t.partner_id.clone(), t.clone()));
     let access = access::Access::new(caller, state.store.clone());
     let revocation = access.revocation();
-    let mut request = request.data(access).data(prefetch::Prefetched::default());
+    let mut request = request.data(access).data(prefetch::Prefetched::with_profile_for_partner(read_ahead));
     // Parse and measure, or reuse a document this server already validated for a partner.
     let mutation;
     let schema = if proven { &state.proven_schema } else { &state.schema };
@@ -226,16 +231,16 @@ async fn handle(
     transport::respond(media, response, false)
 }
 
-/// The direct answer ([`direct`]) to a request whose document is `entry` and whose variables
-/// are proven, when the document's plan runs the requested operation.
+/// The direct writer's outcome ([`direct`]) for a request whose document is `entry` and whose
+/// variables are proven; `None` unless the document's plan runs the requested operation.
 async fn answer_directly(
     state: &AppState,
     entry: &doc_cache::Cached,
     token: &VerifiedToken,
     request: &async_graphql::Request,
-) -> Option<Vec<u8>> {
+) -> Option<direct::Outcome> {
     let plan = entry.plan().filter(|plan| plan.runs(request.operation_name.as_deref()))?;
-    direct::answer(state, plan, token, &request.variables).await
+    Some(direct::answer(state, plan, token, &request.variables).await)
 }
 
 /// Whether the partner's tokens were revoked after `token` was issued: one primary-key read.

@@ -9,8 +9,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::{Context, Lookahead};
-use candex_domain::{CandidateProfileId, PositionProfileId};
-use candex_store::{Attachment, Event, Position, ProcessHistoryItem, ProfileView, QuestionnaireSubmission};
+use candex_domain::{CandidateProfileId, PartnerId, PositionProfileId};
+use candex_store::{
+    Attachment, Event, PartnerGrant, Position, ProcessHistoryItem, ProfileView, QuestionnaireSubmission,
+};
 
 use super::error::internal;
 use super::SchemaContext;
@@ -32,11 +34,46 @@ struct Inner {
     /// The first page of process history of every profile looked up, with the number of items
     /// asked for each (one more than the page, to tell whether more follow).
     histories: HashMap<CandidateProfileId, (u32, Vec<ProcessHistoryItem>)>,
+    /// The read the direct writer made for this request before leaving it to the executor
+    /// (`candidateProfile`'s own statement), so the resolver does not repeat it.
+    for_partner: Option<ProfileForPartner>,
+}
+
+/// `Store::get_profile_for_partner`'s answer for one profile and partner.
+pub struct ProfileForPartner {
+    /// The profile asked for.
+    pub profile_id: CandidateProfileId,
+    /// The partner it was read for.
+    pub partner_id: PartnerId,
+    /// What the read found.
+    pub found: Option<(ProfileView, PartnerGrant)>,
 }
 
 impl Prefetched {
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Objects loaded ahead starting with the direct writer's profile read.
+    pub fn with_profile_for_partner(read: Option<ProfileForPartner>) -> Self {
+        let prefetched = Self::default();
+        prefetched.inner().for_partner = read;
+        prefetched
+    }
+
+    /// The direct writer's read of `profile_id` for `partner_id`, taken (once) by the
+    /// `candidateProfile` resolver of the same request.
+    pub fn take_profile_for_partner(
+        &self,
+        profile_id: &CandidateProfileId,
+        partner_id: &PartnerId,
+    ) -> Option<Option<(ProfileView, PartnerGrant)>> {
+        let mut inner = self.inner();
+        let read = inner.for_partner.as_ref()?;
+        if &read.profile_id != profile_id || &read.partner_id != partner_id {
+            return None;
+        }
+        inner.for_partner.take().map(|read| read.found)
     }
 
     /// A profile loaded ahead.

@@ -10,6 +10,7 @@ use candex_store::{HirerKey, RelatedHirersQuery};
 
 use super::access::Access;
 use super::error::{bad_user_input, internal};
+use super::prefetch::Prefetched;
 use super::relay::{page, Page, PageInfo};
 use super::types::organization::{
     HiringOrganization, HiringOrganizationEdge, HiringOrganizationsConnection, HiringOrganizationsFilterInput,
@@ -44,8 +45,13 @@ impl Query {
         let partner = access.partner()?;
         let id = parse_id(&id, IdKind::CandidateProfile)?;
         // The profile, the partner's relationships with its hirer and its token revocation
-        // time in one statement.
-        let Some((profile, grant)) = sc.store.get_profile_for_partner(&id, partner).await.map_err(internal)? else {
+        // time in one statement (made already by the direct writer when it declined).
+        let read_ahead = ctx.data_opt::<Prefetched>().and_then(|p| p.take_profile_for_partner(&id, partner));
+        let found = match read_ahead {
+            Some(found) => found,
+            None => sc.store.get_profile_for_partner(&id, partner).await.map_err(internal)?,
+        };
+        let Some((profile, grant)) = found else {
             return Ok(None);
         };
         access.prime_grant(profile.hirer_id(), grant)?;

@@ -150,6 +150,31 @@ async fn direct_answers(app: &TestApp) -> u64 {
         .expect("the direct answers counter is exported")
 }
 
+/// The same answer: byte for byte where the executor writes fields in selection order. It
+/// orders an object's fields as their resolvers finish (async-graphql resolves them at once),
+/// so on PostgreSQL, where `attachments` awaits its read, that field can come after fields
+/// selected later; the direct writer keeps the selection order, as the GraphQL spec has it.
+/// There the answers must be the same JSON, and the direct one in selection order.
+fn assert_same_answer(direct: &(u16, String, String), executor: &(u16, String, String), case: usize) {
+    if crate::helpers::backend() == "sqlite" || direct == executor {
+        assert_eq!(direct, executor, "case {case}: direct and executor differ");
+        return;
+    }
+    assert_eq!((direct.0, &direct.1), (executor.0, &executor.1), "case {case}");
+    let parse = |body: &str| serde_json::from_str::<Value>(body).expect("JSON");
+    assert_eq!(parse(&direct.2), parse(&executor.2), "case {case}: direct and executor differ");
+    // In selection order: `attachments` right after `renamed` or `qualifications`.
+    if let Some(at) = direct.2.find("\"attachments\":") {
+        let before = &direct.2[..at];
+        assert!(
+            before.ends_with("},") || before.ends_with("],"),
+            "case {case}: {}",
+            &direct.2[at.saturating_sub(80)..at]
+        );
+        assert!(!before.contains("\"seekQuestionnaireSubmission\""), "case {case}: attachments is selected first");
+    }
+}
+
 #[tokio::test]
 async fn direct_answers_are_the_executors_byte_for_byte() {
     // Arrange: a rich application, a minimal one, and one whose job ad has a reference.
@@ -182,8 +207,8 @@ async fn direct_answers_are_the_executors_byte_for_byte() {
 
                 // Assert
                 assert_eq!(answered_directly, 1, "the second run is answered directly");
-                assert_eq!(direct, executor, "case {case}: direct and executor differ");
-                assert_eq!(first, executor);
+                assert_same_answer(&direct, &executor, case);
+                assert_same_answer(&first, &executor, case);
                 assert!(!direct.2.contains("errors"), "{}", direct.2);
             }
         }
@@ -231,8 +256,10 @@ async fn a_questionnaire_submission_is_answered_by_the_executor() {
 
         // Assert: the executor answered, with the submission.
         assert_eq!(direct_answers(&app).await, before, "a submission is not written directly");
-        assert_eq!(again, first);
+        // Executor both times: the same JSON (its field order can vary on PostgreSQL, see
+        // `assert_same_answer`).
         let body: Value = serde_json::from_str(&again.2).unwrap();
+        assert_eq!((again.0, &again.1, &body), (first.0, &first.1, &serde_json::from_str::<Value>(&first.2).unwrap()));
         let profile = body["data"].as_object().unwrap().values().next().unwrap();
         assert_eq!(
             profile["seekQuestionnaireSubmission"]["questionnaire"]["id"]["value"],

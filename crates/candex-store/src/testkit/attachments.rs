@@ -2,10 +2,10 @@
 //! and one by one with access data, blob references, the retention purge, and the blob leases
 //! and lock that keep blob deletion from racing an upload.
 
-use candex_domain::IdKind;
+use candex_domain::{IdKind, RelationshipType};
 use chrono::Duration;
 
-use super::{application, hirer, new_id, open_position, person, stamp, t, tag};
+use super::{application, at, hirer, new_id, open_position, partner, person, stamp, t, tag};
 use crate::{NewAttachment, Store, StoreError};
 
 /// An attachment row with content hash `sha` (a hex digit repeated).
@@ -52,6 +52,27 @@ pub async fn attachments_stored_with_their_application(store: &dyn Store) {
     assert_eq!(one.position_closed_at, None);
     assert!(store.get_attachment(&new_id(IdKind::Attachment)).await.expect("get unknown").is_none());
     assert!(store.profile_attachments(&new_id(IdKind::CandidateProfile)).await.expect("unknown").is_empty());
+
+    // The download's one read: the same row with the partner's grant for its hirer.
+    let reader = partner(store, &format!("{tag} reader")).await;
+    let bystander = partner(store, &format!("{tag} bystander")).await;
+    let held = [RelationshipType::ApplicationExport, RelationshipType::JobPosting];
+    let set = store.set_relationships(&reader.id, &h.id, &held, &stamp()).await.expect("relate");
+    let elsewhere = hirer(store, &format!("{tag} elsewhere")).await;
+    let only_export = [RelationshipType::ApplicationExport];
+    store.set_relationships(&bystander.id, &elsewhere.id, &only_export, &stamp()).await.expect("relate elsewhere");
+    let id = &app.attachments[1].id;
+    let (access, grant) = store.get_attachment_for_partner(id, &reader.id).await.expect("get").expect("attachment");
+    assert_eq!(access, one, "the same row as get_attachment");
+    assert_eq!((grant.relationships, grant.tokens_not_before), (set, None));
+    let (_, none) = store.get_attachment_for_partner(id, &bystander.id).await.expect("get").expect("attachment");
+    assert!(none.relationships.is_empty(), "a partner related to another hirer holds nothing here: {none:?}");
+    let revoked_at = at(1_700_000_000_456);
+    store.revoke_partner_tokens(&reader.id, revoked_at).await.expect("revoke");
+    let (_, grant) = store.get_attachment_for_partner(id, &reader.id).await.expect("get").expect("attachment");
+    assert_eq!((grant.relationships, grant.tokens_not_before), (set, Some(revoked_at)));
+    let unknown = new_id(IdKind::Attachment);
+    assert!(store.get_attachment_for_partner(&unknown, &reader.id).await.expect("get unknown").is_none());
 
     assert!(store.attachment_blob_referenced(&"a".repeat(64)).await.expect("referenced"));
     assert!(!store.attachment_blob_referenced(&"9".repeat(64)).await.expect("unreferenced"));
