@@ -205,7 +205,7 @@ impl Client {
                 .await?;
             let status = res.status();
             let mut hasher = Sha256::new();
-            let (mut file, mut written, expected_total) = match status {
+            let (file, mut written, expected_total) = match status {
                 StatusCode::PARTIAL_CONTENT if have > 0 => {
                     let range = header_text(&res, CONTENT_RANGE).as_deref().and_then(parse_content_range);
                     match range {
@@ -256,6 +256,9 @@ impl Client {
                     });
                 }
             };
+            // Chunks are gathered before each write: every write of a `tokio::fs::File` is a
+            // trip to the blocking pool, and bodies arrive in chunks of a few KiB.
+            let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
             let filename = header_text(&res, CONTENT_DISPOSITION).as_deref().and_then(parse_content_disposition);
             let content_type = header_text(&res, CONTENT_TYPE);
             let resumed_from = written;
@@ -277,7 +280,7 @@ impl Client {
             }
             file.flush().await.map_err(|e| ClientError::io(&part, e))?;
             if durability == Durability::Synced {
-                file.sync_all().await.map_err(|e| ClientError::io(&part, e))?;
+                file.get_ref().sync_all().await.map_err(|e| ClientError::io(&part, e))?;
             }
             drop(file);
             if interrupted.is_none() && expected_total.is_some_and(|t| t != written) {
@@ -307,6 +310,9 @@ impl Client {
         }
     }
 }
+
+/// Bytes gathered before each write to the file (per download in flight).
+const WRITE_BUFFER: usize = 64 * 1024;
 
 /// Whether a download is fsynced before it returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
