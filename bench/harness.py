@@ -638,6 +638,7 @@ def scenario_exporter(args, results):
     results["exporter"] = table
     largest = table[str(max(args.exporter_sizes))]
     results["summary"]["exporter_profiles_per_s"] = largest["profiles_per_s"]
+    results["summary"]["exporter_server_cpu_ms_per_profile"] = largest["server_cpu_ms_per_profile"]
     for n, key in ((10_000, "exporter_peak_rss_mib_10k"), (100_000, "exporter_peak_rss_mib_100k")):
         if str(n) in table:
             results["summary"][key] = table[str(n)]["peak_rss_mib"]
@@ -738,7 +739,11 @@ def size_label(n):
 TARGETS = {
     "profile_rps_vs_apollo": (">=", 5.0, "candidateProfile req/s, candex / Apollo"),
     "profile_rps_vs_static": (">=", 0.5, "candidateProfile req/s, candex / static bound"),
-    "attachment_4mib_mibps_vs_nginx": (">=", 0.7, "4 MiB download MiB/s, candex / nginx"),
+    "attachment_16kib_rps_vs_nginx": (">=", 0.3, "16 KiB download req/s, candex / nginx"),
+    # The design brief asked for 0.7; issue 18 raised it to 0.9.
+    "attachment_4mib_mibps_vs_nginx": (">=", 0.9, "4 MiB download MiB/s, candex / nginx"),
+    "exporter_profiles_per_s": (">=", 1000, "exporter profiles/s, largest size, into a folder"),
+    "exporter_server_cpu_ms_per_profile": ("<=", 0.6, "server CPU ms per exported profile, largest size"),
     "exporter_peak_rss_100k_over_10k": ("<=", 1.2, "exporter peak RSS, 100k / 10k profiles"),
     "lookup_p50_1m_over_1k_sqlite": ("<=", 1.5, "lookup p50, 1M / 1k profiles, SQLite"),
     "lookup_p50_1m_over_1k_postgres": ("<=", 1.5, "lookup p50, 1M / 1k profiles, PostgreSQL"),

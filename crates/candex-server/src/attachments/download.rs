@@ -172,7 +172,7 @@ fn header_value(value: &str) -> HeaderValue {
 
 /// What a download's authorisation read decided.
 enum Decision {
-    Download(AttachmentAccess),
+    Download(Box<AttachmentAccess>),
     /// The partner's tokens were revoked after this one was issued.
     Revoked,
     NotFound,
@@ -207,7 +207,7 @@ where
     {
         return Ok(Decision::NotFound);
     }
-    Ok(Decision::Download(found))
+    Ok(Decision::Download(Box::new(found)))
 }
 
 /// The download handler for `GET` and `HEAD`.
@@ -245,7 +245,7 @@ pub async fn download(
         }),
     };
     let found = match decision {
-        Ok(Decision::Download(found)) => found,
+        Ok(Decision::Download(found)) => *found,
         Ok(Decision::Revoked) => {
             state.metrics.token_verification_refused(crate::auth::tokens::REVOKED);
             return unauthenticated("the access token was revoked; request a new one");
