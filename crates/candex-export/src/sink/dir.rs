@@ -78,18 +78,19 @@ impl DirSink {
     /// events not yet recorded are exported again by the next run. Returns each export's folder
     /// (relative to the root) or why it failed.
     fn commit_group_blocking(&self, exports: &[Export]) -> Vec<Result<PathBuf, ExportError>> {
+        let sync = Sync::for_group(exports.len());
         let mut outcomes: Vec<Result<PathBuf, ExportError>> =
-            exports.iter().map(|export| Self::assemble(export).map(|()| PathBuf::new())).collect();
-        if let Err(e) = self.sync(&self.staging_root) {
+            exports.iter().map(|export| Self::assemble(export, sync).map(|()| PathBuf::new())).collect();
+        if let Err(e) = self.sync(&self.staging_root, sync) {
             return fail_all(outcomes, &e);
         }
         let mut parked = Vec::new();
         for (export, outcome) in exports.iter().zip(&mut outcomes) {
             if outcome.is_ok() {
-                *outcome = self.publish(export, &mut parked);
+                *outcome = self.publish(export, &mut parked, sync);
             }
         }
-        if let Err(e) = self.sync(&self.root) {
+        if let Err(e) = self.sync(&self.root, sync) {
             return fail_all(outcomes, &e);
         }
         // The earlier exports these replaced; a crash before this leaves them parked in the
@@ -103,15 +104,16 @@ impl DirSink {
     }
 
     /// Lays out a staged export: its downloads moved into `attachments/`, `manifest.json` and
-    /// `profile.json` written beside them (fsynced each only where the file system cannot be
+    /// `profile.json` written beside them (each fsynced as it is written when the group is not
     /// synced at once).
-    fn assemble(export: &Export) -> Result<(), ExportError> {
+    fn assemble(export: &Export, sync: Sync) -> Result<(), ExportError> {
+        let each = sync == Sync::Each;
         let staging = &export.staging;
         let attachments_dir = staging.join("attachments");
         create_private_dir(&attachments_dir)?;
         let mut entries = Vec::with_capacity(export.attachments.len());
         for attachment in &export.attachments {
-            if SYNC_EACH {
+            if each {
                 sync_file(&attachment.staged)?;
             }
             let dest = attachments_dir.join(&attachment.file_name);
@@ -120,11 +122,11 @@ impl DirSink {
         }
         let manifest = Manifest { meta: &export.meta, exported_at: &export.exported_at, attachments: entries };
         let manifest = serde_json::to_vec_pretty(&manifest).map_err(|e| ExportError::Unusable(e.to_string()))?;
-        write_private(&staging.join("manifest.json"), &manifest, SYNC_EACH)?;
+        write_private(&staging.join("manifest.json"), &manifest, each)?;
         let mut profile = export.raw.get().as_bytes().to_vec();
         profile.push(b'\n');
-        write_private(&staging.join("profile.json"), &profile, SYNC_EACH)?;
-        if SYNC_EACH {
+        write_private(&staging.join("profile.json"), &profile, each)?;
+        if each {
             sync_dir(&attachments_dir)?;
             sync_dir(staging)?;
         }
@@ -134,7 +136,7 @@ impl DirSink {
     /// Moves an assembled staging folder into place. A re-export (SEEK re-sends events when it
     /// fixes data) parks the earlier folder in the staging area first (added to `parked`, deleted
     /// once the move is durable), so the tree never shows a mix of the two.
-    fn publish(&self, export: &Export, parked: &mut Vec<PathBuf>) -> Result<PathBuf, ExportError> {
+    fn publish(&self, export: &Export, parked: &mut Vec<PathBuf>, sync: Sync) -> Result<PathBuf, ExportError> {
         let staging = &export.staging;
         let relative = Self::relative_location(&export.meta);
         let target = self.root.join(&relative);
@@ -149,30 +151,52 @@ impl DirSink {
             parked.push(old);
         }
         std::fs::rename(staging, &target).map_err(|e| ExportError::io(&target, e))?;
-        if SYNC_EACH {
+        if sync == Sync::Each {
             sync_parent(&target)?;
         }
         Ok(relative)
     }
 
-    /// Makes the group's writes under `dir` durable: one `syncfs` on Linux; elsewhere each file
-    /// and folder was fsynced as it was written, and only the staging area's entries remain.
-    fn sync(&self, dir: &Path) -> Result<(), ExportError> {
-        #[cfg(target_os = "linux")]
-        {
-            sync_filesystem(dir)
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            let _ = dir;
-            sync_dir(&self.staging_root)
+    /// Makes the group's writes under `dir` durable: one `syncfs`; or, when each file and
+    /// folder was fsynced as it was written, the staging area's entries.
+    fn sync(&self, dir: &Path, sync: Sync) -> Result<(), ExportError> {
+        match sync {
+            #[cfg(target_os = "linux")]
+            Sync::FileSystem => sync_filesystem(dir),
+            _ => {
+                let _ = dir;
+                sync_dir(&self.staging_root)
+            }
         }
     }
 }
 
-/// Whether each file and folder is fsynced as it is written (where the file system cannot be
-/// synced at once, see [`crate::files::sync_filesystem`]).
-const SYNC_EACH: bool = !cfg!(target_os = "linux");
+#[cfg(target_os = "linux")]
+/// Groups of fewer exports than this are fsynced file by file: `syncfs` waits for every dirty
+/// page of the file system, other programs' included, which on a busy volume can cost more
+/// than the few fsyncs of a lone export (`candex export listen` between bursts).
+const GROUP_SYNC_MIN: usize = 4;
+
+/// How a group's writes are made durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sync {
+    /// Each file and folder fsynced as it is written.
+    Each,
+    /// Once for the whole file system (`syncfs`, Linux), before the renames and after.
+    #[cfg(target_os = "linux")]
+    FileSystem,
+}
+
+impl Sync {
+    fn for_group(len: usize) -> Sync {
+        #[cfg(target_os = "linux")]
+        if len >= GROUP_SYNC_MIN {
+            return Sync::FileSystem;
+        }
+        let _ = len;
+        Sync::Each
+    }
+}
 
 /// Every export of the group that has not failed already fails with `e` (a failed sync: none of
 /// them is known to be durable, so none is recorded, and each is retried).
@@ -375,14 +399,16 @@ mod tests {
         let first = staged(&sink, &state, "A", "e1", &["first.txt"]).await;
         sink.commit(first, &state).await.expect("first export of A");
 
-        // One group: a re-export of A, a new profile B, and C whose download went missing.
+        // One group (synced at once: a lone export above is fsynced file by file): a re-export
+        // of A, new profiles B and D, and C whose download went missing.
         let group = vec![
             staged(&sink, &state, "A", "e2", &["second.txt"]).await,
             staged(&sink, &state, "B", "e3", &["b1.txt", "b2.txt"]).await,
             staged(&sink, &state, "C", "e4", &["c.txt", "missing.txt"]).await,
+            staged(&sink, &state, "D", "e5", &[]).await,
         ];
         let outcomes = sink.commit_group(group, &state).await.expect("the state did not fail");
-        assert!(outcomes[0].is_ok() && outcomes[1].is_ok(), "{outcomes:?}");
+        assert!(outcomes[0].is_ok() && outcomes[1].is_ok() && outcomes[3].is_ok(), "{outcomes:?}");
         match &outcomes[2] {
             Err(ExportError::Io { path, .. }) => assert!(path.ends_with("attachments/missing.txt"), "{path:?}"),
             other => panic!("C should fail on its missing file: {other:?}"),
@@ -393,12 +419,14 @@ mod tests {
         assert_eq!(event_of(&folder(&root, "B")), "e3");
         assert_eq!(attachment_names(&folder(&root, "B")), ["b1.txt", "b2.txt"]);
         assert!(!folder(&root, "C").exists(), "a failed export never appears in the tree");
-        for (profile, recorded) in [("A", true), ("B", true), ("C", false)] {
+        assert_eq!(event_of(&folder(&root, "D")), "e5");
+        assert!(attachment_names(&folder(&root, "D")).is_empty());
+        for (profile, recorded) in [("A", true), ("B", true), ("C", false), ("D", true)] {
             let location = state.exported_location(&format!("seekAnz:candidateProfile:apply:{profile}")).await;
             assert_eq!(location.expect("location").is_some(), recorded, "{profile}");
         }
         let counts = state.counts().await.expect("counts");
-        assert_eq!((counts.done, counts.pending), (3, 1), "{counts:?}");
+        assert_eq!((counts.done, counts.pending), (4, 1), "{counts:?}");
         let parked: Vec<_> = std::fs::read_dir(root.join(".candex/staging"))
             .expect("staging")
             .map(|e| e.expect("entry").file_name())
