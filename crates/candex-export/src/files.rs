@@ -1,5 +1,5 @@
-//! Owner-only, crash-safe file operations: private folders, atomic writes (temp name, fsync,
-//! rename, fsync the folder), durable renames, and one sync for a whole file system.
+//! Owner-only, crash-safe file operations: private folders and files, fsyncs of files and
+//! folders, and one sync for a whole file system.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -41,30 +41,6 @@ pub fn touch_private(path: &Path) -> Result<(), ExportError> {
         options.mode(0o600);
     }
     options.open(path).map(drop).map_err(|e| ExportError::io(path, e))
-}
-
-/// Writes `bytes` to `path` atomically: a temp file beside it, fsynced, renamed over `path`,
-/// then the folder fsynced. Readers see the old file or the new one, never a mix.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    let tmp = temp_beside(path);
-    let result = (|| {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(ExportError::io(path, e));
-    }
-    sync_parent(path)
 }
 
 /// `path` with `.tmp` appended to its name.
@@ -135,13 +111,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn atomic_writes_replace_and_leave_no_temp_file() {
+    fn private_writes_replace_the_file() {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("profile.json");
-        write_atomic(&path, b"one").expect("write");
-        write_atomic(&path, b"two").expect("rewrite");
+        write_private(&path, b"one, longer", true).expect("write");
+        write_private(&path, b"two", false).expect("rewrite");
         assert_eq!(std::fs::read(&path).expect("read"), b"two");
-        assert!(!temp_beside(&path).exists());
     }
 
     #[cfg(unix)]
@@ -152,7 +127,7 @@ mod tests {
         let sub = dir.path().join("a/b");
         create_private_dir(&sub).expect("mkdir");
         let file = sub.join("x.json");
-        write_atomic(&file, b"{}").expect("write");
+        write_private(&file, b"{}", true).expect("write");
         let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
         assert_eq!(mode(&sub), 0o700);
         assert_eq!(mode(&dir.path().join("a")), 0o700);
