@@ -537,25 +537,13 @@ fn write_profile(out: &mut Vec<u8>, selection: &[Sel], answer: &Answer<'_>) {
 }
 
 fn write_attachment(out: &mut Vec<u8>, selection: &[Sel], state: &AppState, attachment: &Attachment) {
-    out.push(b'{');
-    for (i, sel) in selection.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(sel.key.as_bytes());
-        out.push(b':');
-        match sel.field {
-            F::AttachmentId => identifier(out, &sel.selection, attachment.meta.id.as_str()),
-            F::Url => string(
-                out,
-                &attachment_url(&state.public_url, &state.scheme, &attachment.profile_id, &attachment.meta.id),
-            ),
-            F::SeekRoleCode => opt_string(out, attachment.meta.seek_role_code.as_deref()),
-            F::Descriptions => strings(out, &attachment.meta.descriptions),
-            other => typename(out, other),
-        }
-    }
-    out.push(b'}');
+    object(out, selection, &(state, attachment), |out, sel, (state, a)| match sel.field {
+        F::AttachmentId => identifier(out, &sel.selection, a.meta.id.as_str()),
+        F::Url => string(out, &attachment_url(&state.public_url, &state.scheme, &a.profile_id, &a.meta.id)),
+        F::SeekRoleCode => opt_string(out, a.meta.seek_role_code.as_deref()),
+        F::Descriptions => strings(out, &a.meta.descriptions),
+        other => typename(out, other),
+    });
 }
 
 /// A field of the profile read itself.
@@ -744,14 +732,10 @@ mod tests {
     fn the_exporters_query_compiles_with_what_it_reads_after_the_profile() {
         // `candex export`'s query (candex-client's `CANDIDATE_PROFILE_QUERY`).
         let exporter = include_str!("../../../candex-client/graphql/candidate_profile.graphql");
-        let plan = plan(exporter).expect("the exporter's query is answered directly");
-        assert!(plan.attachments && plan.questionnaire);
-        let seed = plan_of_seed();
+        let export = plan(exporter).expect("the exporter's query is answered directly");
+        assert!(export.attachments && export.questionnaire);
+        let seed = plan(crate::graphql::SEED_QUERY).expect("compiles");
         assert!(!seed.attachments && !seed.questionnaire, "the seed query reads the profile alone");
-    }
-
-    fn plan_of_seed() -> Plan {
-        plan(crate::graphql::SEED_QUERY).expect("compiles")
     }
 
     #[test]
