@@ -86,20 +86,24 @@ impl Guard {
     /// limit. Malformed JSON passes; the JSON parser reports it.
     pub fn check_json(&self, body: &[u8]) -> Result<(), Refusal> {
         let mut depth = 0usize;
-        let mut in_string = false;
-        let mut escaped = false;
-        for &b in body {
-            if in_string {
-                match (escaped, b) {
-                    (true, _) => escaped = false,
-                    (false, b'\\') => escaped = true,
-                    (false, b'"') => in_string = false,
-                    _ => {}
-                }
-                continue;
-            }
+        let mut i = 0;
+        while let Some(&b) = body.get(i) {
+            i += 1;
             match b {
-                b'"' => in_string = true,
+                // A string: jump to its closing quote, stepping over escapes (`memchr2` finds
+                // the next quote or backslash a word at a time; most of a request is its query
+                // string). An unterminated string ends the scan: the parser reports it.
+                b'"' => loop {
+                    let rest = body.get(i..).unwrap_or_default();
+                    match memchr::memchr2(b'"', b'\\', rest) {
+                        Some(at) if rest[at] == b'\\' => i += at + 2,
+                        Some(at) => {
+                            i += at + 1;
+                            break;
+                        }
+                        None => return Ok(()),
+                    }
+                },
                 b'[' | b'{' => {
                     depth += 1;
                     if depth > self.limits.max_nesting {
@@ -381,6 +385,52 @@ mod tests {
         let json =
             format!("{{\"query\":\"{{ version }}\",\"variables\":{{\"v\":{}1{}}}}}", "[".repeat(500), "]".repeat(500));
         assert_eq!(limit_of(guard().check_json(json.as_bytes())), "nesting");
+    }
+
+    /// The byte-by-byte scan `check_json` replaced: whether `body` nests deeper than `max`.
+    fn nested_deeper_than(body: &[u8], max: usize) -> bool {
+        let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+        for &b in body {
+            if in_string {
+                match (escaped, b) {
+                    (true, _) => escaped = false,
+                    (false, b'\\') => escaped = true,
+                    (false, b'"') => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > max {
+                        return true;
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        false
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_json_nesting_check_agrees_with_a_byte_by_byte_scan(
+            parts in proptest::collection::vec(proptest::prop_oneof![
+                proptest::strategy::Just(b"[".to_vec()), proptest::strategy::Just(b"]".to_vec()),
+                proptest::strategy::Just(b"{".to_vec()), proptest::strategy::Just(b"}".to_vec()),
+                proptest::strategy::Just(b"\"".to_vec()), proptest::strategy::Just(b"\\".to_vec()),
+                proptest::strategy::Just(b"\\\"".to_vec()), proptest::strategy::Just(b"a: 1, ".to_vec()),
+            ], 0..400),
+        ) {
+            let body = parts.concat();
+            // A low limit, so that random bodies cross it as often as not.
+            let guard = Guard::new(GraphqlLimits { max_nesting: 4, ..GraphqlLimits::default() });
+            let max = guard.limits().max_nesting;
+            proptest::prop_assert_eq!(guard.check_json(&body).is_err(), nested_deeper_than(&body, max), "{:?}", String::from_utf8_lossy(&body));
+        }
     }
 
     #[test]
