@@ -49,7 +49,9 @@ const explorerViolations = await evaluate('window.__violations');
 
 // The operator API reference page.
 await send('Page.navigate', { url: `${base}/operator/v1/reference` });
-const operations = await until('the reference page', `document.querySelectorAll('.reference .operation').length`);
+// Counted once the page has loaded: Chromium parses a page as it arrives, so counting earlier
+// can see the first few operations of a long page.
+const operations = await until('the reference page', `document.readyState === 'complete' && document.querySelectorAll('.reference .operation').length`);
 const referenceViolations = await evaluate('window.__violations');
 
 const foreign = [...requests.values()].map((r) => r.url).filter((url) => !url.startsWith(`${base}/`) && !url.startsWith('data:'));
