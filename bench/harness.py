@@ -230,7 +230,10 @@ def oha(url, seconds, rate, conns=32, body=None, headers=()):
     if not os.path.exists(exe):
         return None
     cmd = ["taskset", "-c", LOAD_CPU, exe, "--no-tui", "--output-format", "json", "-z", f"{seconds}s",
-           "-c", str(conns), "-q", str(rate), "--latency-correction"]
+           "-c", str(conns), "-q", str(rate), "--latency-correction",
+           # Requests in flight when the duration ends are waited for: oha otherwise aborts them
+           # and counts each as an error ("aborted due to deadline") against the server.
+           "--wait-ongoing-requests-after-deadline"]
     for h in headers:
         cmd += ["-H", h]
     if body is not None:
@@ -242,7 +245,9 @@ def oha(url, seconds, rate, conns=32, body=None, headers=()):
     codes = data.get("statusCodeDistribution", {})
     errors = sum(v for k, v in codes.items() if not k.startswith("2")) + sum(data.get("errorDistribution", {}).values())
     return {"rate": rate, "rps": data["summary"]["requestsPerSec"], "p50_ms": pct.get("p50", 0) * 1000,
-            "p99_ms": pct.get("p99", 0) * 1000, "errors": errors}
+            "p99_ms": pct.get("p99", 0) * 1000, "errors": errors,
+            "error_kinds": {**{f"HTTP {k}": v for k, v in codes.items() if not k.startswith("2")},
+                            **data.get("errorDistribution", {})}}
 
 
 # ---------------------------------------------------------------- statistics
